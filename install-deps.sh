@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian 12 packages ttsd needs to build, test and run; installs only what is missing.
+# Usage: ./install-deps.sh [--train]   (--train adds the corpus/training/evaluation tools)
+set -eu
+
+PKGS="build-essential cmake ninja-build pkg-config git
+libtorch-dev libopenblas0-pthread
+libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+libsndfile1-dev libsoxr-dev libsystemd-dev systemd
+libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
+flite1-dev
+libgtest-dev libgmock-dev
+python3-torch python3-numpy"
+
+TRAIN_PKGS="flite festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k htsengine sox
+wordnet-base fortunes-min pocketsphinx pocketsphinx-en-us python3-pocketsphinx python3-matplotlib python3-scipy"
+
+if [ "${1:-}" = "--train" ]; then PKGS="$PKGS $TRAIN_PKGS"; fi
+
+missing=""
+for p in $PKGS; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,88 @@
+// Frames of the ttsd wire protocol (protocol/README.md): a fixed 12-byte header and a payload.
+//   std::vector<uint8_t> bytes = EncodeFrame(FrameType::kCancel, 0, request_id, {});
+//   FrameDecoder d(kMaxClientPayloadBytes); d.Feed(data); while (auto f = d.Next()) ...
+// Thread-safety: FrameDecoder is used by one thread at a time; free functions are pure.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ttsd/protocol/error.h"
+
+namespace ttsd::protocol {
+
+inline constexpr size_t kHeaderBytes = 12;
+// Caps on payload length, checked before any allocation.
+inline constexpr uint32_t kMaxClientPayloadBytes = 1u << 20;  // what a server accepts
+inline constexpr uint32_t kMaxServerPayloadBytes = 4u << 20;  // what a client accepts
+
+enum class FrameType : uint8_t {
+  // client -> server
+  kHello = 0x01,
+  kSynthesize = 0x02,
+  kText = 0x03,
+  kCancel = 0x04,
+  kListVoices = 0x05,
+  kPing = 0x06,
+  // server -> client
+  kWelcome = 0x81,
+  kAccepted = 0x82,
+  kAudio = 0x83,
+  kVoices = 0x85,
+  kPong = 0x86,
+  kError = 0x8F,
+};
+
+// Flag bits in the header's flags byte.
+inline constexpr uint8_t kFlagFinal = 0x01;  // kText: no more text follows
+inline constexpr uint8_t kFlagLast = 0x01;   // kAudio: the request's last chunk
+
+bool IsKnownFrameType(uint8_t type);
+bool IsClientFrameType(FrameType type);
+
+struct FrameHeader {
+  uint32_t payload_bytes = 0;
+  FrameType type = FrameType::kPing;
+  uint8_t flags = 0;
+  uint32_t request_id = 0;
+};
+
+struct Frame {
+  FrameHeader header;
+  std::vector<uint8_t> payload;
+};
+
+// Parses and validates the 12 header bytes. Errors: kMalformedFrame (reserved bytes set),
+// kUnknownFrameType, kFrameTooLarge (payload_bytes > max_payload_bytes).
+Result<FrameHeader> ParseHeader(std::span<const uint8_t, kHeaderBytes> bytes, uint32_t max_payload_bytes);
+
+void EncodeHeader(const FrameHeader& header, std::span<uint8_t, kHeaderBytes> out);
+
+// Header + payload in one buffer; payload is copied.
+std::vector<uint8_t> EncodeFrame(FrameType type, uint8_t flags, uint32_t request_id,
+                                 std::span<const uint8_t> payload);
+
+// Turns a byte stream, fed in pieces of any size, into frames. After an error the stream is
+// unusable (framing is lost) and every further Next() returns the same error.
+class FrameDecoder {
+ public:
+  explicit FrameDecoder(uint32_t max_payload_bytes) : max_payload_bytes_(max_payload_bytes) {}
+
+  void Feed(std::span<const uint8_t> data);  // data is copied
+
+  // A complete frame, std::nullopt when more bytes are needed, or the error that broke framing.
+  Result<std::optional<Frame>> Next();
+
+  size_t buffered_bytes() const { return buffer_.size() - read_pos_; }
+
+ private:
+  uint32_t max_payload_bytes_;
+  std::vector<uint8_t> buffer_;
+  size_t read_pos_ = 0;
+  std::optional<Error> error_;
+};
+
+}  // namespace ttsd::protocol

@@ -1,0 +1,106 @@
+// Payloads of the ttsd wire protocol: JSON bodies for control frames, a binary header for audio.
+//   auto req = ParseSynthesize(frame.payload);   // Result<SynthesizeRequest>
+//   auto bytes = Serialize(Welcome{...});
+// Thread-safety: pure functions over values.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ttsd/protocol/error.h"
+
+namespace ttsd::protocol {
+
+inline constexpr uint32_t kProtocolVersionMin = 1;
+inline constexpr uint32_t kProtocolVersionMax = 1;
+inline constexpr size_t kAudioHeaderBytes = 16;
+
+enum class SampleFormat : uint8_t { kS16Le = 1, kF32Le = 2 };
+std::string_view SampleFormatName(SampleFormat f);  // "s16le" / "f32le"
+Result<SampleFormat> ParseSampleFormat(std::string_view name);
+size_t BytesPerSample(SampleFormat f);
+
+struct Hello {
+  uint32_t min_version = kProtocolVersionMin;
+  uint32_t max_version = kProtocolVersionMax;
+  std::string client;
+};
+
+struct Welcome {
+  uint32_t version = kProtocolVersionMax;
+  std::string server;
+  uint32_t max_payload_bytes = 0;  // largest payload the server accepts
+};
+
+struct SynthesizeRequest {
+  std::string voice;    // empty: the server's default voice
+  std::string speaker;  // empty: the voice's default speaker
+  std::string text;     // may be empty when final is false
+  bool final = true;    // false: more text follows in kText frames
+  SampleFormat sample_format = SampleFormat::kS16Le;
+  double speed = 1.0;   // 0.25..4, scales durations
+};
+
+struct Accepted {
+  std::string voice;
+  std::string speaker;
+  uint32_t sample_rate = 0;
+  SampleFormat sample_format = SampleFormat::kS16Le;
+  uint32_t channels = 1;
+};
+
+struct AudioHeader {
+  uint32_t sample_rate = 0;
+  SampleFormat sample_format = SampleFormat::kS16Le;
+  uint8_t channels = 1;
+  uint64_t sample_offset = 0;  // samples per channel since the request's start
+};
+
+struct VoiceInfo {
+  std::string name;
+  std::string description;
+  std::vector<std::string> languages;
+  std::vector<std::string> speakers;  // first is the default
+  uint32_t sample_rate = 0;
+};
+
+struct VoiceList {
+  std::string default_voice;
+  std::vector<VoiceInfo> voices;
+};
+
+struct ErrorBody {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+};
+
+// The highest version both sides speak. Errors: kUnsupportedVersion.
+Result<uint32_t> NegotiateVersion(const Hello& hello);
+
+// Parsers reject non-JSON, non-objects, wrong field types and out-of-range values with
+// kMalformedFrame or kBadRequest; unknown fields are ignored so newer peers stay compatible.
+Result<Hello> ParseHello(std::span<const uint8_t> payload);
+Result<Welcome> ParseWelcome(std::span<const uint8_t> payload);
+Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload);
+Result<Accepted> ParseAccepted(std::span<const uint8_t> payload);
+Result<VoiceList> ParseVoiceList(std::span<const uint8_t> payload);
+Result<ErrorBody> ParseErrorBody(std::span<const uint8_t> payload);
+// Splits an audio payload into its header and PCM bytes (a view into payload).
+Result<AudioHeader> ParseAudioHeader(std::span<const uint8_t> payload, std::span<const uint8_t>* pcm);
+// kText payloads are raw UTF-8; invalid UTF-8 is kMalformedFrame.
+Result<std::string> ParseText(std::span<const uint8_t> payload);
+
+std::vector<uint8_t> Serialize(const Hello& m);
+std::vector<uint8_t> Serialize(const Welcome& m);
+std::vector<uint8_t> Serialize(const SynthesizeRequest& m);
+std::vector<uint8_t> Serialize(const Accepted& m);
+std::vector<uint8_t> Serialize(const VoiceList& m);
+std::vector<uint8_t> Serialize(const ErrorBody& m);
+// Audio header followed by pcm (copied).
+std::vector<uint8_t> SerializeAudio(const AudioHeader& h, std::span<const uint8_t> pcm);
+
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace ttsd::protocol

@@ -1,0 +1,301 @@
+#include "ttsd/protocol/messages.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace ttsd::protocol {
+namespace {
+
+using nlohmann::json;
+
+Result<json> ParseObject(std::span<const uint8_t> payload) {
+  json j = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return MakeError(ErrorCode::kMalformedFrame, "payload is not valid JSON");
+  if (!j.is_object()) return MakeError(ErrorCode::kMalformedFrame, "payload is not a JSON object");
+  return j;
+}
+
+std::vector<uint8_t> Dump(const json& j) {
+  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return {s.begin(), s.end()};
+}
+
+// Reads an optional field of the given JSON type into out; a present field of the wrong type is an error.
+Status GetString(const json& j, const char* key, std::string* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_string()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be a string");
+  *out = it->get<std::string>();
+  return {};
+}
+
+Status GetBool(const json& j, const char* key, bool* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_boolean()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be a boolean");
+  *out = it->get<bool>();
+  return {};
+}
+
+Status GetU32(const json& j, const char* key, uint32_t* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_number_unsigned() || it->get<uint64_t>() > std::numeric_limits<uint32_t>::max()) {
+    return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be an unsigned 32-bit integer");
+  }
+  *out = it->get<uint32_t>();
+  return {};
+}
+
+Status GetDouble(const json& j, const char* key, double* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_number()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be a number");
+  *out = it->get<double>();
+  return {};
+}
+
+Status GetStringList(const json& j, const char* key, std::vector<std::string>* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_array()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be an array");
+  for (const auto& v : *it) {
+    if (!v.is_string()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must hold strings");
+    out->push_back(v.get<std::string>());
+  }
+  return {};
+}
+
+Status GetFormat(const json& j, const char* key, SampleFormat* out) {
+  std::string name;
+  if (auto s = GetString(j, key, &name); !s) return s;
+  if (name.empty()) return {};
+  auto f = ParseSampleFormat(name);
+  if (!f) return std::unexpected(f.error());
+  *out = *f;
+  return {};
+}
+
+#define TTSD_TRY(expr)                              \
+  do {                                              \
+    if (auto status_ = (expr); !status_) {          \
+      return std::unexpected(status_.error());      \
+    }                                               \
+  } while (0)
+
+}  // namespace
+
+std::string_view SampleFormatName(SampleFormat f) { return f == SampleFormat::kF32Le ? "f32le" : "s16le"; }
+
+Result<SampleFormat> ParseSampleFormat(std::string_view name) {
+  if (name == "s16le") return SampleFormat::kS16Le;
+  if (name == "f32le") return SampleFormat::kF32Le;
+  return MakeError(ErrorCode::kBadRequest, "sample format must be 's16le' or 'f32le', not '" + std::string(name) + "'");
+}
+
+size_t BytesPerSample(SampleFormat f) { return f == SampleFormat::kF32Le ? 4 : 2; }
+
+Result<uint32_t> NegotiateVersion(const Hello& hello) {
+  uint32_t lo = std::max(hello.min_version, kProtocolVersionMin);
+  uint32_t hi = std::min(hello.max_version, kProtocolVersionMax);
+  if (lo > hi) {
+    return MakeError(ErrorCode::kUnsupportedVersion,
+                     "client speaks versions " + std::to_string(hello.min_version) + ".." +
+                         std::to_string(hello.max_version) + ", server speaks " +
+                         std::to_string(kProtocolVersionMin) + ".." + std::to_string(kProtocolVersionMax));
+  }
+  return hi;
+}
+
+Result<Hello> ParseHello(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  Hello m;
+  m.min_version = 0;
+  m.max_version = 0;
+  TTSD_TRY(GetU32(*j, "min_version", &m.min_version));
+  TTSD_TRY(GetU32(*j, "max_version", &m.max_version));
+  TTSD_TRY(GetString(*j, "client", &m.client));
+  if (m.min_version == 0 || m.max_version < m.min_version) {
+    return MakeError(ErrorCode::kBadRequest, "hello needs 1 <= min_version <= max_version");
+  }
+  return m;
+}
+
+Result<Welcome> ParseWelcome(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  Welcome m;
+  TTSD_TRY(GetU32(*j, "version", &m.version));
+  TTSD_TRY(GetString(*j, "server", &m.server));
+  TTSD_TRY(GetU32(*j, "max_payload_bytes", &m.max_payload_bytes));
+  return m;
+}
+
+Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  SynthesizeRequest m;
+  TTSD_TRY(GetString(*j, "voice", &m.voice));
+  TTSD_TRY(GetString(*j, "speaker", &m.speaker));
+  TTSD_TRY(GetString(*j, "text", &m.text));
+  TTSD_TRY(GetBool(*j, "final", &m.final));
+  TTSD_TRY(GetFormat(*j, "sample_format", &m.sample_format));
+  TTSD_TRY(GetDouble(*j, "speed", &m.speed));
+  if (!std::isfinite(m.speed) || m.speed < 0.25 || m.speed > 4.0) {
+    return MakeError(ErrorCode::kBadRequest, "'speed' must be between 0.25 and 4");
+  }
+  if (!IsValidUtf8(m.text)) return MakeError(ErrorCode::kMalformedFrame, "text is not valid UTF-8");
+  return m;
+}
+
+Result<Accepted> ParseAccepted(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  Accepted m;
+  TTSD_TRY(GetString(*j, "voice", &m.voice));
+  TTSD_TRY(GetString(*j, "speaker", &m.speaker));
+  TTSD_TRY(GetU32(*j, "sample_rate", &m.sample_rate));
+  TTSD_TRY(GetFormat(*j, "sample_format", &m.sample_format));
+  TTSD_TRY(GetU32(*j, "channels", &m.channels));
+  return m;
+}
+
+Result<VoiceList> ParseVoiceList(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  VoiceList m;
+  TTSD_TRY(GetString(*j, "default_voice", &m.default_voice));
+  auto it = j->find("voices");
+  if (it == j->end() || !it->is_array()) return MakeError(ErrorCode::kMalformedFrame, "'voices' must be an array");
+  for (const auto& v : *it) {
+    if (!v.is_object()) return MakeError(ErrorCode::kMalformedFrame, "each voice must be an object");
+    VoiceInfo info;
+    TTSD_TRY(GetString(v, "name", &info.name));
+    TTSD_TRY(GetString(v, "description", &info.description));
+    TTSD_TRY(GetStringList(v, "languages", &info.languages));
+    TTSD_TRY(GetStringList(v, "speakers", &info.speakers));
+    TTSD_TRY(GetU32(v, "sample_rate", &info.sample_rate));
+    m.voices.push_back(std::move(info));
+  }
+  return m;
+}
+
+Result<ErrorBody> ParseErrorBody(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  ErrorBody m;
+  uint32_t code = static_cast<uint32_t>(ErrorCode::kInternal);
+  TTSD_TRY(GetU32(*j, "code", &code));
+  TTSD_TRY(GetString(*j, "message", &m.message));
+  m.code = static_cast<ErrorCode>(code);
+  return m;
+}
+
+Result<AudioHeader> ParseAudioHeader(std::span<const uint8_t> payload, std::span<const uint8_t>* pcm) {
+  if (payload.size() < kAudioHeaderBytes) return MakeError(ErrorCode::kMalformedFrame, "audio payload too short");
+  const uint8_t* p = payload.data();
+  AudioHeader h;
+  h.sample_rate = uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+  if (p[4] != 1 && p[4] != 2) return MakeError(ErrorCode::kMalformedFrame, "unknown sample format in audio header");
+  h.sample_format = static_cast<SampleFormat>(p[4]);
+  h.channels = p[5];
+  h.sample_offset = 0;
+  for (int i = 0; i < 8; ++i) h.sample_offset |= uint64_t{p[8 + i]} << (8 * i);
+  if (h.channels == 0 || h.sample_rate == 0) return MakeError(ErrorCode::kMalformedFrame, "audio header has zero rate or channels");
+  size_t frame_bytes = BytesPerSample(h.sample_format) * h.channels;
+  std::span<const uint8_t> body = payload.subspan(kAudioHeaderBytes);
+  if (body.size() % frame_bytes != 0) return MakeError(ErrorCode::kMalformedFrame, "audio payload is not whole samples");
+  if (pcm) *pcm = body;
+  return h;
+}
+
+Result<std::string> ParseText(std::span<const uint8_t> payload) {
+  std::string s(payload.begin(), payload.end());
+  if (!IsValidUtf8(s)) return MakeError(ErrorCode::kMalformedFrame, "text is not valid UTF-8");
+  return s;
+}
+
+std::vector<uint8_t> Serialize(const Hello& m) {
+  return Dump({{"min_version", m.min_version}, {"max_version", m.max_version}, {"client", m.client}});
+}
+
+std::vector<uint8_t> Serialize(const Welcome& m) {
+  return Dump({{"version", m.version}, {"server", m.server}, {"max_payload_bytes", m.max_payload_bytes}});
+}
+
+std::vector<uint8_t> Serialize(const SynthesizeRequest& m) {
+  json j = {{"text", m.text}, {"final", m.final}, {"sample_format", SampleFormatName(m.sample_format)}};
+  if (!m.voice.empty()) j["voice"] = m.voice;
+  if (!m.speaker.empty()) j["speaker"] = m.speaker;
+  if (m.speed != 1.0) j["speed"] = m.speed;
+  return Dump(j);
+}
+
+std::vector<uint8_t> Serialize(const Accepted& m) {
+  return Dump({{"voice", m.voice},
+               {"speaker", m.speaker},
+               {"sample_rate", m.sample_rate},
+               {"sample_format", SampleFormatName(m.sample_format)},
+               {"channels", m.channels}});
+}
+
+std::vector<uint8_t> Serialize(const VoiceList& m) {
+  json voices = json::array();
+  for (const auto& v : m.voices) {
+    voices.push_back({{"name", v.name},
+                      {"description", v.description},
+                      {"languages", v.languages},
+                      {"speakers", v.speakers},
+                      {"sample_rate", v.sample_rate}});
+  }
+  return Dump({{"default_voice", m.default_voice}, {"voices", voices}});
+}
+
+std::vector<uint8_t> Serialize(const ErrorBody& m) {
+  return Dump({{"code", static_cast<uint32_t>(m.code)}, {"name", ErrorCodeName(m.code)}, {"message", m.message}});
+}
+
+std::vector<uint8_t> SerializeAudio(const AudioHeader& h, std::span<const uint8_t> pcm) {
+  std::vector<uint8_t> out(kAudioHeaderBytes + pcm.size(), 0);
+  uint8_t* p = out.data();
+  for (int i = 0; i < 4; ++i) p[i] = (h.sample_rate >> (8 * i)) & 0xff;
+  p[4] = static_cast<uint8_t>(h.sample_format);
+  p[5] = h.channels;
+  for (int i = 0; i < 8; ++i) p[8 + i] = (h.sample_offset >> (8 * i)) & 0xff;
+  if (!pcm.empty()) std::memcpy(p + kAudioHeaderBytes, pcm.data(), pcm.size());
+  return out;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace ttsd::protocol
