@@ -1,0 +1,30 @@
+// Settings of the inference engine, filled from the daemon's config file and flags.
+//   EngineConfig c; c.threads = 2; if (auto s = c.Validate(); !s) fail(s.error());
+// Thread-safety: a plain value.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "ttsd/protocol/error.h"
+
+namespace ttsd::engine {
+
+inline constexpr size_t kMaxTextBytes = 100'000;
+
+struct EngineConfig {
+  std::string device = "cpu";  // "cpu" or "cuda" / "cuda:N"
+  std::string dtype = "fp32";  // "fp32", or "fp16" (cuda only)
+  int threads = 1;             // intra-op threads for torch, per process
+  // Acoustic frames per chunk: the first chunk is small for latency, later ones larger for throughput.
+  int first_chunk_frames = 4;
+  int chunk_frames = 24;
+  size_t max_text_bytes = kMaxTextBytes;  // per request, all appended text included
+  bool warmup = true;                     // run one short utterance through each voice at load
+
+  // Errors: kBadRequest naming the bad field.
+  Status Validate() const;
+  std::string ToString() const;
+};
+
+}  // namespace ttsd::engine

@@ -1,0 +1,132 @@
+// A loaded voice package (shared, immutable) and the per-request stream that pulls audio from it.
+//   auto voice = Voice::Load("models/fixtures/fixture-ar", config);  // Result<std::shared_ptr<Voice>>
+//   auto stream = (*voice)->Start({.speaker = "", .text = "Hello.", .final = true});
+//   Chunk c; while ((*stream)->Next(&c).value() == StepResult::kChunk && !c.is_last) use(c.samples);
+// Thread-safety: Voice methods are const and safe from any thread. A Stream belongs to one
+// thread at a time (the daemon hands it between inference workers, never to two at once).
+//
+// A voice package is a directory holding voice.json (the manifest, see models/README.md) and
+// TorchScript modules. Stage contracts (B = 1, float32 unless dtype fp16; T phones, N frames,
+// H encoder width, C = H + 1 frame condition width, M mel bins, S speaker embedding width):
+//   encoder "encoder":
+//     speaker_embedding(speaker_id: int64[1]) -> [1, S]
+//     forward(phones: int64[1, T], speaker: [1, S]) -> ([1, T, H] hidden, [1, T] durations in frames)
+//   acoustic "autoregressive" (one frame per step, state carried):
+//     initial_state() -> List[Tensor];  step(cond: [1, C], prev: [1, M], state) -> ([1, M], state)
+//   acoustic "streaming" (chunks of frames, state carried):
+//     initial_state() -> List[Tensor];  forward(cond: [1, N, C], state) -> ([1, N, M], state)
+//   vocoder "streaming_vocoder":
+//     initial_state() -> List[Tensor];  forward(mel: [1, N, M], state) -> ([1, N * hop], state)
+//     flush(state) -> [1, K] (the samples still held in the state, K >= 0)
+// The frame condition is the hidden vector of the frame's phone followed by the frame's position
+// inside the phone, (i + 0.5) / frames_of_phone.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ttsd/engine/engine-config.h"
+#include "ttsd/protocol/error.h"
+
+namespace ttsd::engine {
+
+struct VoiceManifest {
+  int format_version = 1;
+  std::string name;
+  std::string description;
+  std::vector<std::string> languages;
+  std::vector<std::string> speakers;  // index is the speaker id; the first is the default
+  std::vector<std::string> phonemes;  // index is the phone id
+  int sample_rate = 0;
+  int hop_samples = 0;  // audio samples per acoustic frame
+  int mel_bins = 0;
+  std::string acoustic_type;  // "autoregressive" or "streaming"
+  std::string encoder_file, acoustic_file, vocoder_file;  // relative to the package directory
+
+  // Reads and validates dir/voice.json. Errors: kModelError saying what is wrong, kIo if unreadable.
+  static Result<VoiceManifest> Read(const std::string& dir);
+};
+
+struct StreamOptions {
+  std::string speaker;  // empty: the default speaker
+  std::string text;
+  bool final = true;    // false: more text comes through Stream::Append, then Stream::Close
+  double speed = 1.0;   // > 1 is faster
+};
+
+// Audio handed out by Stream::Next; the span stays valid until the next call on the stream.
+struct Chunk {
+  std::span<const float> samples;  // mono, -1..1
+  uint64_t sample_offset = 0;      // samples before this chunk in the request
+  bool is_last = false;
+};
+
+enum class StepResult {
+  kChunk,     // *chunk holds audio (possibly the last, possibly empty when is_last)
+  kNeedText,  // nothing can be produced until more text is appended or the stream is closed
+};
+
+class Stream;
+
+class Voice : public std::enable_shared_from_this<Voice> {
+ public:
+  // Loads the package in dir, moves it to the configured device and dtype, warms it up.
+  // Errors: kModelError, kIo, kBadRequest (config).
+  static Result<std::shared_ptr<Voice>> Load(const std::string& dir, const EngineConfig& config);
+  ~Voice();
+
+  const VoiceManifest& manifest() const { return manifest_; }
+  const std::string& name() const { return manifest_.name; }
+  int sample_rate() const { return manifest_.sample_rate; }
+  const EngineConfig& config() const { return config_; }
+
+  // Errors: kUnknownSpeaker, kEmptyText (final with no text), kTextTooLong, kUnsupportedText
+  // (only when the text is known to be unspeakable up front).
+  Result<std::unique_ptr<Stream>> Start(const StreamOptions& options) const;
+
+ private:
+  friend class Stream;
+  Voice() = default;
+  struct Impl;
+  VoiceManifest manifest_;
+  EngineConfig config_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Per-request state: text not yet spoken, model caches, the audio of the last chunk.
+class Stream {
+ public:
+  ~Stream();
+
+  // More text for a stream started with final = false. Errors: kBadRequest after Close,
+  // kTextTooLong past config.max_text_bytes.
+  Status Append(std::string_view text);
+  // No more text. Errors: kEmptyText when the request never received any text.
+  Status Close();
+
+  // Produces the next chunk. Errors: kUnsupportedText for a sentence the frontend rejects,
+  // kModelError if a stage fails. After is_last or an error the stream is finished.
+  Result<StepResult> Next(Chunk* chunk);
+
+  // Safe from any thread; the next Next() returns kCancelled. Generation stops at a chunk boundary.
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool finished() const { return finished_; }
+  uint64_t samples_produced() const { return sample_offset_; }
+  int sample_rate() const;
+
+ private:
+  friend class Voice;
+  struct State;
+  explicit Stream(std::shared_ptr<const Voice> voice);
+  std::shared_ptr<const Voice> voice_;
+  std::unique_ptr<State> state_;
+  std::atomic<bool> cancelled_{false};
+  bool finished_ = false;
+  uint64_t sample_offset_ = 0;
+};
+
+}  // namespace ttsd::engine
