@@ -1,0 +1,34 @@
+// Settings of the ttsd daemon: where to listen, which voices, how many threads, which limits.
+// Every field is a command-line flag and a key of the config file ($XDG_CONFIG_HOME/ttsd/ttsd.toml).
+//   DaemonConfig c; c.socket_path = "/tmp/t.sock"; if (auto s = c.Validate(); !s) fail(s.error());
+// Thread-safety: a plain value.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "ttsd/engine/engine-config.h"
+#include "ttsd/protocol/error.h"
+
+namespace ttsd::daemon {
+
+struct DaemonConfig {
+  std::string socket_path;                // resolved by protocol::ResolveSocketPath
+  std::vector<std::string> voice_dirs;    // each a voice package or a directory of packages
+  std::string default_voice;              // empty: the first voice by name
+  int inference_workers = 2;              // threads that run model steps
+  size_t max_requests_per_client = 16;    // open requests on one connection
+  size_t max_requests_total = 256;        // open requests in the daemon
+  size_t max_outbound_bytes = 512 * 1024; // per connection; generation pauses above it
+  int idle_timeout_s = 600;               // a connection with no open request and no input is closed
+  int drain_timeout_s = 10;               // on SIGTERM, how long in-flight requests may finish
+  std::string log_level = "info";         // trace, debug, info, warn, error
+  engine::EngineConfig engine;
+
+  // Errors: kBadRequest naming the field.
+  Status Validate() const;
+  std::string ToString() const;
+};
+
+}  // namespace ttsd::daemon

@@ -1,0 +1,77 @@
+// Runs synthesis jobs on a fixed pool of inference threads, one chunk at a time per turn:
+// requests that have not produced audio yet go first (first-chunk latency), the rest take turns.
+//   InferenceScheduler s(2); auto job = std::make_shared<Job>(...); s.Submit(job); ... s.Stop();
+// Thread-safety: every public method is safe from any thread. Job callbacks run on worker threads.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ttsd/engine/voice.h"
+#include "ttsd/protocol/error.h"
+
+namespace ttsd::daemon {
+
+// One request in flight. Made by a session on the I/O thread, run by one worker at a time.
+struct Job {
+  uint64_t serial = 0;  // daemon-wide number for logs
+  std::unique_ptr<engine::Stream> stream;
+  // Called on a worker thread; must not block. on_chunk gets every chunk, the last with is_last;
+  // on_error the terminal error (cancelled included). Exactly one terminal call happens.
+  std::function<void(const engine::Chunk&)> on_chunk;
+  std::function<void(const Error&)> on_error;
+  // False while the client is too far behind; the job then waits for Wake().
+  std::function<bool()> can_send;
+
+ private:
+  friend class InferenceScheduler;
+  enum class State { kIdle, kQueued, kRunning, kWaitText, kWaitDrain, kDone };
+  // Guarded by InferenceScheduler::mu_.
+  State state = State::kIdle;
+  bool fresh = true;  // no audio produced yet
+  std::vector<std::string> pending_text;
+  bool pending_close = false;
+  std::atomic<bool> cancelled{false};
+};
+
+class InferenceScheduler {
+ public:
+  explicit InferenceScheduler(int workers);
+  ~InferenceScheduler();  // Stop()s
+
+  void Submit(std::shared_ptr<Job> job);
+  // Text for a job whose stream was opened with final = false; close ends its text.
+  void AppendText(const std::shared_ptr<Job>& job, std::string text, bool close);
+  // Stops generation at the next chunk boundary; the job ends with a kCancelled error.
+  void Cancel(const std::shared_ptr<Job>& job);
+  // Resumes a job paused for backpressure once its client has caught up.
+  void Wake(const std::shared_ptr<Job>& job);
+  // Joins the workers; queued jobs are dropped without callbacks.
+  void Stop();
+
+  size_t active_jobs() const { return active_.load(); }
+
+ private:
+  void WorkerLoop();
+  void RunOnce(const std::shared_ptr<Job>& job);
+  void EnqueueLocked(const std::shared_ptr<Job>& job);
+  void Finish(const std::shared_ptr<Job>& job);
+
+  std::mutex mu_;  // guards the queues, stopping_ and every Job's scheduler fields
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> fresh_queue_;  // jobs with no audio yet
+  std::deque<std::shared_ptr<Job>> queue_;        // the rest, round robin
+  bool stopping_ = false;
+  std::atomic<size_t> active_{0};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace ttsd::daemon

@@ -1,0 +1,55 @@
+// The listening side of ttsd: the Unix socket (its own, or the one systemd passes), the accept
+// loop, signals, and an orderly shutdown that lets requests in flight finish.
+//   Server server(io, config, voices, scheduler);
+//   if (auto s = server.Listen(); !s) fail(s.error());
+//   server.Start(); io.run();   // returns after SIGTERM / SIGINT once drained
+// Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "ttsd/daemon/daemon-config.h"
+#include "ttsd/daemon/scheduler.h"
+#include "ttsd/daemon/session.h"
+#include "ttsd/daemon/voice-registry.h"
+
+namespace ttsd::daemon {
+
+class Server {
+ public:
+  Server(boost::asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
+         InferenceScheduler& scheduler);
+  ~Server();
+
+  // Takes the socket systemd passed (LISTEN_FDS), else creates config.socket_path: its directory
+  // 0700 if missing, a symlink refused, a stale socket replaced, a live one refused, mode 0600.
+  // Errors: kIo with the reason.
+  Status Listen();
+  // Accepts connections and handles signals; SIGTERM/SIGINT start Shutdown().
+  void Start();
+  // Stops accepting, refuses new requests, waits up to drain_timeout_s for open ones, then stops io.
+  void Shutdown();
+  bool socket_activated() const { return socket_activated_; }
+
+ private:
+  void Accept();
+  void DrainTick();
+  size_t OpenRequests();
+
+  boost::asio::io_context& io_;
+  const DaemonConfig& config_;
+  SessionContext context_;
+  boost::asio::local::stream_protocol::acceptor acceptor_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer drain_timer_;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  std::vector<std::weak_ptr<Session>> sessions_;
+  bool socket_activated_ = false;
+  bool flushing_ = false;  // drained; waiting for sessions to write their last frames
+  bool owns_socket_file_ = false;
+};
+
+}  // namespace ttsd::daemon

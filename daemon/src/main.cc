@@ -1,0 +1,111 @@
+// ttsd: keeps voices resident and streams speech over a Unix socket. See README.md.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+
+#include "ttsd/daemon/logging.h"
+#include "ttsd/daemon/server.h"
+#include "ttsd/protocol/socket-path.h"
+#include "ttsd/version.h"
+
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+std::string Home() { return EnvOr("HOME", "/"); }
+
+std::vector<std::string> DefaultVoiceDirs() {
+  std::vector<std::string> dirs;
+  for (const std::string& d : {EnvOr("XDG_DATA_HOME", Home() + "/.local/share") + "/ttsd/voices",
+                               std::string(TTSD_INSTALLED_VOICES_DIR)}) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(d, ec)) dirs.push_back(d);
+  }
+  return dirs;
+}
+
+int Run(int argc, char** argv) {
+  using ttsd::daemon::DaemonConfig;
+  DaemonConfig config;
+  std::string socket_flag;
+  bool no_warmup = false;
+  bool print_config = false;
+
+  CLI::App app{"ttsd " TTSD_VERSION " — streaming text-to-speech daemon"};
+  app.set_version_flag("--version", "ttsd " TTSD_VERSION);
+  const std::string config_file = EnvOr("XDG_CONFIG_HOME", Home() + "/.config") + "/ttsd/ttsd.toml";
+  app.set_config("--config", config_file, "config file (TOML; keys are the long option names)");
+  app.add_option("--socket", socket_flag, "Unix socket path (default: $TTSD_SOCKET, else $XDG_RUNTIME_DIR/ttsd/ttsd.sock)");
+  app.add_option("--voices", config.voice_dirs, "voice package, or directory of packages (repeatable)");
+  app.add_option("--default-voice", config.default_voice, "voice used when a request names none");
+  app.add_option("--workers", config.inference_workers, "inference threads")->capture_default_str();
+  app.add_option("--threads", config.engine.threads, "torch intra-op threads")->capture_default_str();
+  app.add_option("--device", config.engine.device, "cpu or cuda[:N]")->capture_default_str();
+  app.add_option("--dtype", config.engine.dtype, "fp32 or fp16 (cuda only)")->capture_default_str();
+  app.add_option("--first-chunk-frames", config.engine.first_chunk_frames, "acoustic frames in a request's first chunk")->capture_default_str();
+  app.add_option("--chunk-frames", config.engine.chunk_frames, "acoustic frames in later chunks")->capture_default_str();
+  app.add_option("--max-text-bytes", config.engine.max_text_bytes, "text limit per request")->capture_default_str();
+  app.add_option("--max-requests-per-client", config.max_requests_per_client)->capture_default_str();
+  app.add_option("--max-requests-total", config.max_requests_total)->capture_default_str();
+  app.add_option("--max-outbound-bytes", config.max_outbound_bytes, "unread bytes per client before generation pauses")->capture_default_str();
+  app.add_option("--idle-timeout", config.idle_timeout_s, "seconds before an idle connection is closed (0: never)")->capture_default_str();
+  app.add_option("--drain-timeout", config.drain_timeout_s, "seconds open requests may finish after SIGTERM")->capture_default_str();
+  app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_flag("--no-warmup", no_warmup, "skip warming voices up at load");
+  app.add_flag("--print-config", print_config, "print the effective configuration and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  config.engine.warmup = !no_warmup;
+  config.socket_path = ttsd::protocol::ResolveSocketPath(socket_flag);
+  if (config.voice_dirs.empty()) config.voice_dirs = DefaultVoiceDirs();
+  ttsd::daemon::SetupLogging(config.log_level);
+  if (auto s = config.Validate(); !s) {
+    spdlog::critical("bad configuration: {}", s.error().message);
+    return 2;
+  }
+  if (print_config) {
+    std::printf("%s\n", config.ToString().c_str());
+    return 0;
+  }
+  spdlog::info("ttsd {} starting: {}", TTSD_VERSION, config.ToString());
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto voices = ttsd::daemon::VoiceRegistry::Load(config);
+  if (!voices) {
+    spdlog::critical("cannot load voices: {}", voices.error().ToString());
+    return 1;
+  }
+  boost::asio::io_context io;
+  ttsd::daemon::InferenceScheduler scheduler(config.inference_workers);
+  ttsd::daemon::Server server(io, config, *voices, scheduler);
+  if (auto s = server.Listen(); !s) {
+    spdlog::critical("{}", s.error().ToString());
+    return 1;
+  }
+  server.Start();
+  sd_notifyf(0, "READY=1\nSTATUS=serving %zu voices, default %s", voices->Describe().voices.size(),
+             voices->default_voice().c_str());
+  spdlog::info("ready: default voice '{}'", voices->default_voice());
+  io.run();
+  scheduler.Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ttsd: fatal: %s\n", e.what());
+    return 1;
+  }
+}

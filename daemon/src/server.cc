@@ -1,0 +1,165 @@
+#include "ttsd/daemon/server.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace ttsd::daemon {
+namespace {
+
+namespace asio = boost::asio;
+using Protocol = asio::local::stream_protocol;
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// True when something accepts connections at path.
+bool SomeoneListens(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
+               InferenceScheduler& scheduler)
+    : io_(io), config_(config), acceptor_(io), signals_(io, SIGTERM, SIGINT), drain_timer_(io) {
+  context_.config = &config_;
+  context_.voices = &voices;
+  context_.scheduler = &scheduler;
+}
+
+Server::~Server() {
+  if (owns_socket_file_) unlink(config_.socket_path.c_str());
+}
+
+Status Server::Listen() {
+  const int passed = sd_listen_fds(1);
+  if (passed > 1) return MakeError(ErrorCode::kIo, "systemd passed " + std::to_string(passed) + " sockets; ttsd takes one");
+  if (passed == 1) {
+    const int fd = SD_LISTEN_FDS_START;
+    if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0) {
+      return MakeError(ErrorCode::kIo, "the socket systemd passed is not a listening Unix stream socket");
+    }
+    boost::system::error_code ec;
+    acceptor_.assign(Protocol(), fd, ec);
+    if (ec) return MakeError(ErrorCode::kIo, "cannot adopt the systemd socket: " + ec.message());
+    socket_activated_ = true;
+    spdlog::info("listening on the socket systemd passed");
+    return {};
+  }
+
+  const std::string& path = config_.socket_path;
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(path).parent_path();
+  if (!dir.empty()) {
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0) {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) return MakeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
+      if (chmod(dir.c_str(), 0700) != 0) return MakeError(ErrorCode::kIo, Errno("chmod " + dir.string()));
+    } else if (S_ISLNK(st.st_mode)) {
+      return MakeError(ErrorCode::kIo, "refusing a socket directory that is a symlink: " + dir.string());
+    }
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) return MakeError(ErrorCode::kIo, "refusing a socket path that is a symlink: " + path);
+    if (!S_ISSOCK(st.st_mode)) return MakeError(ErrorCode::kIo, path + " exists and is not a socket");
+    if (SomeoneListens(path)) return MakeError(ErrorCode::kIo, "another daemon is listening on " + path);
+    spdlog::info("removing stale socket {}", path);
+    if (unlink(path.c_str()) != 0) return MakeError(ErrorCode::kIo, Errno("unlink " + path));
+  }
+
+  boost::system::error_code ec;
+  acceptor_.open(Protocol(), ec);  // Asio opens sockets close-on-exec
+  if (!ec) acceptor_.bind(Protocol::endpoint(path), ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot bind " + path + ": " + ec.message());
+  owns_socket_file_ = true;
+  if (chmod(path.c_str(), 0600) != 0) return MakeError(ErrorCode::kIo, Errno("chmod " + path));
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot listen on " + path + ": " + ec.message());
+  spdlog::info("listening on {}", path);
+  return {};
+}
+
+void Server::Start() {
+  signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    Shutdown();
+  });
+  Accept();
+}
+
+void Server::Accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, Protocol::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) spdlog::warn("accept failed: {}", ec.message());
+      if (!acceptor_.is_open()) return;
+    } else {
+      auto session = std::make_shared<Session>(std::move(socket), &context_);
+      std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+      sessions_.push_back(session);
+      session->Start();
+    }
+    Accept();
+  });
+}
+
+size_t Server::OpenRequests() { return context_.open_requests.load(); }
+
+void Server::Shutdown() {
+  if (context_.shutting_down) return;
+  context_.shutting_down = true;
+  sd_notify(0, "STOPPING=1");
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  signals_.cancel(ec);
+  drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.drain_timeout_s);
+  if (OpenRequests() > 0) spdlog::info("waiting up to {} s for {} open requests", config_.drain_timeout_s, OpenRequests());
+  DrainTick();
+}
+
+void Server::DrainTick() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!flushing_) {
+    if (OpenRequests() == 0 || now >= drain_deadline_) {
+      if (OpenRequests() > 0) spdlog::warn("drain timeout: cancelling {} open requests", OpenRequests());
+      for (auto& weak : sessions_) {
+        if (auto s = weak.lock()) s->CloseWhenFlushed();
+      }
+      flushing_ = true;
+      drain_deadline_ = now + std::chrono::seconds(2);  // for clients that stopped reading
+    }
+  } else {
+    std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+    if (sessions_.empty() || now >= drain_deadline_) {
+      for (auto& weak : sessions_) {
+        if (auto s = weak.lock()) s->Close();
+      }
+      io_.stop();
+      return;
+    }
+  }
+  drain_timer_.expires_after(std::chrono::milliseconds(20));
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) DrainTick();
+  });
+}
+
+}  // namespace ttsd::daemon

@@ -1,0 +1,313 @@
+#include "ttsd/daemon/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+namespace ttsd::daemon {
+namespace {
+
+namespace asio = boost::asio;
+using protocol::FrameType;
+
+std::vector<uint8_t> ToPcm(std::span<const float> samples, protocol::SampleFormat format) {
+  std::vector<uint8_t> out(samples.size() * protocol::BytesPerSample(format));
+  if (format == protocol::SampleFormat::kF32Le) {
+    std::memcpy(out.data(), samples.data(), out.size());  // x86-64 and arm64 are little-endian
+    return out;
+  }
+  for (size_t i = 0; i < samples.size(); ++i) {
+    float s = std::clamp(samples[i], -1.0f, 1.0f);
+    auto v = static_cast<int16_t>(std::lrintf(s * 32767.0f));
+    out[2 * i] = static_cast<uint8_t>(v & 0xff);
+    out[2 * i + 1] = static_cast<uint8_t>((v >> 8) & 0xff);
+  }
+  return out;
+}
+
+}  // namespace
+
+Session::Session(Socket socket, SessionContext* context)
+    : socket_(std::move(socket)),
+      context_(context),
+      id_(context->next_serial.fetch_add(1)),
+      decoder_(protocol::kMaxClientPayloadBytes),
+      read_buffer_(16 * 1024),
+      outbound_bytes_(std::make_shared<std::atomic<size_t>>(0)),
+      idle_timer_(socket_.get_executor()) {}
+
+Session::~Session() {
+  for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+}
+
+void Session::Start() {
+  spdlog::debug("connection {} opened", id_);
+  ArmIdleTimer();
+  ReadMore();
+}
+
+void Session::Close() {
+  if (closed_) return;
+  closed_ = true;
+  if (!jobs_.empty()) spdlog::info("connection {} closed with {} open requests: cancelling them", id_, jobs_.size());
+  for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+  boost::system::error_code ec;
+  idle_timer_.cancel();
+  socket_.shutdown(Socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+void Session::CloseWhenFlushed() {
+  if (closed_) return;
+  for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+  closing_ = true;
+  WriteNext();
+}
+
+void Session::ArmIdleTimer() {
+  const int timeout = context_->config->idle_timeout_s;
+  if (timeout <= 0 || closed_) return;
+  idle_timer_.expires_after(std::chrono::seconds(timeout));
+  idle_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->closed_) return;
+    if (self->jobs_.empty()) {
+      spdlog::info("connection {} idle: closing", self->id_);
+      self->Close();
+    } else {
+      self->ArmIdleTimer();
+    }
+  });
+}
+
+void Session::ReadMore() {
+  if (closed_ || closing_) return;
+  socket_.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
+        spdlog::debug("connection {} read error: {}", self->id_, ec.message());
+      }
+      self->Close();
+      return;
+    }
+    self->decoder_.Feed(std::span<const uint8_t>(self->read_buffer_.data(), n));
+    for (;;) {
+      auto frame = self->decoder_.Next();
+      if (!frame) return self->FailConnection(frame.error());
+      if (!*frame) break;
+      self->OnFrame(std::move(**frame));
+      if (self->closing_ || self->closed_) return;
+    }
+    self->ArmIdleTimer();
+    // A client that sends without reading our answers waits until it has read them.
+    if (self->outbound_bytes_->load() > 2 * self->context_->config->max_outbound_bytes) {
+      self->read_paused_ = true;
+      return;
+    }
+    self->ReadMore();
+  });
+}
+
+void Session::OnFrame(protocol::Frame frame) {
+  const FrameType type = frame.header.type;
+  if (!protocol::IsClientFrameType(type)) {
+    return FailConnection({ErrorCode::kUnknownFrameType, "frame type " + std::to_string(int(type)) + " is sent by servers only"});
+  }
+  if (!greeted_ && type != FrameType::kHello) {
+    return FailConnection({ErrorCode::kBadRequest, "the first frame must be hello"});
+  }
+  switch (type) {
+    case FrameType::kHello: return OnHello(frame);
+    case FrameType::kSynthesize: return OnSynthesize(frame);
+    case FrameType::kText: return OnText(frame);
+    case FrameType::kCancel: return OnCancel(frame);
+    case FrameType::kListVoices:
+      return Send(protocol::EncodeFrame(FrameType::kVoices, 0, frame.header.request_id,
+                                        protocol::Serialize(context_->voices->Describe())));
+    case FrameType::kPing:
+      return Send(protocol::EncodeFrame(FrameType::kPong, 0, frame.header.request_id, {}));
+    default:
+      return FailConnection({ErrorCode::kUnknownFrameType, "unexpected frame type"});
+  }
+}
+
+void Session::OnHello(const protocol::Frame& frame) {
+  if (greeted_) return FailConnection({ErrorCode::kBadRequest, "hello sent twice"});
+  auto hello = protocol::ParseHello(frame.payload);
+  if (!hello) return FailConnection(hello.error());
+  auto version = protocol::NegotiateVersion(*hello);
+  if (!version) return FailConnection(version.error());
+  greeted_ = true;
+  protocol::Welcome welcome{*version, "ttsd " TTSD_VERSION, protocol::kMaxClientPayloadBytes};
+  spdlog::debug("connection {}: hello from '{}', version {}", id_, hello->client, *version);
+  Send(protocol::EncodeFrame(FrameType::kWelcome, 0, 0, protocol::Serialize(welcome)));
+}
+
+void Session::OnSynthesize(const protocol::Frame& frame) {
+  const uint32_t id = frame.header.request_id;
+  const DaemonConfig& config = *context_->config;
+  if (id == 0) return FailConnection({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
+  if (jobs_.contains(id)) {
+    return SendError(id, {ErrorCode::kDuplicateRequest, "request " + std::to_string(id) + " is already open"});
+  }
+  if (context_->shutting_down) return SendError(id, {ErrorCode::kShuttingDown, "the daemon is shutting down"});
+  if (jobs_.size() >= config.max_requests_per_client) {
+    return SendError(id, {ErrorCode::kBusy, "this connection already has " + std::to_string(jobs_.size()) +
+                                                " open requests (limit " +
+                                                std::to_string(config.max_requests_per_client) + ")"});
+  }
+  if (context_->open_requests.load() >= config.max_requests_total) {
+    return SendError(id, {ErrorCode::kBusy, "the daemon is at its limit of " +
+                                                std::to_string(config.max_requests_total) + " open requests"});
+  }
+  auto request = protocol::ParseSynthesize(frame.payload);
+  if (!request) return SendError(id, request.error());
+  auto voice = context_->voices->Find(request->voice);
+  if (!voice) return SendError(id, voice.error());
+  engine::StreamOptions options;
+  options.speaker = request->speaker;
+  options.text = request->text;
+  options.final = request->final;
+  options.speed = request->speed;
+  auto stream = (*voice)->Start(options);
+  if (!stream) return SendError(id, stream.error());
+
+  const auto& manifest = (*voice)->manifest();
+  protocol::Accepted accepted{manifest.name, request->speaker.empty() ? manifest.speakers.front() : request->speaker,
+                              static_cast<uint32_t>(manifest.sample_rate), request->sample_format, 1};
+  auto job = MakeJob(id, std::move(*stream), request->sample_format);
+  jobs_.emplace(id, job);
+  context_->open_requests.fetch_add(1);
+  spdlog::debug("connection {}: request {} (#{}) voice {} speaker {} final={} {} bytes of text", id_, id, job->serial,
+                accepted.voice, accepted.speaker, request->final, request->text.size());
+  Send(protocol::EncodeFrame(FrameType::kAccepted, 0, id, protocol::Serialize(accepted)));
+  context_->scheduler->Submit(std::move(job));
+}
+
+std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, std::unique_ptr<engine::Stream> stream,
+                                      protocol::SampleFormat format) {
+  auto job = std::make_shared<Job>();
+  job->serial = context_->next_serial.fetch_add(1);
+  const uint32_t rate = static_cast<uint32_t>(stream->sample_rate());
+  job->stream = std::move(stream);
+  auto executor = socket_.get_executor();
+  auto weak = weak_from_this();
+  auto outbound = outbound_bytes_;
+  SessionContext* context = context_;
+  const uint64_t serial = job->serial;
+  const auto started = std::chrono::steady_clock::now();
+  const size_t max_outbound = context_->config->max_outbound_bytes;
+
+  // Both callbacks run on a worker thread; the frame is built there and handed to the I/O thread.
+  job->on_chunk = [=](const engine::Chunk& chunk) {
+    protocol::AudioHeader header{rate, format, 1, chunk.sample_offset};
+    auto frame = protocol::EncodeFrame(FrameType::kAudio, chunk.is_last ? protocol::kFlagLast : 0, request_id,
+                                       protocol::SerializeAudio(header, ToPcm(chunk.samples, format)));
+    outbound->fetch_add(frame.size());
+    if (chunk.is_last) {
+      const double audio_s = static_cast<double>(chunk.sample_offset + chunk.samples.size()) / rate;
+      const double wall_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      spdlog::info("request #{} done: {:.2f} s of audio in {:.0f} ms", serial, audio_s, wall_ms);
+    }
+    asio::post(executor, [=, frame = std::move(frame), last = chunk.is_last]() mutable {
+      if (last) context->open_requests.fetch_sub(1);
+      auto self = weak.lock();
+      if (!self) return;
+      self->Send(std::move(frame), /*counted=*/true);
+      if (last) self->EndRequest(request_id, serial);
+    });
+  };
+  job->on_error = [=, stream = job->stream.get()](const Error& error) {
+    const double audio_s = static_cast<double>(stream->samples_produced()) / rate;
+    if (error.code == ErrorCode::kCancelled) {
+      spdlog::info("request #{} cancelled: generation stopped after {:.2f} s of audio", serial, audio_s);
+    } else {
+      spdlog::warn("request #{} failed: {}", serial, error.ToString());
+    }
+    asio::post(executor, [=] {
+      context->open_requests.fetch_sub(1);
+      auto self = weak.lock();
+      if (!self) return;
+      self->SendError(request_id, error);
+      self->EndRequest(request_id, serial);
+    });
+  };
+  job->can_send = [outbound, max_outbound] { return outbound->load() < max_outbound; };
+  return job;
+}
+
+void Session::EndRequest(uint32_t request_id, uint64_t serial) {
+  auto it = jobs_.find(request_id);
+  if (it != jobs_.end() && it->second->serial == serial) jobs_.erase(it);
+}
+
+void Session::OnText(const protocol::Frame& frame) {
+  const uint32_t id = frame.header.request_id;
+  auto text = protocol::ParseText(frame.payload);
+  if (!text) return FailConnection(text.error());
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) {
+    return SendError(id, {ErrorCode::kUnknownRequest, "request " + std::to_string(id) + " is not open"});
+  }
+  context_->scheduler->AppendText(it->second, std::move(*text), (frame.header.flags & protocol::kFlagFinal) != 0);
+}
+
+void Session::OnCancel(const protocol::Frame& frame) {
+  auto it = jobs_.find(frame.header.request_id);
+  if (it == jobs_.end()) return;  // already ended: cancel raced with the last chunk
+  spdlog::info("connection {}: cancel for request {} (#{})", id_, frame.header.request_id, it->second->serial);
+  context_->scheduler->Cancel(it->second);
+}
+
+void Session::SendError(uint32_t request_id, const Error& error) {
+  protocol::ErrorBody body{error.code, error.message};
+  Send(protocol::EncodeFrame(FrameType::kError, 0, request_id, protocol::Serialize(body)));
+}
+
+void Session::FailConnection(const Error& error) {
+  spdlog::warn("connection {}: {} — closing", id_, error.ToString());
+  SendError(0, error);
+  closing_ = true;
+  WriteNext();
+}
+
+void Session::Send(std::vector<uint8_t> frame, bool counted) {
+  if (closed_) {
+    if (counted) outbound_bytes_->fetch_sub(frame.size());
+    return;
+  }
+  if (!counted) outbound_bytes_->fetch_add(frame.size());
+  write_queue_.push_back(std::move(frame));
+  WriteNext();
+}
+
+void Session::WriteNext() {
+  if (writing_ || closed_) return;
+  if (write_queue_.empty()) {
+    if (closing_) Close();
+    return;
+  }
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(write_queue_.front()),
+                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                      self->writing_ = false;
+                      if (self->write_queue_.empty()) return;  // closed meanwhile
+                      self->outbound_bytes_->fetch_sub(self->write_queue_.front().size());
+                      self->write_queue_.pop_front();
+                      if (ec) return self->Close();
+                      const size_t max = self->context_->config->max_outbound_bytes;
+                      if (self->outbound_bytes_->load() < max / 2) {
+                        for (auto& [id, job] : self->jobs_) self->context_->scheduler->Wake(job);
+                      }
+                      if (self->read_paused_ && self->outbound_bytes_->load() <= max) {
+                        self->read_paused_ = false;
+                        self->ReadMore();
+                      }
+                      self->WriteNext();
+                    });
+}
+
+}  // namespace ttsd::daemon

@@ -1,0 +1,36 @@
+#include "ttsd/engine/engine-config.h"
+
+#include <sstream>
+
+namespace ttsd::engine {
+
+Status EngineConfig::Validate() const {
+  if (device != "cpu" && device.rfind("cuda", 0) != 0) {
+    return MakeError(ErrorCode::kBadRequest, "device must be 'cpu' or 'cuda[:N]', not '" + device + "'");
+  }
+  if (dtype != "fp32" && dtype != "fp16") {
+    return MakeError(ErrorCode::kBadRequest, "dtype must be 'fp32' or 'fp16', not '" + dtype + "'");
+  }
+  if (dtype == "fp16" && device == "cpu") {
+    return MakeError(ErrorCode::kBadRequest, "dtype fp16 needs a cuda device");
+  }
+  if (threads < 1 || threads > 256) return MakeError(ErrorCode::kBadRequest, "threads must be 1..256");
+  if (first_chunk_frames < 1 || first_chunk_frames > 1000) {
+    return MakeError(ErrorCode::kBadRequest, "first_chunk_frames must be 1..1000");
+  }
+  if (chunk_frames < 1 || chunk_frames > 1000) return MakeError(ErrorCode::kBadRequest, "chunk_frames must be 1..1000");
+  if (max_text_bytes < 1 || max_text_bytes > 100 * kMaxTextBytes) {
+    return MakeError(ErrorCode::kBadRequest, "max_text_bytes out of range");
+  }
+  return {};
+}
+
+std::string EngineConfig::ToString() const {
+  std::ostringstream os;
+  os << "device=" << device << " dtype=" << dtype << " threads=" << threads
+     << " first_chunk_frames=" << first_chunk_frames << " chunk_frames=" << chunk_frames
+     << " max_text_bytes=" << max_text_bytes << " warmup=" << (warmup ? "on" : "off");
+  return os.str();
+}
+
+}  // namespace ttsd::engine
