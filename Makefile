@@ -1,0 +1,45 @@
+# The two newcomer commands: `make run` and `make test`. Both install what is missing first.
+BUILD ?= build
+JOBS ?= 2
+VOICES ?= models/fixtures
+VOICE ?= fixture-ar
+SOCKET := $(abspath $(BUILD))/run/ttsd.sock
+TEXT ?= Hello! This is ttsd, speaking as soon as the first words are ready.
+
+.PHONY: all deps configure build test run fixtures clean
+
+all: build
+
+deps:
+	./install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	/usr/bin/python3 models/fixtures/check_fixtures.py
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+fixtures: deps
+	/usr/bin/python3 models/fixtures/make_fixtures.py
+
+# Starts the daemon on a private socket, speaks $(TEXT), stops the daemon.
+run: build
+	@echo "make run: voice '$(VOICE)' from $(VOICES)."
+	@if [ "$(VOICES)" = "models/fixtures" ]; then \
+	  echo "make run: NOTE the trained default voice is not in the repository yet; this is the best voice"; \
+	  echo "          package it has, a tiny fixture with random weights: it makes sound, not words."; fi
+	@mkdir -p $(BUILD)/run && rm -f $(SOCKET)
+	@$(BUILD)/daemon/ttsd --socket $(SOCKET) --voices $(VOICES) --default-voice $(VOICE) & pid=$$!; \
+	  trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
+	  for i in $$(seq 100); do $(BUILD)/client/ttsc --socket $(SOCKET) ping >/dev/null 2>&1 && break; sleep 0.1; done; \
+	  $(BUILD)/client/ttsc --socket $(SOCKET) say --stats -o $(BUILD)/hello.wav "$(TEXT)" || exit 1; \
+	  if command -v paplay >/dev/null 2>&1 && paplay $(BUILD)/hello.wav 2>/dev/null; then echo "make run: played $(BUILD)/hello.wav"; \
+	  elif command -v aplay >/dev/null 2>&1 && aplay -q $(BUILD)/hello.wav 2>/dev/null; then echo "make run: played $(BUILD)/hello.wav"; \
+	  else echo "make run: no audio output on this machine; wrote $(BUILD)/hello.wav"; fi
+
+clean:
+	rm -rf $(BUILD)
