@@ -1,0 +1,113 @@
+// Starting and stopping ttsd: socket creation rules, systemd socket activation, SIGTERM drain.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include "support/daemon-process.h"
+
+namespace ttsd::testing {
+namespace {
+
+using protocol::FrameType;
+
+protocol::SynthesizeRequest Text(const std::string& text) {
+  protocol::SynthesizeRequest r;
+  r.text = text;
+  return r;
+}
+
+TEST(Lifecycle, SigtermLetsOpenRequestsFinishThenExitsCleanly) {
+  DaemonProcess d;
+  RawClient c(d.socket_path());
+  c.Handshake();
+  std::string text;
+  for (int i = 0; i < 4; ++i) text += "A sentence that takes a little while to speak from start to end. ";
+  c.Synthesize(1, Text(text));
+  auto f = c.Read();
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->header.type, FrameType::kAccepted);
+  kill(d.pid(), SIGTERM);
+  auto r = CollectRequest(c, 1);
+  EXPECT_TRUE(r.last) << d.Log();
+  EXPECT_FALSE(r.error);
+  EXPECT_TRUE(c.WaitClosed());
+  EXPECT_EQ(d.Stop(), 0) << d.Log();
+  EXPECT_NE(d.Log().find("stopped"), std::string::npos);
+  struct stat st {};
+  EXPECT_NE(lstat(d.socket_path().c_str(), &st), 0) << "socket file left behind";
+}
+
+TEST(Lifecycle, NewRequestsDuringShutdownAreRefused) {
+  DaemonProcess d({"--drain-timeout", "5"});
+  RawClient c(d.socket_path());
+  c.Handshake();
+  protocol::SynthesizeRequest open;
+  open.final = false;
+  c.Synthesize(1, open);  // keeps the daemon draining
+  ASSERT_EQ(c.Read()->header.type, FrameType::kAccepted);
+  kill(d.pid(), SIGTERM);
+  ASSERT_TRUE(d.WaitForLog("shutting down"));
+  c.Synthesize(2, Text("Too late."));
+  auto r = CollectRequest(c, 2);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kShuttingDown);
+  c.SendText(1, "Finishing up.", true);
+  EXPECT_TRUE(CollectRequest(c, 1).last);
+  EXPECT_EQ(d.Stop(), 0);
+}
+
+TEST(Lifecycle, RefusesASymlinkedSocketPath) {
+  TempDir dir;
+  const std::string target = dir.path() + "/elsewhere.sock";
+  const std::string link = dir.path() + "/ttsd.sock";
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  DaemonProcess d({"--socket", link}, {}, /*wait_ready=*/false);
+  for (int i = 0; i < 600 && !d.Exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(d.Exited());
+  EXPECT_NE(d.exit_status(), 0);
+  EXPECT_NE(d.Log().find("symlink"), std::string::npos) << d.Log();
+}
+
+TEST(Lifecycle, ReplacesAStaleSocketButNotALiveOne) {
+  DaemonProcess first;
+  // A second daemon on the same live socket must refuse to start.
+  DaemonProcess second({"--socket", first.socket_path()}, {}, /*wait_ready=*/false);
+  for (int i = 0; i < 600 && !second.Exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(second.Exited());
+  EXPECT_NE(second.Log().find("another daemon is listening"), std::string::npos) << second.Log();
+  // A stale socket file (nobody listening) is replaced.
+  TempDir dir;
+  const std::string stale = dir.path() + "/stale.sock";
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, stale.c_str(), sizeof(addr.sun_path) - 1);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  close(fd);
+  DaemonProcess third({"--socket", stale}, {}, /*wait_ready=*/false);
+  bool up = false;
+  for (int i = 0; i < 600 && !up && !third.Exited(); ++i) {
+    int c = ConnectUnix(stale);
+    up = c >= 0;
+    if (c >= 0) close(c);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(up) << third.Log();
+}
+
+TEST(Lifecycle, SystemdSocketActivation) {
+  TempDir dir;
+  const std::string sock = dir.path() + "/activated.sock";
+  // systemd-socket-activate listens, starts ttsd on the first connection with LISTEN_FDS=1.
+  DaemonProcess d({}, {"/usr/bin/systemd-socket-activate", "-l", sock}, /*wait_ready=*/false);
+  for (int i = 0; i < 100 && ConnectUnix(sock) < 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  RawClient c(sock);
+  ASSERT_TRUE(c.connected());
+  c.Handshake();
+  c.Synthesize(1, Text("Started by socket activation."));
+  EXPECT_TRUE(CollectRequest(c, 1).last);
+  EXPECT_TRUE(d.WaitForLog("listening on the socket systemd passed")) << d.Log();
+}
+
+}  // namespace
+}  // namespace ttsd::testing
