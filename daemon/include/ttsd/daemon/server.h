@@ -9,6 +9,8 @@
 #include <memory>
 #include <vector>
 
+#include <utility>  // before Asio: Boost 1.74 needs it under C++23
+
 #include <boost/asio.hpp>
 
 #include "ttsd/daemon/daemon-config.h"
