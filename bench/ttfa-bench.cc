@@ -12,11 +12,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "texts.h"
 #include "ttsd/client/connection.h"
+#include "ttsd/protocol/socket-path.h"
 
 namespace {
 

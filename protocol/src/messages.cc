@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -191,6 +192,10 @@ Result<ErrorBody> ParseErrorBody(std::span<const uint8_t> payload) {
   uint32_t code = static_cast<uint32_t>(ErrorCode::kInternal);
   TTSD_TRY(GetU32(*j, "code", &code));
   TTSD_TRY(GetString(*j, "message", &m.message));
+  // ErrorCode is 16 bits: a larger number must not wrap onto a real code (65549 is not 13).
+  if (code > std::numeric_limits<std::underlying_type_t<ErrorCode>>::max()) {
+    return MakeError(ErrorCode::kBadRequest, "'code' must be at most 65535");
+  }
   m.code = static_cast<ErrorCode>(code);
   return m;
 }
