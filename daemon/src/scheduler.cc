@@ -43,10 +43,12 @@ void InferenceScheduler::AppendText(const std::shared_ptr<Job>& job, std::string
   if (job->state == Job::State::kWaitText) EnqueueLocked(job);
 }
 
-void InferenceScheduler::Cancel(const std::shared_ptr<Job>& job) {
+void InferenceScheduler::Cancel(const std::shared_ptr<Job>& job, Error reason) {
+  std::lock_guard lock(mu_);
+  if (job->state == Job::State::kDone || job->cancelled.load()) return;
+  job->cancel_reason = std::move(reason);
   job->cancelled.store(true);
   job->stream->Cancel();
-  std::lock_guard lock(mu_);
   if (job->state == Job::State::kWaitText || job->state == Job::State::kWaitDrain) {
     job->fresh = true;  // deliver the cancellation ahead of ongoing work
     EnqueueLocked(job);
@@ -117,7 +119,8 @@ void InferenceScheduler::RunOnce(const std::shared_ptr<Job>& job) {
   engine::Chunk chunk;
   auto result = job->stream->Next(&chunk);
   if (!result) {
-    job->on_error(result.error());
+    job->on_error(result.error().code == ErrorCode::kCancelled && job->cancelled.load() ? job->cancel_reason
+                                                                                           : result.error());
     return Finish(job);
   }
   if (*result == engine::StepResult::kNeedText) {

@@ -74,6 +74,10 @@ Status Server::Listen() {
       if (chmod(dir.c_str(), 0700) != 0) return MakeError(ErrorCode::kIo, Errno("chmod " + dir.string()));
     } else if (S_ISLNK(st.st_mode)) {
       return MakeError(ErrorCode::kIo, "refusing a socket directory that is a symlink: " + dir.string());
+    } else if (st.st_uid != geteuid() && st.st_uid != 0) {
+      return MakeError(ErrorCode::kIo, "refusing a socket directory owned by another user: " + dir.string());
+    } else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
+      return MakeError(ErrorCode::kIo, "refusing a socket directory others can write to: " + dir.string());
     }
   }
   struct stat st {};

@@ -246,12 +246,12 @@ void Session::EndRequest(uint32_t request_id, uint64_t serial) {
 
 void Session::OnText(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
-  auto text = protocol::ParseText(frame.payload);
-  if (!text) return FailConnection(text.error());
   auto it = jobs_.find(id);
   if (it == jobs_.end()) {
     return SendError(id, {ErrorCode::kUnknownRequest, "request " + std::to_string(id) + " is not open"});
   }
+  auto text = protocol::ParseText(frame.payload);
+  if (!text) return context_->scheduler->Cancel(it->second, text.error());  // ends the request with this error
   context_->scheduler->AppendText(it->second, std::move(*text), (frame.header.flags & protocol::kFlagFinal) != 0);
 }
 
@@ -269,13 +269,14 @@ void Session::SendError(uint32_t request_id, const Error& error) {
 
 void Session::FailConnection(const Error& error) {
   spdlog::warn("connection {}: {} — closing", id_, error.ToString());
+  for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
   SendError(0, error);
-  closing_ = true;
+  closing_ = true;  // nothing more is queued after the error frame
   WriteNext();
 }
 
 void Session::Send(std::vector<uint8_t> frame, bool counted) {
-  if (closed_) {
+  if (closed_ || closing_) {
     if (counted) outbound_bytes_->fetch_sub(frame.size());
     return;
   }

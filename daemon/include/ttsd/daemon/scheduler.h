@@ -40,6 +40,7 @@ struct Job {
   std::vector<std::string> pending_text;
   bool pending_close = false;
   std::atomic<bool> cancelled{false};
+  Error cancel_reason;  // set once, before cancelled becomes true
 };
 
 class InferenceScheduler {
@@ -50,8 +51,9 @@ class InferenceScheduler {
   void Submit(std::shared_ptr<Job> job);
   // Text for a job whose stream was opened with final = false; close ends its text.
   void AppendText(const std::shared_ptr<Job>& job, std::string text, bool close);
-  // Stops generation at the next chunk boundary; the job ends with a kCancelled error.
-  void Cancel(const std::shared_ptr<Job>& job);
+  // Stops generation at the next chunk boundary; the job ends with reason as its error
+  // (kCancelled by default; a session uses another code when the request broke a rule).
+  void Cancel(const std::shared_ptr<Job>& job, Error reason = {ErrorCode::kCancelled, "request cancelled"});
   // Resumes a job paused for backpressure once its client has caught up.
   void Wake(const std::shared_ptr<Job>& job);
   // Joins the workers; queued jobs are dropped without callbacks.
