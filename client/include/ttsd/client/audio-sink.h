@@ -1,0 +1,63 @@
+// Where a request's audio goes as it arrives: the AudioSink interface and the factory that picks one
+// from an output spec ("-o x.wav" -> WAV file, "-o -" -> raw PCM on stdout).
+//   auto sink = MakeAudioSink(ParseOutputSpec("out.wav").value());   // Result<std::unique_ptr<AudioSink>>
+//   (*sink)->Open(format); (*sink)->Write(pcm); (*sink)->Close();
+// Thread-safety: a sink is used by one thread at a time (the thread that reads the request's frames).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "ttsd/protocol/error.h"
+#include "ttsd/protocol/messages.h"
+
+namespace ttsd::client {
+
+struct AudioFormat {
+  uint32_t sample_rate_hz = 0;
+  uint32_t channels = 1;
+  protocol::SampleFormat sample_format = protocol::SampleFormat::kS16Le;
+
+  size_t frame_bytes() const { return protocol::BytesPerSample(sample_format) * channels; }
+};
+
+class AudioSink {
+ public:
+  virtual ~AudioSink() = default;
+
+  // Called once, before any Write, when the request is accepted. Errors: kBadRequest (a format the sink
+  // cannot take: zero rate or channels), kIo.
+  virtual Status Open(const AudioFormat& format) = 0;
+
+  // pcm: interleaved little-endian samples in the opened format, whole frames only; borrowed for the call.
+  // The chunk is handed on (written, flushed) before this returns. Errors: kBadRequest (not open, or not
+  // whole frames), kIo.
+  virtual Status Write(std::span<const uint8_t> pcm) = 0;
+
+  // Finishes the output (headers, buffers). Safe to call more than once and without Open. Errors: kIo.
+  virtual Status Close() = 0;
+
+  // For messages: "WAV file out.wav", "raw PCM on stdout".
+  virtual std::string Describe() const = 0;
+};
+
+// What -o names. Later kinds (playback, Opus) join here.
+struct OutputSpec {
+  enum class Kind { kWavFile, kRawFile, kRawStdout };
+  Kind kind = Kind::kWavFile;
+  std::string path;  // empty for kRawStdout
+};
+
+// "-" -> raw PCM on stdout; a name ending in .wav -> WAV file; .raw or .pcm -> raw PCM file (case-insensitive).
+// Errors: kBadRequest with a message saying which names are understood.
+Result<OutputSpec> ParseOutputSpec(std::string_view spec);
+
+// Opens the output now (a file is created or truncated), so an unwritable path fails before any request.
+// Errors: kIo.
+Result<std::unique_ptr<AudioSink>> MakeAudioSink(const OutputSpec& spec);
+
+}  // namespace ttsd::client

@@ -1,0 +1,253 @@
+// ttsc: the thin ttsd client. `ttsc say`, `ttsc voices`, `ttsc ping`; `ttsc --help` for the rest.
+// Exit codes: 0 ok; 1 the request failed (an error from ttsd, a lost connection, an output that cannot be
+// written); 2 usage; 3 cannot connect to ttsd (no socket, no answer, no common protocol version);
+// 128+N when signal N (SIGINT: 130) cancelled the request.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "ttsd/client/audio-sink.h"
+#include "ttsd/client/connection.h"
+#include "ttsd/client/synthesis.h"
+#include "ttsd/client/text-pump.h"
+#include "ttsd/protocol/socket-path.h"
+#include "ttsd/version.h"
+
+namespace {
+
+using ttsd::Error;
+using ttsd::ErrorCode;
+using namespace ttsd::client;
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitNoConnection = 3;
+
+// Set by the SIGINT/SIGTERM handler; the thread waiting for audio sees it within ReceiveOptions::poll_interval.
+std::atomic<bool> g_interrupted{false};
+volatile sig_atomic_t g_signal = 0;
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+// The first signal cancels the request politely; a second one ends ttsc at once (the WAV file is valid
+// up to its last chunk either way).
+extern "C" void OnSignal(int sig) {
+  g_signal = sig;
+  if (g_interrupted.exchange(true)) _exit(128 + sig);
+}
+
+void InstallSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked call returns EINTR and the flag is looked at
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+struct GlobalOptions {
+  std::string socket;
+  double timeout_s = 30;
+
+  std::chrono::milliseconds timeout() const {
+    return std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+  }
+};
+
+struct SayOptions {
+  std::vector<std::string> text;
+  std::string voice;
+  std::string speaker;
+  std::string output;
+  std::string format = "s16le";
+  double speed = 1.0;
+  bool from_stdin = false;
+  bool stats = false;
+};
+
+int Report(const Error& e, int exit_code) {
+  std::cerr << "ttsc: " << e.ToString() << '\n';
+  return exit_code;
+}
+
+int Usage(const std::string& message) {
+  std::cerr << "ttsc: " << message << "\nRun 'ttsc --help' for usage.\n";
+  return kExitUsage;
+}
+
+ttsd::Result<std::unique_ptr<Connection>> Connect(const GlobalOptions& global) {
+  ConnectOptions options;
+  options.client_name = "ttsc/" TTSD_VERSION;
+  if (global.timeout_s > 0) options.handshake_timeout = global.timeout();
+  return Connection::Connect(ttsd::protocol::ResolveSocketPath(global.socket), options);
+}
+
+std::string Join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += ' ';
+    out += w;
+  }
+  return out;
+}
+
+int RunSay(const SayOptions& say, const GlobalOptions& global) {
+  if (say.text.empty() && !say.from_stdin) return Usage("say: nothing to say; give TEXT or --stdin");
+  if (say.output.empty()) {
+    return Usage("say: give -o FILE.wav (a WAV file) or -o - (raw PCM on stdout); "
+                 "playback through the sound card arrives in a later version");
+  }
+  auto spec = ParseOutputSpec(say.output);
+  if (!spec) return Usage("say: " + spec.error().message);
+  if (spec->kind == OutputSpec::Kind::kRawStdout && isatty(STDOUT_FILENO)) {
+    return Usage("say: -o - writes raw PCM, not for a terminal; pipe it (| aplay -f S16_LE -r RATE) or use -o FILE.wav");
+  }
+  ttsd::protocol::SynthesizeRequest request;
+  request.voice = say.voice;
+  request.speaker = say.speaker;
+  request.text = Join(say.text);
+  request.final = !say.from_stdin;
+  request.sample_format = ttsd::protocol::ParseSampleFormat(say.format).value();
+  request.speed = say.speed;
+
+  auto conn = Connect(global);
+  if (!conn) return Report(conn.error(), kExitNoConnection);
+  // From here on Ctrl-C cancels the request instead of killing ttsc (before, it just ends ttsc).
+  InstallSignalHandlers();
+  auto sink = MakeAudioSink(*spec);
+  if (!sink) return Report(sink.error(), kExitFailed);
+  if (g_interrupted) return 128 + g_signal;
+
+  auto synthesis = Synthesis::Start(conn->get(), request);
+  if (!synthesis) return Report(synthesis.error(), kExitFailed);
+
+  std::unique_ptr<TextPump> pump;
+  ReceiveOptions options;
+  options.cancel = &g_interrupted;
+  if (global.timeout_s > 0) options.idle_timeout = global.timeout();
+  if (say.from_stdin) {
+    pump = std::make_unique<TextPump>(conn->get(), synthesis->request_id(), STDIN_FILENO);
+    options.text_open = &pump->text_open();
+  }
+  ttsd::Status status = synthesis->Receive(sink->get(), options);
+  if (pump) pump->Stop();
+
+  if (say.stats) std::cerr << synthesis->stats().ToJsonLine() << std::endl;
+  if (g_interrupted) return 128 + g_signal;
+  if (pump && !pump->status()) return Report(pump->status().error(), kExitFailed);
+  if (!status) return Report(status.error(), kExitFailed);
+  return kExitOk;
+}
+
+int RunVoices(bool json, const GlobalOptions& global) {
+  auto conn = Connect(global);
+  if (!conn) return Report(conn.error(), kExitNoConnection);
+  auto list = (*conn)->ListVoices(global.timeout_s > 0 ? global.timeout() : std::chrono::hours(24));
+  if (!list) return Report(list.error(), kExitFailed);
+  if (json) {
+    auto bytes = ttsd::protocol::Serialize(*list);
+    std::cout << nlohmann::json::parse(bytes.begin(), bytes.end()).dump(2) << '\n';
+    return kExitOk;
+  }
+  if (list->voices.empty()) {
+    std::cout << "ttsd has no voices loaded\n";
+    return kExitOk;
+  }
+  for (const auto& v : list->voices) {
+    std::cout << (v.name == list->default_voice ? "* " : "  ") << v.name << "  " << v.sample_rate << " Hz";
+    if (!v.languages.empty()) std::cout << "  " << Join(v.languages);
+    if (!v.description.empty()) std::cout << "  — " << v.description;
+    std::cout << '\n';
+    if (!v.speakers.empty()) {
+      std::cout << "    speakers: ";
+      for (size_t i = 0; i < v.speakers.size(); ++i) {
+        std::cout << (i ? ", " : "") << v.speakers[i] << (i == 0 ? " (default)" : "");
+      }
+      std::cout << '\n';
+    }
+  }
+  std::cout << "(* default voice)\n";
+  return kExitOk;
+}
+
+int RunPing(const GlobalOptions& global) {
+  auto conn = Connect(global);
+  if (!conn) return Report(conn.error(), kExitNoConnection);
+  auto rtt = (*conn)->Ping(global.timeout_s > 0 ? global.timeout() : std::chrono::hours(24));
+  if (!rtt) return Report(rtt.error(), kExitFailed);
+  const auto& w = (*conn)->welcome();
+  std::printf("pong from %s (protocol %u) at %s in %.3f ms\n", w.server.empty() ? "ttsd" : w.server.c_str(),
+              w.version, (*conn)->path().c_str(), std::chrono::duration<double, std::milli>(*rtt).count());
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Writing raw PCM into a closed pipe is an error to report (kIo), not a reason to die silently.
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"ttsc — client for the ttsd streaming text-to-speech daemon.\n"
+               "Exit codes: 0 ok, 1 request failed, 2 usage, 3 cannot connect, 130 interrupted."};
+  app.set_version_flag("--version", "ttsc " TTSD_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the subcommand
+
+  GlobalOptions global;
+  app.add_option("--socket", global.socket,
+                 "ttsd's socket (default: $TTSD_SOCKET, else $XDG_RUNTIME_DIR/ttsd/ttsd.sock)");
+  app.add_option("--timeout", global.timeout_s,
+                 "seconds to wait for ttsd to answer; for say, the longest silence between audio chunks "
+                 "while no --stdin text is pending (0: wait for ever)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+
+  SayOptions say;
+  CLI::App* say_cmd = app.add_subcommand(
+      "say", "Synthesize TEXT and write the audio as it arrives. Ctrl-C cancels the request (exit 130).");
+  say_cmd->add_option("text", say.text, "the text (several words are joined by spaces)");
+  say_cmd->add_option("-o,--output", say.output,
+                      "where the audio goes: FILE.wav (WAV), FILE.raw or FILE.pcm (raw PCM), or - (raw PCM "
+                      "on stdout). Required for now: playback through the sound card arrives later");
+  say_cmd->add_option("--voice", say.voice, "voice name (default: ttsd's default voice; see 'ttsc voices')");
+  say_cmd->add_option("--speaker", say.speaker, "speaker of the voice (default: its first)");
+  say_cmd->add_option("--format", say.format, "sample format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"s16le", "f32le"}));
+  say_cmd->add_option("--speed", say.speed, "speaking rate, 0.25..4")
+      ->capture_default_str()
+      ->check(CLI::Range(0.25, 4.0));
+  say_cmd->add_flag("--stdin", say.from_stdin,
+                    "also read text from standard input as it arrives (after TEXT, if given), into the same "
+                    "request: llm | ttsc say --stdin -o -");
+  say_cmd->add_flag("--stats", say.stats,
+                    "print one JSON line to stderr at the end: ttfa_ms, audio_s, wall_s, chunks, ...");
+
+  bool voices_json = false;
+  CLI::App* voices_cmd = app.add_subcommand("voices", "List ttsd's voices and their speakers.");
+  voices_cmd->add_flag("--json", voices_json, "print the list as JSON");
+
+  CLI::App* ping_cmd = app.add_subcommand("ping", "Check that ttsd answers and print the round-trip time.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (*say_cmd) return RunSay(say, global);
+  if (*voices_cmd) return RunVoices(voices_json, global);
+  if (*ping_cmd) return RunPing(global);
+  return kExitUsage;
+}
