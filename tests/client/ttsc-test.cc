@@ -125,7 +125,7 @@ class Ttsc {
 class TtscBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(TtscBinary())) GTEST_SKIP() << TtscBinary() << " is not built";
+    ASSERT_TRUE(std::filesystem::exists(TtscBinary())) << TtscBinary() << " is not built";
   }
 };
 

@@ -12,14 +12,15 @@ namespace {
 
 std::string Fixture(const std::string& name) { return std::string(TTSD_SOURCE_DIR) + "/models/fixtures/" + name; }
 
-struct Run {
+struct Output {
   std::vector<float> audio;
   std::vector<size_t> chunk_sizes;
   int need_text = 0;
 };
 
-Run Drain(Stream& s) {
-  Run r;
+Output Drain(Stream& s) {
+  Output r;
+  const uint64_t base = s.samples_produced();
   Chunk c;
   for (;;) {
     auto step = s.Next(&c);
@@ -29,21 +30,21 @@ Run Drain(Stream& s) {
       r.need_text++;
       return r;
     }
-    EXPECT_EQ(c.sample_offset, r.audio.size());
+    EXPECT_EQ(c.sample_offset, base + r.audio.size());
     r.audio.insert(r.audio.end(), c.samples.begin(), c.samples.end());
     r.chunk_sizes.push_back(c.samples.size());
     if (c.is_last) return r;
   }
 }
 
-Run Speak(const Voice& voice, const std::string& text, const std::string& speaker = "", double speed = 1.0) {
+Output Speak(const Voice& voice, const std::string& text, const std::string& speaker = "", double speed = 1.0) {
   StreamOptions o;
   o.text = text;
   o.speaker = speaker;
   o.speed = speed;
   auto s = voice.Start(o);
   EXPECT_TRUE(s.has_value()) << s.error().ToString();
-  return s ? Drain(**s) : Run{};
+  return s ? Drain(**s) : Output{};
 }
 
 float MaxAbsDiff(const std::vector<float>& a, const std::vector<float>& b) {
@@ -77,7 +78,7 @@ TEST_P(VoiceTest, FirstChunkIsSmallAndOffsetsAreContiguous) {
   config.chunk_frames = 10;
   auto voice = Load(GetParam(), config);
   ASSERT_TRUE(voice);
-  Run r = Speak(*voice, "Hello world, this is streaming.");
+  Output r = Speak(*voice, "Hello world, this is streaming.");
   ASSERT_GT(r.chunk_sizes.size(), 3u);
   EXPECT_EQ(r.chunk_sizes[0], 3u * voice->manifest().hop_samples);
   EXPECT_EQ(r.chunk_sizes[1], 10u * voice->manifest().hop_samples);
@@ -95,8 +96,8 @@ TEST_P(VoiceTest, ChunkingDoesNotChangeTheAudio) {
   auto b = Load(GetParam(), large);
   ASSERT_TRUE(a && b);
   const std::string text = "Streaming must not change a single sample. Not at chunk boundaries either.";
-  Run ra = Speak(*a, text);
-  Run rb = Speak(*b, text);
+  Output ra = Speak(*a, text);
+  Output rb = Speak(*b, text);
   EXPECT_GT(ra.chunk_sizes.size(), rb.chunk_sizes.size());
   EXPECT_LE(MaxAbsDiff(ra.audio, rb.audio), 1e-5f);
 }
@@ -121,9 +122,9 @@ TEST_P(VoiceTest, LongUnpunctuatedSentenceStreamsFromItsFirstFrames) {
 TEST_P(VoiceTest, SpeakersSoundDifferent) {
   auto voice = Load(GetParam());
   ASSERT_TRUE(voice);
-  Run a = Speak(*voice, "Same text.", "alpha");
-  Run b = Speak(*voice, "Same text.", "beta");
-  Run d = Speak(*voice, "Same text.");
+  Output a = Speak(*voice, "Same text.", "alpha");
+  Output b = Speak(*voice, "Same text.", "beta");
+  Output d = Speak(*voice, "Same text.");
   EXPECT_EQ(a.audio, d.audio);  // alpha is the default
   EXPECT_NE(a.audio, b.audio);
 }
@@ -149,12 +150,12 @@ TEST_P(VoiceTest, AppendedTextSpeaksSentenceBySentence) {
   ASSERT_TRUE((*s)->Append("First sentence is"));
   EXPECT_EQ((*s)->Next(&c).value(), StepResult::kNeedText);
   ASSERT_TRUE((*s)->Append(" done. Second"));
-  Run first = Drain(**s);
+  Output first = Drain(**s);
   EXPECT_FALSE(first.audio.empty());
   EXPECT_EQ(first.need_text, 1);
   ASSERT_TRUE((*s)->Append(" one."));
   ASSERT_TRUE((*s)->Close());
-  Run rest = Drain(**s);
+  Output rest = Drain(**s);
   EXPECT_FALSE(rest.audio.empty());
   EXPECT_TRUE((*s)->finished());
   // Same audio as the text given at once.

@@ -71,6 +71,14 @@ class DaemonProcess {
                          bool wait_ready = true) {
     socket_path_ = dir_.path() + "/ttsd.sock";
     log_path_ = dir_.path() + "/ttsd.log";
+    // A --socket among the extra flags replaces the private default.
+    for (size_t i = 0; i + 1 < extra.size(); ++i) {
+      if (extra[i] == "--socket") {
+        socket_path_ = extra[i + 1];
+        extra.erase(extra.begin() + static_cast<std::ptrdiff_t>(i), extra.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+        break;
+      }
+    }
     std::vector<std::string> args = wrapper;
     for (std::string a : {TtsdBinary(), std::string("--socket"), socket_path_, std::string("--voices"), FixturesDir(),
                           std::string("--default-voice"), std::string("fixture-ar"), std::string("--log-level"),
