@@ -6,7 +6,7 @@ VOICE ?= fixture-ar
 SOCKET := $(abspath $(BUILD))/run/ttsd.sock
 TEXT ?= Hello! This is ttsd, speaking as soon as the first words are ready.
 
-.PHONY: all deps configure build test run fixtures clean
+.PHONY: all deps configure build test run fixtures voice voice-tiny clean
 
 all: build
 
@@ -25,6 +25,16 @@ test: build
 
 fixtures: deps
 	/usr/bin/python3 models/fixtures/make_fixtures.py
+
+# Rebuilds the default voice models/voices/ttsd-en from scratch: corpus, training, export, evaluation
+# (about 2 h 10 min on 2 cores; see models/README.md). voice-tiny is the CI-sized run (1-2 min).
+voice:
+	./install-deps.sh --train
+	models/pipeline.sh --full
+
+voice-tiny:
+	./install-deps.sh --train
+	models/pipeline.sh --tiny
 
 # Starts the daemon on a private socket, speaks $(TEXT), stops the daemon.
 run: build
