@@ -60,6 +60,11 @@ void InferenceScheduler::Wake(const std::shared_ptr<Job>& job) {
   if (job->state == Job::State::kWaitDrain) EnqueueLocked(job);
 }
 
+bool InferenceScheduler::WaitingForText(const std::shared_ptr<Job>& job) {
+  std::lock_guard lock(mu_);
+  return job->state == Job::State::kWaitText;
+}
+
 void InferenceScheduler::WorkerLoop() {
   for (;;) {
     std::shared_ptr<Job> job;

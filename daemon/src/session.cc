@@ -32,7 +32,7 @@ std::vector<uint8_t> ToPcm(std::span<const float> samples, protocol::SampleForma
 Session::Session(Socket socket, SessionContext* context)
     : socket_(std::move(socket)),
       context_(context),
-      id_(context->next_serial.fetch_add(1)),
+      id_(context->next_connection_id.fetch_add(1)),
       decoder_(protocol::kMaxClientPayloadBytes),
       read_buffer_(16 * 1024),
       outbound_bytes_(std::make_shared<std::atomic<size_t>>(0)),
@@ -70,15 +70,21 @@ void Session::ArmIdleTimer() {
   const int timeout = context_->config->idle_timeout_s;
   if (timeout <= 0 || closed_) return;
   idle_timer_.expires_after(std::chrono::seconds(timeout));
-  idle_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+  idle_timer_.async_wait([weak = weak_from_this(), timeout](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->closed_) return;
     if (self->jobs_.empty()) {
       spdlog::info("connection {} idle: closing", self->id_);
-      self->Close();
-    } else {
-      self->ArmIdleTimer();
+      return self->Close();
     }
+    // Requests still waiting for text after a whole idle period have been abandoned.
+    auto* scheduler = self->context_->scheduler;
+    for (auto& [id, job] : self->jobs_) {
+      if (scheduler->WaitingForText(job)) {
+        scheduler->Cancel(job, {ErrorCode::kTimeout, "no text arrived for " + std::to_string(timeout) + " s"});
+      }
+    }
+    self->ArmIdleTimer();
   });
 }
 
@@ -189,7 +195,7 @@ void Session::OnSynthesize(const protocol::Frame& frame) {
 std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, std::unique_ptr<engine::Stream> stream,
                                       protocol::SampleFormat format) {
   auto job = std::make_shared<Job>();
-  job->serial = context_->next_serial.fetch_add(1);
+  job->serial = context_->next_request_serial.fetch_add(1);
   const uint32_t rate = static_cast<uint32_t>(stream->sample_rate());
   job->stream = std::move(stream);
   auto executor = socket_.get_executor();

@@ -111,3 +111,26 @@ TEST(Lifecycle, SystemdSocketActivation) {
 
 }  // namespace
 }  // namespace ttsd::testing
+
+namespace ttsd::testing {
+namespace {
+
+TEST(Lifecycle, IdleTimeoutEndsAbandonedRequestsThenTheConnection) {
+  DaemonProcess d({"--idle-timeout", "1"});
+  RawClient c(d.socket_path());
+  c.Handshake();
+  protocol::SynthesizeRequest open;
+  open.final = false;
+  c.Synthesize(1, open);
+  c.SendText(1, "Some text with no end", false);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = CollectRequest(c, 1);
+  ASSERT_TRUE(r.error);
+  EXPECT_EQ(r.error->code, ErrorCode::kTimeout);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(900));
+  // With nothing open, the next idle period closes the connection.
+  EXPECT_TRUE(c.WaitClosed(std::chrono::seconds(3)));
+}
+
+}  // namespace
+}  // namespace ttsd::testing

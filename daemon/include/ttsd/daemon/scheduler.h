@@ -59,6 +59,8 @@ class InferenceScheduler {
   // Joins the workers; queued jobs are dropped without callbacks.
   void Stop();
 
+  // True while the job has nothing to do until more text arrives.
+  bool WaitingForText(const std::shared_ptr<Job>& job);
   size_t active_jobs() const { return active_.load(); }
 
  private:

@@ -30,7 +30,8 @@ struct SessionContext {
   const VoiceRegistry* voices = nullptr;       // not owned
   InferenceScheduler* scheduler = nullptr;     // not owned
   std::atomic<size_t> open_requests{0};        // across all sessions
-  std::atomic<uint64_t> next_serial{1};
+  std::atomic<uint64_t> next_connection_id{1};
+  std::atomic<uint64_t> next_request_serial{1};
   bool shutting_down = false;                  // I/O thread only
 };
 
