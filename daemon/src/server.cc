@@ -36,8 +36,14 @@ bool SomeoneListens(const std::string& path) {
 
 Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
                InferenceScheduler& scheduler)
-    : io_(io), config_(config), acceptor_(io), signals_(io, SIGTERM, SIGINT), drain_timer_(io) {
+    : io_(io),
+      config_(config),
+      channels_(io.get_executor(), &scheduler),
+      acceptor_(io),
+      signals_(io, SIGTERM, SIGINT),
+      drain_timer_(io) {
   context_.config = &config_;
+  context_.channels = &channels_;
   context_.voices = &voices;
   context_.scheduler = &scheduler;
 }
@@ -144,6 +150,7 @@ void Server::DrainTick() {
   if (!flushing_) {
     if (OpenRequests() == 0 || now >= drain_deadline_) {
       if (OpenRequests() > 0) spdlog::warn("drain timeout: cancelling {} open requests", OpenRequests());
+      channels_.Shutdown();  // ends listens with shutting_down
       for (auto& weak : sessions_) {
         if (auto s = weak.lock()) s->CloseWhenFlushed();
       }

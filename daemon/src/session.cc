@@ -53,6 +53,8 @@ void Session::Close() {
   closed_ = true;
   if (!jobs_.empty()) spdlog::info("connection {} closed with {} open requests: cancelling them", id_, jobs_.size());
   for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+  for (auto& [id, listen] : listens_) context_->channels->RemoveListener(listen.first, listen.second);
+  listens_.clear();
   boost::system::error_code ec;
   idle_timer_.cancel();
   socket_.shutdown(Socket::shutdown_both, ec);
@@ -73,7 +75,7 @@ void Session::ArmIdleTimer() {
   idle_timer_.async_wait([weak = weak_from_this(), timeout](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->closed_) return;
-    if (self->jobs_.empty()) {
+    if (self->jobs_.empty() && self->listens_.empty() && self->channel_requests_.empty()) {
       spdlog::info("connection {} idle: closing", self->id_);
       return self->Close();
     }
@@ -134,6 +136,8 @@ void Session::OnFrame(protocol::Frame frame) {
                                         protocol::Serialize(context_->voices->Describe())));
     case FrameType::kPing:
       return Send(protocol::EncodeFrame(FrameType::kPong, 0, frame.header.request_id, {}));
+    case FrameType::kListen: return OnListen(frame);
+    case FrameType::kChannelControl: return OnChannelControl(frame);
     default:
       return FailConnection({ErrorCode::kUnknownFrameType, "unexpected frame type"});
   }
@@ -151,23 +155,27 @@ void Session::OnHello(const protocol::Frame& frame) {
   Send(protocol::EncodeFrame(FrameType::kWelcome, 0, 0, protocol::Serialize(welcome)));
 }
 
-void Session::OnSynthesize(const protocol::Frame& frame) {
-  const uint32_t id = frame.header.request_id;
+std::optional<Error> Session::CheckNewRequest(uint32_t id) const {
   const DaemonConfig& config = *context_->config;
-  if (id == 0) return FailConnection({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
-  if (jobs_.contains(id)) {
-    return SendError(id, {ErrorCode::kDuplicateRequest, "request " + std::to_string(id) + " is already open"});
+  if (jobs_.contains(id) || channel_requests_.contains(id) || listens_.contains(id)) {
+    return Error{ErrorCode::kDuplicateRequest, "request " + std::to_string(id) + " is already open"};
   }
-  if (context_->shutting_down) return SendError(id, {ErrorCode::kShuttingDown, "the daemon is shutting down"});
-  if (jobs_.size() >= config.max_requests_per_client) {
-    return SendError(id, {ErrorCode::kBusy, "this connection already has " + std::to_string(jobs_.size()) +
-                                                " open requests (limit " +
-                                                std::to_string(config.max_requests_per_client) + ")"});
+  if (context_->shutting_down) return Error{ErrorCode::kShuttingDown, "the daemon is shutting down"};
+  if (open_requests() >= config.max_requests_per_client) {
+    return Error{ErrorCode::kBusy, "this connection already has " + std::to_string(open_requests()) +
+                                       " open requests (limit " + std::to_string(config.max_requests_per_client) + ")"};
   }
   if (context_->open_requests.load() >= config.max_requests_total) {
-    return SendError(id, {ErrorCode::kBusy, "the daemon is at its limit of " +
-                                                std::to_string(config.max_requests_total) + " open requests"});
+    return Error{ErrorCode::kBusy,
+                 "the daemon is at its limit of " + std::to_string(config.max_requests_total) + " open requests"};
   }
+  return std::nullopt;
+}
+
+void Session::OnSynthesize(const protocol::Frame& frame) {
+  const uint32_t id = frame.header.request_id;
+  if (id == 0) return FailConnection({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
+  if (auto error = CheckNewRequest(id)) return SendError(id, *error);
   auto request = protocol::ParseSynthesize(frame.payload);
   if (!request) return SendError(id, request.error());
   auto voice = context_->voices->Find(request->voice);
@@ -182,7 +190,10 @@ void Session::OnSynthesize(const protocol::Frame& frame) {
 
   const auto& manifest = (*voice)->manifest();
   protocol::Accepted accepted{manifest.name, request->speaker.empty() ? manifest.speakers.front() : request->speaker,
-                              static_cast<uint32_t>(manifest.sample_rate), request->sample_format, 1};
+                              static_cast<uint32_t>(manifest.sample_rate), request->sample_format, 1, request->channel};
+  if (!request->channel.empty()) {
+    return EnqueueOnChannel(id, *request, std::move(*stream), std::move(accepted));
+  }
   auto job = MakeJob(id, std::move(*stream), request->sample_format);
   jobs_.emplace(id, job);
   context_->open_requests.fetch_add(1);
@@ -252,16 +263,103 @@ void Session::EndRequest(uint32_t request_id, uint64_t serial) {
 
 void Session::OnText(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) {
-    return SendError(id, {ErrorCode::kUnknownRequest, "request " + std::to_string(id) + " is not open"});
-  }
+  std::shared_ptr<Job> job;
+  if (auto it = jobs_.find(id); it != jobs_.end()) job = it->second;
+  if (auto c = channel_requests_.find(id); c != channel_requests_.end()) job = context_->channels->FindJob(c->second);
+  if (!job) return SendError(id, {ErrorCode::kUnknownRequest, "request " + std::to_string(id) + " is not open"});
   auto text = protocol::ParseText(frame.payload);
-  if (!text) return context_->scheduler->Cancel(it->second, text.error());  // ends the request with this error
-  context_->scheduler->AppendText(it->second, std::move(*text), (frame.header.flags & protocol::kFlagFinal) != 0);
+  if (!text) return context_->scheduler->Cancel(job, text.error());  // ends the request with this error
+  context_->scheduler->AppendText(job, std::move(*text), (frame.header.flags & protocol::kFlagFinal) != 0);
+}
+
+void Session::EnqueueOnChannel(uint32_t id, const protocol::SynthesizeRequest& request,
+                               std::unique_ptr<engine::Stream> stream, protocol::Accepted accepted) {
+  SessionContext* context = context_;
+  auto weak = weak_from_this();
+  auto holder = std::make_shared<uint64_t>(0);  // the utterance id, known once queued
+  auto on_end = [context, weak, id, holder](Result<double> played) {
+    context->open_requests.fetch_sub(1);
+    auto self = weak.lock();
+    if (!self) return;  // the requester left; the utterance still played
+    auto it = self->channel_requests_.find(id);
+    if (it == self->channel_requests_.end() || it->second != *holder) return;
+    self->channel_requests_.erase(it);
+    if (played) {
+      self->Send(protocol::EncodeFrame(FrameType::kDone, 0, id, protocol::Serialize(protocol::Done{*played})));
+    } else {
+      self->SendError(id, played.error());
+    }
+  };
+  context_->open_requests.fetch_add(1);
+  auto queued = context_->channels->Enqueue(request.channel, std::move(stream), request.text, request.interrupt,
+                                            std::move(on_end));
+  if (!queued) {
+    context_->open_requests.fetch_sub(1);
+    return SendError(id, queued.error());
+  }
+  *holder = *queued;
+  channel_requests_.emplace(id, *queued);
+  Send(protocol::EncodeFrame(FrameType::kAccepted, 0, id, protocol::Serialize(accepted)));
+}
+
+void Session::OnListen(const protocol::Frame& frame) {
+  const uint32_t id = frame.header.request_id;
+  if (id == 0) return FailConnection({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
+  if (auto error = CheckNewRequest(id)) return SendError(id, *error);
+  auto listen = protocol::ParseListen(frame.payload);
+  if (!listen) return SendError(id, listen.error());
+  protocol::Accepted accepted;
+  accepted.sample_rate = protocol::kChannelSampleRate;
+  accepted.sample_format = listen->sample_format;
+  accepted.channel = listen->channel;
+  Send(protocol::EncodeFrame(FrameType::kAccepted, 0, id, protocol::Serialize(accepted)));
+
+  auto weak = weak_from_this();
+  const auto format = listen->sample_format;
+  auto offset = std::make_shared<uint64_t>(0);
+  auto on_frame = [weak, id, format, offset](std::span<const float> samples) {
+    auto self = weak.lock();
+    if (!self) return false;
+    protocol::AudioHeader header{protocol::kChannelSampleRate, format, 1, *offset};
+    *offset += samples.size();
+    return self->SendLive(
+        protocol::EncodeFrame(FrameType::kAudio, 0, id, protocol::SerializeAudio(header, ToPcm(samples, format))));
+  };
+  auto on_end = [weak, id](const Error& error) {
+    auto self = weak.lock();
+    if (!self || !self->listens_.erase(id)) return;
+    self->SendError(id, error);
+  };
+  const uint64_t listener = context_->channels->AddListener(listen->channel, std::move(on_frame), std::move(on_end));
+  listens_.emplace(id, std::make_pair(listen->channel, listener));
+}
+
+void Session::OnChannelControl(const protocol::Frame& frame) {
+  const uint32_t id = frame.header.request_id;
+  auto control = protocol::ParseChannelControl(frame.payload);
+  if (!control) return SendError(id, control.error());
+  using Action = protocol::ChannelControl::Action;
+  if (control->action == Action::kSkip) {
+    spdlog::info("connection {}: skip on channel {}", id_, control->channel);
+    context_->channels->Skip(control->channel);
+  } else if (control->action == Action::kClear) {
+    spdlog::info("connection {}: clear on channel {}", id_, control->channel);
+    context_->channels->Clear(control->channel);
+  }
+  Send(protocol::EncodeFrame(FrameType::kChannelStatus, 0, id,
+                             protocol::Serialize(context_->channels->Status(control->channel))));
 }
 
 void Session::OnCancel(const protocol::Frame& frame) {
+  if (auto c = channel_requests_.find(frame.header.request_id); c != channel_requests_.end()) {
+    context_->channels->Cancel(c->second);  // its end callback answers
+    return;
+  }
+  if (auto l = listens_.find(frame.header.request_id); l != listens_.end()) {
+    context_->channels->RemoveListener(l->second.first, l->second.second);
+    listens_.erase(l);
+    return SendError(frame.header.request_id, {ErrorCode::kCancelled, "listen cancelled"});
+  }
   auto it = jobs_.find(frame.header.request_id);
   if (it == jobs_.end()) return;  // already ended: cancel raced with the last chunk
   spdlog::info("connection {}: cancel for request {} (#{})", id_, frame.header.request_id, it->second->serial);
@@ -279,6 +377,18 @@ void Session::FailConnection(const Error& error) {
   SendError(0, error);
   closing_ = true;  // nothing more is queued after the error frame
   WriteNext();
+}
+
+bool Session::SendLive(std::vector<uint8_t> frame) {
+  if (closed_ || closing_) return false;
+  if (outbound_bytes_->load() > context_->config->max_outbound_bytes) {
+    if (dropped_live_frames_++ % 50 == 0) {
+      spdlog::warn("connection {} is not reading its channel audio: {} frames dropped", id_, dropped_live_frames_);
+    }
+    return true;
+  }
+  Send(std::move(frame));
+  return true;
 }
 
 void Session::Send(std::vector<uint8_t> frame, bool counted) {

@@ -27,11 +27,15 @@ bool IsKnownFrameType(uint8_t type) {
     case FrameType::kCancel:
     case FrameType::kListVoices:
     case FrameType::kPing:
+    case FrameType::kListen:
+    case FrameType::kChannelControl:
     case FrameType::kWelcome:
     case FrameType::kAccepted:
     case FrameType::kAudio:
     case FrameType::kVoices:
     case FrameType::kPong:
+    case FrameType::kDone:
+    case FrameType::kChannelStatus:
     case FrameType::kError:
       return true;
   }

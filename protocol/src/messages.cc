@@ -1,5 +1,6 @@
 #include "ttsd/protocol/messages.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -149,6 +150,12 @@ Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
   if (!std::isfinite(m.speed) || m.speed < 0.25 || m.speed > 4.0) {
     return MakeError(ErrorCode::kBadRequest, "'speed' must be between 0.25 and 4");
   }
+  TTSD_TRY(GetString(*j, "channel", &m.channel));
+  TTSD_TRY(GetBool(*j, "interrupt", &m.interrupt));
+  if (!m.channel.empty() && !IsValidChannelName(m.channel)) {
+    return MakeError(ErrorCode::kBadRequest, "'channel' must be 1-64 characters of a-z A-Z 0-9 - _ .");
+  }
+  if (m.interrupt && m.channel.empty()) return MakeError(ErrorCode::kBadRequest, "'interrupt' needs a 'channel'");
   if (!IsValidUtf8(m.text)) return MakeError(ErrorCode::kMalformedFrame, "text is not valid UTF-8");
   return m;
 }
@@ -162,6 +169,7 @@ Result<Accepted> ParseAccepted(std::span<const uint8_t> payload) {
   TTSD_TRY(GetU32(*j, "sample_rate", &m.sample_rate));
   TTSD_TRY(GetFormat(*j, "sample_format", &m.sample_format));
   TTSD_TRY(GetU32(*j, "channels", &m.channels));
+  TTSD_TRY(GetString(*j, "channel", &m.channel));
   return m;
 }
 
@@ -224,6 +232,103 @@ Result<std::string> ParseText(std::span<const uint8_t> payload) {
   return s;
 }
 
+bool IsValidChannelName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxChannelNameBytes) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+Result<ListenRequest> ParseListen(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  ListenRequest m;
+  TTSD_TRY(GetString(*j, "channel", &m.channel));
+  TTSD_TRY(GetFormat(*j, "sample_format", &m.sample_format));
+  if (!IsValidChannelName(m.channel)) {
+    return MakeError(ErrorCode::kBadRequest, "'channel' must be 1-64 characters of a-z A-Z 0-9 - _ .");
+  }
+  return m;
+}
+
+Result<ChannelControl> ParseChannelControl(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  ChannelControl m;
+  std::string action = "status";
+  TTSD_TRY(GetString(*j, "channel", &m.channel));
+  TTSD_TRY(GetString(*j, "action", &action));
+  if (!IsValidChannelName(m.channel)) {
+    return MakeError(ErrorCode::kBadRequest, "'channel' must be 1-64 characters of a-z A-Z 0-9 - _ .");
+  }
+  if (action == "status") m.action = ChannelControl::Action::kStatus;
+  else if (action == "skip") m.action = ChannelControl::Action::kSkip;
+  else if (action == "clear") m.action = ChannelControl::Action::kClear;
+  else return MakeError(ErrorCode::kBadRequest, "'action' must be status, skip or clear");
+  return m;
+}
+
+Result<Done> ParseDone(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  Done m;
+  TTSD_TRY(GetDouble(*j, "audio_s", &m.audio_s));
+  return m;
+}
+
+Result<ChannelStatus> ParseChannelStatus(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  ChannelStatus m;
+  TTSD_TRY(GetString(*j, "channel", &m.channel));
+  TTSD_TRY(GetU32(*j, "listeners", &m.listeners));
+  TTSD_TRY(GetBool(*j, "playing", &m.playing));
+  auto entry = [](const json& e, ChannelEntry* out) -> Status {
+    if (!e.is_object()) return MakeError(ErrorCode::kMalformedFrame, "channel entries must be objects");
+    auto id = e.find("id");
+    if (id != e.end() && id->is_number_unsigned()) out->id = id->get<uint64_t>();
+    TTSD_TRY(GetString(e, "text", &out->text));
+    TTSD_TRY(GetDouble(e, "played_s", &out->played_s));
+    return {};
+  };
+  if (auto it = j->find("current"); it != j->end() && !it->is_null()) TTSD_TRY(entry(*it, &m.current));
+  if (auto it = j->find("queue"); it != j->end() && it->is_array()) {
+    for (const auto& e : *it) {
+      ChannelEntry ce;
+      TTSD_TRY(entry(e, &ce));
+      m.queue.push_back(std::move(ce));
+    }
+  }
+  if (auto it = j->find("underruns"); it != j->end() && it->is_number_unsigned()) m.underruns = it->get<uint64_t>();
+  return m;
+}
+
+std::vector<uint8_t> Serialize(const ListenRequest& m) {
+  return Dump({{"channel", m.channel}, {"sample_format", SampleFormatName(m.sample_format)}});
+}
+
+std::vector<uint8_t> Serialize(const ChannelControl& m) {
+  const char* action = m.action == ChannelControl::Action::kSkip    ? "skip"
+                       : m.action == ChannelControl::Action::kClear ? "clear"
+                                                                    : "status";
+  return Dump({{"channel", m.channel}, {"action", action}});
+}
+
+std::vector<uint8_t> Serialize(const Done& m) { return Dump({{"audio_s", m.audio_s}}); }
+
+std::vector<uint8_t> Serialize(const ChannelStatus& m) {
+  auto entry = [](const ChannelEntry& e) { return json{{"id", e.id}, {"text", e.text}, {"played_s", e.played_s}}; };
+  json queue = json::array();
+  for (const auto& e : m.queue) queue.push_back(entry(e));
+  return Dump({{"channel", m.channel},
+               {"listeners", m.listeners},
+               {"playing", m.playing},
+               {"current", m.playing ? entry(m.current) : json(nullptr)},
+               {"queue", queue},
+               {"underruns", m.underruns}});
+}
+
 std::vector<uint8_t> Serialize(const Hello& m) {
   return Dump({{"min_version", m.min_version}, {"max_version", m.max_version}, {"client", m.client}});
 }
@@ -237,15 +342,19 @@ std::vector<uint8_t> Serialize(const SynthesizeRequest& m) {
   if (!m.voice.empty()) j["voice"] = m.voice;
   if (!m.speaker.empty()) j["speaker"] = m.speaker;
   if (m.speed != 1.0) j["speed"] = m.speed;
+  if (!m.channel.empty()) j["channel"] = m.channel;
+  if (m.interrupt) j["interrupt"] = true;
   return Dump(j);
 }
 
 std::vector<uint8_t> Serialize(const Accepted& m) {
-  return Dump({{"voice", m.voice},
-               {"speaker", m.speaker},
-               {"sample_rate", m.sample_rate},
-               {"sample_format", SampleFormatName(m.sample_format)},
-               {"channels", m.channels}});
+  json j = {{"voice", m.voice},
+            {"speaker", m.speaker},
+            {"sample_rate", m.sample_rate},
+            {"sample_format", SampleFormatName(m.sample_format)},
+            {"channels", m.channels}};
+  if (!m.channel.empty()) j["channel"] = m.channel;
+  return Dump(j);
 }
 
 std::vector<uint8_t> Serialize(const VoiceList& m) {

@@ -39,6 +39,7 @@ constexpr FrameType kAllTypes[] = {
     FrameType::kHello,   FrameType::kSynthesize, FrameType::kText,  FrameType::kCancel,
     FrameType::kListVoices, FrameType::kPing,    FrameType::kWelcome, FrameType::kAccepted,
     FrameType::kAudio,   FrameType::kVoices,     FrameType::kPong,  FrameType::kError,
+    FrameType::kListen,  FrameType::kChannelControl, FrameType::kDone, FrameType::kChannelStatus,
 };
 
 // A header written byte by byte, as a client in another language would, with no library help.
@@ -135,9 +136,13 @@ TEST(FrameType, NumbersArePinnedBecauseTheyAreOnTheWire) {
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoices), 0x85);
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kPong), 0x86);
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kError), 0x8F);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kListen), 0x07);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kChannelControl), 0x08);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kDone), 0x84);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kChannelStatus), 0x87);
 }
 
-TEST(FrameType, ExactlyTheTwelveDefinedTypesAreKnown) {
+TEST(FrameType, ExactlyTheDefinedTypesAreKnown) {
   int known = 0;
   for (int t = 0; t < 256; ++t) {
     bool expected = false;
@@ -145,7 +150,7 @@ TEST(FrameType, ExactlyTheTwelveDefinedTypesAreKnown) {
     EXPECT_EQ(IsKnownFrameType(static_cast<uint8_t>(t)), expected) << "type " << t;
     known += IsKnownFrameType(static_cast<uint8_t>(t));
   }
-  EXPECT_EQ(known, 12);
+  EXPECT_EQ(known, 16);
 }
 
 TEST(FrameType, HighBitMarksServerFrames) {
@@ -434,7 +439,7 @@ TEST(FrameDecoder, ErrorIsStickyAndLaterBytesAreDropped) {
 
 TEST(FrameDecoder, FramesBeforeABadOneAreDelivered) {
   Bytes stream = Cat({EncodeFrame(FrameType::kHello, 0, 0, Str("{}")), EncodeFrame(FrameType::kPing, 0, 1, {}),
-                      RawHeader(0, 0x07, 0, 2), EncodeFrame(FrameType::kPing, 0, 3, {})});
+                      RawHeader(0, 0x09, 0, 2), EncodeFrame(FrameType::kPing, 0, 3, {})});
   FrameDecoder d(kMaxClientPayloadBytes);
   d.Feed(stream);
   std::vector<Frame> got;
@@ -454,8 +459,8 @@ TEST(FrameDecoder, EachHostileHeaderGivesItsCode) {
   };
   const Case cases[] = {
       {"type 0", RawHeader(0, 0x00, 0, 1), ErrorCode::kUnknownFrameType},
-      {"type 0x07", RawHeader(0, 0x07, 0, 1), ErrorCode::kUnknownFrameType},
-      {"type 0x84 (gap)", RawHeader(0, 0x84, 0, 1), ErrorCode::kUnknownFrameType},
+      {"type 0x09", RawHeader(0, 0x09, 0, 1), ErrorCode::kUnknownFrameType},
+      {"type 0x88 (gap)", RawHeader(0, 0x88, 0, 1), ErrorCode::kUnknownFrameType},
       {"type 0xFF", RawHeader(0, 0xFF, 0, 1), ErrorCode::kUnknownFrameType},
       {"reserved byte 6", RawHeader(0, 0x06, 0, 1, 0x80, 0), ErrorCode::kMalformedFrame},
       {"reserved byte 7", RawHeader(0, 0x06, 0, 1, 0, 0x01), ErrorCode::kMalformedFrame},

@@ -14,6 +14,7 @@
 #include <boost/asio.hpp>
 
 #include "ttsd/daemon/daemon-config.h"
+#include "ttsd/daemon/channel-hub.h"
 #include "ttsd/daemon/scheduler.h"
 #include "ttsd/daemon/session.h"
 #include "ttsd/daemon/voice-registry.h"
@@ -43,6 +44,7 @@ class Server {
 
   boost::asio::io_context& io_;
   const DaemonConfig& config_;
+  ChannelHub channels_;
   SessionContext context_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   boost::asio::signal_set signals_;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -15,6 +16,7 @@
 
 #include <boost/asio.hpp>
 
+#include "ttsd/daemon/channel-hub.h"
 #include "ttsd/daemon/daemon-config.h"
 #include "ttsd/daemon/scheduler.h"
 #include "ttsd/daemon/voice-registry.h"
@@ -29,6 +31,7 @@ struct SessionContext {
   const DaemonConfig* config = nullptr;        // not owned
   const VoiceRegistry* voices = nullptr;       // not owned
   InferenceScheduler* scheduler = nullptr;     // not owned
+  ChannelHub* channels = nullptr;              // not owned
   std::atomic<size_t> open_requests{0};        // across all sessions
   std::atomic<uint64_t> next_connection_id{1};
   std::atomic<uint64_t> next_request_serial{1};
@@ -47,7 +50,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close();
   // Cancels every open request, writes what is queued, then closes.
   void CloseWhenFlushed();
-  size_t open_requests() const { return jobs_.size(); }
+  size_t open_requests() const { return jobs_.size() + channel_requests_.size() + listens_.size(); }
   uint64_t id() const { return id_; }
 
  private:
@@ -57,6 +60,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnSynthesize(const protocol::Frame& frame);
   void OnText(const protocol::Frame& frame);
   void OnCancel(const protocol::Frame& frame);
+  void OnListen(const protocol::Frame& frame);
+  void OnChannelControl(const protocol::Frame& frame);
+  // A synthesize request whose audio goes to a channel. Takes the stream the request opened.
+  void EnqueueOnChannel(uint32_t id, const protocol::SynthesizeRequest& request, std::unique_ptr<engine::Stream> stream,
+                        protocol::Accepted accepted);
+  // Errors for an id that cannot open a request now: duplicate, limits, shutdown.
+  std::optional<Error> CheckNewRequest(uint32_t id) const;
 
   std::shared_ptr<Job> MakeJob(uint32_t request_id, std::unique_ptr<engine::Stream> stream,
                                protocol::SampleFormat format);
@@ -66,6 +76,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void SendError(uint32_t request_id, const Error& error);
   // Queues a frame; bytes already counted in outbound_bytes_ when counted is true.
   void Send(std::vector<uint8_t> frame, bool counted = false);
+  // For live channel audio: dropped (not queued) while the client is behind. False once closed.
+  bool SendLive(std::vector<uint8_t> frame);
   void WriteNext();
   void FailConnection(const Error& error);  // error with request id 0, then close
   void ArmIdleTimer();
@@ -84,6 +96,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Bytes posted by workers or queued but not yet written; read by workers for backpressure.
   std::shared_ptr<std::atomic<size_t>> outbound_bytes_;
   std::map<uint32_t, std::shared_ptr<Job>> jobs_;
+  std::map<uint32_t, uint64_t> channel_requests_;                 // request id -> utterance id
+  std::map<uint32_t, std::pair<std::string, uint64_t>> listens_;  // request id -> channel, listener id
+  uint64_t dropped_live_frames_ = 0;
   boost::asio::steady_timer idle_timer_;
 };
 

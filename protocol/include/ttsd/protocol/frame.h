@@ -27,12 +27,16 @@ enum class FrameType : uint8_t {
   kCancel = 0x04,
   kListVoices = 0x05,
   kPing = 0x06,
+  kListen = 0x07,          // subscribe to an output channel's continuous audio
+  kChannelControl = 0x08,  // skip / clear / status of an output channel
   // server -> client
   kWelcome = 0x81,
   kAccepted = 0x82,
   kAudio = 0x83,
   kVoices = 0x85,
   kPong = 0x86,
+  kDone = 0x84,           // terminal frame of a request spoken on a channel
+  kChannelStatus = 0x87,  // answer to kChannelControl
   kError = 0x8F,
 };
 

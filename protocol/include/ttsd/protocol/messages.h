@@ -41,6 +41,45 @@ struct SynthesizeRequest {
   bool final = true;    // false: more text follows in kText frames
   SampleFormat sample_format = SampleFormat::kS16Le;
   double speed = 1.0;   // 0.25..4, scales durations
+  // Non-empty: the audio goes to this output channel's listeners, not to the requester, who gets kDone.
+  std::string channel;
+  bool interrupt = false;  // channel only: cut what the channel is playing and go first
+};
+
+inline constexpr uint32_t kChannelSampleRate = 48000;  // listeners receive 48 kHz mono
+inline constexpr size_t kMaxChannelNameBytes = 64;
+// Channel names: 1-64 characters of a-z A-Z 0-9 - _ .
+bool IsValidChannelName(std::string_view name);
+
+struct ListenRequest {
+  std::string channel;
+  SampleFormat sample_format = SampleFormat::kS16Le;
+};
+
+struct ChannelControl {
+  enum class Action { kStatus, kSkip, kClear };
+  std::string channel;
+  Action action = Action::kStatus;
+};
+
+// Terminal frame of a channel request: its audio has been played out on the channel.
+struct Done {
+  double audio_s = 0;
+};
+
+struct ChannelEntry {
+  uint64_t id = 0;          // daemon-wide utterance number
+  std::string text;         // the first 80 bytes of its text
+  double played_s = 0;      // current entry only
+};
+
+struct ChannelStatus {
+  std::string channel;
+  uint32_t listeners = 0;
+  bool playing = false;
+  ChannelEntry current;     // meaningful when playing
+  std::vector<ChannelEntry> queue;
+  uint64_t underruns = 0;   // 20 ms frames that had to be filled with silence mid-utterance
 };
 
 struct Accepted {
@@ -49,6 +88,7 @@ struct Accepted {
   uint32_t sample_rate = 0;
   SampleFormat sample_format = SampleFormat::kS16Le;
   uint32_t channels = 1;
+  std::string channel;  // set for channel requests and listens
 };
 
 struct AudioHeader {
@@ -87,6 +127,10 @@ Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload);
 Result<Accepted> ParseAccepted(std::span<const uint8_t> payload);
 Result<VoiceList> ParseVoiceList(std::span<const uint8_t> payload);
 Result<ErrorBody> ParseErrorBody(std::span<const uint8_t> payload);
+Result<ListenRequest> ParseListen(std::span<const uint8_t> payload);
+Result<ChannelControl> ParseChannelControl(std::span<const uint8_t> payload);
+Result<Done> ParseDone(std::span<const uint8_t> payload);
+Result<ChannelStatus> ParseChannelStatus(std::span<const uint8_t> payload);
 // Splits an audio payload into its header and PCM bytes (a view into payload).
 Result<AudioHeader> ParseAudioHeader(std::span<const uint8_t> payload, std::span<const uint8_t>* pcm);
 // kText payloads are raw UTF-8; invalid UTF-8 is kMalformedFrame.
@@ -98,6 +142,10 @@ std::vector<uint8_t> Serialize(const SynthesizeRequest& m);
 std::vector<uint8_t> Serialize(const Accepted& m);
 std::vector<uint8_t> Serialize(const VoiceList& m);
 std::vector<uint8_t> Serialize(const ErrorBody& m);
+std::vector<uint8_t> Serialize(const ListenRequest& m);
+std::vector<uint8_t> Serialize(const ChannelControl& m);
+std::vector<uint8_t> Serialize(const Done& m);
+std::vector<uint8_t> Serialize(const ChannelStatus& m);
 // Audio header followed by pcm (copied).
 std::vector<uint8_t> SerializeAudio(const AudioHeader& h, std::span<const uint8_t> pcm);
 

@@ -1,0 +1,376 @@
+#include "ttsd/daemon/channel-hub.h"
+
+#include <soxr.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace ttsd::daemon {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+constexpr auto kFramePeriod = std::chrono::milliseconds(20);
+
+// Streaming resampler from a voice's rate to the channel rate; used by one worker at a time.
+class Resampler {
+ public:
+  explicit Resampler(double in_rate) {
+    soxr_error_t error = nullptr;
+    auto quality = soxr_quality_spec(SOXR_HQ, 0);
+    soxr_ = soxr_create(in_rate, protocol::kChannelSampleRate, 1, &error, nullptr, &quality, nullptr);
+    ratio_ = protocol::kChannelSampleRate / in_rate;
+  }
+  ~Resampler() { soxr_delete(soxr_); }
+  Resampler(const Resampler&) = delete;
+  Resampler& operator=(const Resampler&) = delete;
+
+  std::vector<float> Process(std::span<const float> in, bool last) {
+    std::vector<float> out;
+    if (!soxr_) return out;
+    std::vector<float> buf(static_cast<size_t>(in.size() * ratio_) + 256);
+    size_t done_in = 0, done_out = 0;
+    soxr_process(soxr_, in.data(), in.size(), &done_in, buf.data(), buf.size(), &done_out);
+    out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(done_out));
+    while (last) {  // drain the filter's delay
+      soxr_process(soxr_, nullptr, 0, nullptr, buf.data(), buf.size(), &done_out);
+      if (done_out == 0) break;
+      out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(done_out));
+    }
+    return out;
+  }
+
+ private:
+  soxr_t soxr_ = nullptr;
+  double ratio_ = 1;
+};
+
+}  // namespace
+
+struct ChannelHub::Utterance {
+  uint64_t id = 0;
+  std::string channel;
+  std::string text;
+  std::shared_ptr<Job> job;
+  EndCallback on_end;
+  std::deque<float> audio;  // at the channel rate, not yet played
+  bool generated_all = false;
+  bool started = false;  // some audio has been played
+  bool dropped = false;
+  size_t played = 0;
+  // Shared with the job's callbacks on worker threads.
+  std::shared_ptr<std::atomic<size_t>> buffered = std::make_shared<std::atomic<size_t>>(0);
+  std::shared_ptr<std::atomic<bool>> may_generate = std::make_shared<std::atomic<bool>>(false);
+};
+
+struct ChannelHub::Channel {
+  explicit Channel(asio::any_io_executor io, std::string n) : name(std::move(n)), timer(io) {}
+  std::string name;
+  std::shared_ptr<Utterance> current;
+  std::deque<std::shared_ptr<Utterance>> queue;
+  struct Listener {
+    ListenerCallback on_frame;
+    std::function<void(const Error&)> on_end;
+  };
+  std::map<uint64_t, Listener> listeners;
+  asio::steady_timer timer;
+  Clock::time_point next_frame;
+  bool clock_running = false;
+  uint64_t underruns = 0;
+
+  bool idle() const { return !current && queue.empty(); }
+};
+
+ChannelHub::ChannelHub(asio::any_io_executor io, InferenceScheduler* scheduler)
+    : io_(std::move(io)), scheduler_(scheduler) {}
+
+ChannelHub::~ChannelHub() { *alive_ = false; }
+
+ChannelHub::Channel& ChannelHub::Get(const std::string& name) {
+  auto& slot = channels_[name];
+  if (!slot) slot = std::make_unique<Channel>(io_, name);
+  return *slot;
+}
+
+Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr<engine::Stream> stream,
+                                     std::string text, bool interrupt, EndCallback on_end) {
+  if (shut_down_) return MakeError(ErrorCode::kShuttingDown, "the daemon is shutting down");
+  Channel& ch = Get(channel);
+  if (ch.queue.size() >= kMaxQueued) {
+    return MakeError(ErrorCode::kBusy, "channel '" + channel + "' already has " + std::to_string(kMaxQueued) +
+                                           " utterances queued");
+  }
+  auto u = std::make_shared<Utterance>();
+  u->id = next_id_++;
+  u->channel = channel;
+  u->text = text.substr(0, 80);
+  u->on_end = std::move(on_end);
+  auto job = std::make_shared<Job>();
+  job->serial = u->id;
+  auto resampler = std::make_shared<Resampler>(stream->sample_rate());
+  job->stream = std::move(stream);
+
+  std::weak_ptr<bool> alive = alive_;
+  std::weak_ptr<Utterance> weak = u;
+  auto buffered = u->buffered;
+  auto may_generate = u->may_generate;
+  // Worker threads: resample there, then hand the samples to the I/O thread.
+  job->on_chunk = [this, alive, weak, buffered, resampler](const engine::Chunk& chunk) {
+    std::vector<float> out = resampler->Process(chunk.samples, chunk.is_last);
+    buffered->fetch_add(out.size());
+    asio::post(io_, [this, alive, weak, out = std::move(out), last = chunk.is_last]() mutable {
+      auto a = alive.lock();
+      auto u = weak.lock();
+      if (a && *a && u) OnAudio(u, std::move(out), last);
+    });
+  };
+  job->on_error = [this, alive, weak](const Error& error) {
+    asio::post(io_, [this, alive, weak, error] {
+      auto a = alive.lock();
+      auto u = weak.lock();
+      if (a && *a && u) OnJobError(u, error);
+    });
+  };
+  job->can_send = [buffered, may_generate] {
+    return may_generate->load() && buffered->load() < kMaxBufferedSamples;
+  };
+  u->job = job;
+  utterance_channel_[u->id] = channel;
+
+  if (interrupt) {
+    if (ch.current) {
+      Drop(ch, ch.current, "interrupted");
+      ch.current = nullptr;
+    }
+    ch.queue.push_front(u);
+  } else {
+    ch.queue.push_back(u);
+  }
+  if (!ch.current) Advance(ch);
+  AllowGeneration(ch);
+  scheduler_->Submit(job);
+  StartClock(ch);
+  spdlog::debug("channel {}: utterance #{} queued ({} waiting)", channel, u->id, ch.queue.size());
+  return u->id;
+}
+
+void ChannelHub::Advance(Channel& ch) {
+  if (ch.current || ch.queue.empty()) return;
+  ch.current = ch.queue.front();
+  ch.queue.pop_front();
+  AllowGeneration(ch);
+}
+
+// The utterance playing and the next one generate; the rest wait, so memory stays bounded.
+void ChannelHub::AllowGeneration(Channel& ch) {
+  for (const auto& u : {ch.current, ch.queue.empty() ? nullptr : ch.queue.front()}) {
+    if (u && !u->may_generate->exchange(true)) scheduler_->Wake(u->job);
+  }
+}
+
+void ChannelHub::Drop(Channel& ch, const std::shared_ptr<Utterance>& u, const std::string& why) {
+  if (u->dropped) return;
+  u->dropped = true;
+  scheduler_->Cancel(u->job);
+  utterance_channel_.erase(u->id);
+  spdlog::info("channel {}: utterance #{} {}", ch.name, u->id, why);
+  if (u->on_end) u->on_end(MakeError(why == "shutting down" ? ErrorCode::kShuttingDown : ErrorCode::kCancelled, why));
+}
+
+bool ChannelHub::Cancel(uint64_t utterance_id) {
+  auto it = utterance_channel_.find(utterance_id);
+  if (it == utterance_channel_.end()) return false;
+  Channel& ch = Get(it->second);
+  if (ch.current && ch.current->id == utterance_id) {
+    Drop(ch, ch.current, "cancelled");
+    ch.current = nullptr;
+    Advance(ch);
+    return true;
+  }
+  auto q = std::find_if(ch.queue.begin(), ch.queue.end(), [&](const auto& u) { return u->id == utterance_id; });
+  if (q == ch.queue.end()) return false;
+  auto u = *q;
+  ch.queue.erase(q);
+  Drop(ch, u, "cancelled");
+  AllowGeneration(ch);
+  return true;
+}
+
+std::shared_ptr<Job> ChannelHub::FindJob(uint64_t utterance_id) const {
+  auto it = utterance_channel_.find(utterance_id);
+  if (it == utterance_channel_.end()) return nullptr;
+  const Channel& ch = *channels_.at(it->second);
+  if (ch.current && ch.current->id == utterance_id) return ch.current->job;
+  for (const auto& u : ch.queue) {
+    if (u->id == utterance_id) return u->job;
+  }
+  return nullptr;
+}
+
+bool ChannelHub::Skip(const std::string& channel) {
+  auto it = channels_.find(channel);
+  if (it == channels_.end() || !it->second->current) return false;
+  Channel& ch = *it->second;
+  Drop(ch, ch.current, "skipped");
+  ch.current = nullptr;
+  Advance(ch);
+  return true;
+}
+
+size_t ChannelHub::Clear(const std::string& channel) {
+  auto it = channels_.find(channel);
+  if (it == channels_.end()) return 0;
+  Channel& ch = *it->second;
+  size_t n = 0;
+  if (ch.current) {
+    Drop(ch, ch.current, "cleared");
+    ch.current = nullptr;
+    ++n;
+  }
+  auto queue = std::move(ch.queue);
+  ch.queue.clear();
+  for (const auto& u : queue) {
+    Drop(ch, u, "cleared");
+    ++n;
+  }
+  return n;
+}
+
+protocol::ChannelStatus ChannelHub::Status(const std::string& channel) const {
+  protocol::ChannelStatus st;
+  st.channel = channel;
+  auto it = channels_.find(channel);
+  if (it == channels_.end()) return st;
+  const Channel& ch = *it->second;
+  st.listeners = static_cast<uint32_t>(ch.listeners.size());
+  st.underruns = ch.underruns;
+  if (ch.current) {
+    st.playing = true;
+    st.current = {ch.current->id, ch.current->text,
+                  static_cast<double>(ch.current->played) / protocol::kChannelSampleRate};
+  }
+  for (const auto& u : ch.queue) st.queue.push_back({u->id, u->text, 0});
+  return st;
+}
+
+uint64_t ChannelHub::AddListener(const std::string& channel, ListenerCallback callback,
+                                 std::function<void(const Error&)> on_end) {
+  Channel& ch = Get(channel);
+  const uint64_t id = next_id_++;
+  ch.listeners.emplace(id, Channel::Listener{std::move(callback), std::move(on_end)});
+  StartClock(ch);
+  spdlog::info("channel {}: listener {} attached ({} listening)", channel, id, ch.listeners.size());
+  return id;
+}
+
+void ChannelHub::RemoveListener(const std::string& channel, uint64_t listener_id) {
+  auto it = channels_.find(channel);
+  if (it == channels_.end()) return;
+  if (it->second->listeners.erase(listener_id)) spdlog::info("channel {}: listener {} detached", channel, listener_id);
+}
+
+void ChannelHub::StartClock(Channel& ch) {
+  if (ch.clock_running || shut_down_) return;
+  ch.clock_running = true;
+  ch.next_frame = Clock::now();
+  Tick(ch.name);
+}
+
+void ChannelHub::Tick(const std::string& name) {
+  auto it = channels_.find(name);
+  if (it == channels_.end()) return;
+  Channel& ch = *it->second;
+  const auto now = Clock::now();
+  if (now - ch.next_frame > std::chrono::seconds(1)) ch.next_frame = now;  // stalled: do not burst
+  while (ch.next_frame <= now) {
+    ProduceFrame(ch);
+    ch.next_frame += kFramePeriod;
+  }
+  if ((ch.idle() && ch.listeners.empty()) || shut_down_) {
+    ch.clock_running = false;
+    ForgetIfIdle(name);
+    return;
+  }
+  ch.timer.expires_at(ch.next_frame);
+  ch.timer.async_wait([this, alive = std::weak_ptr<bool>(alive_), name](boost::system::error_code ec) {
+    auto a = alive.lock();
+    if (!ec && a && *a) Tick(name);
+  });
+}
+
+void ChannelHub::ProduceFrame(Channel& ch) {
+  std::vector<float> frame(kFrameSamples, 0.0f);
+  if (auto u = ch.current) {
+    const size_t take = std::min<size_t>(kFrameSamples, u->audio.size());
+    std::copy_n(u->audio.begin(), take, frame.begin());
+    u->audio.erase(u->audio.begin(), u->audio.begin() + static_cast<std::ptrdiff_t>(take));
+    u->played += take;
+    u->buffered->fetch_sub(take);
+    if (take > 0) {
+      u->started = true;
+      scheduler_->Wake(u->job);  // room for more
+    }
+    if (u->audio.empty() && u->generated_all) {
+      utterance_channel_.erase(u->id);
+      ch.current = nullptr;
+      spdlog::debug("channel {}: utterance #{} played ({:.2f} s)", ch.name, u->id,
+                    static_cast<double>(u->played) / protocol::kChannelSampleRate);
+      if (u->on_end) u->on_end(static_cast<double>(u->played) / protocol::kChannelSampleRate);
+      Advance(ch);
+    } else if (take < static_cast<size_t>(kFrameSamples) && u->started) {
+      ch.underruns++;
+    }
+  }
+  for (auto it = ch.listeners.begin(); it != ch.listeners.end();) {
+    it = it->second.on_frame(frame) ? std::next(it) : ch.listeners.erase(it);
+  }
+}
+
+void ChannelHub::OnAudio(const std::shared_ptr<Utterance>& u, std::vector<float> samples, bool last) {
+  if (u->dropped) return;
+  u->audio.insert(u->audio.end(), samples.begin(), samples.end());
+  if (last) u->generated_all = true;
+}
+
+void ChannelHub::OnJobError(const std::shared_ptr<Utterance>& u, const Error& error) {
+  if (u->dropped) return;  // our own cancellation coming back
+  auto it = channels_.find(u->channel);
+  if (it == channels_.end()) return;
+  Channel& ch = *it->second;
+  u->dropped = true;
+  utterance_channel_.erase(u->id);
+  if (ch.current == u) {
+    ch.current = nullptr;
+  } else {
+    std::erase(ch.queue, u);
+  }
+  spdlog::warn("channel {}: utterance #{} failed: {}", ch.name, u->id, error.ToString());
+  if (u->on_end) u->on_end(std::unexpected(error));
+  Advance(ch);
+}
+
+void ChannelHub::ForgetIfIdle(const std::string& name) {
+  auto it = channels_.find(name);
+  if (it != channels_.end() && it->second->idle() && it->second->listeners.empty() && !it->second->clock_running) {
+    channels_.erase(it);
+  }
+}
+
+void ChannelHub::Shutdown() {
+  shut_down_ = true;
+  for (auto& [name, ch] : channels_) {
+    if (ch->current) Drop(*ch, ch->current, "shutting down");
+    ch->current = nullptr;
+    for (const auto& u : ch->queue) Drop(*ch, u, "shutting down");
+    ch->queue.clear();
+    auto listeners = std::move(ch->listeners);
+    ch->listeners.clear();
+    for (auto& [id, l] : listeners) {
+      if (l.on_end) l.on_end({ErrorCode::kShuttingDown, "the daemon is shutting down"});
+    }
+    ch->timer.cancel();
+    ch->clock_running = false;
+  }
+}
+
+}  // namespace ttsd::daemon
