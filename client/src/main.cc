@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,16 @@ struct SayOptions {
   double speed = 1.0;
   bool from_stdin = false;
   bool stats = false;
+  std::string channel;  // speak on this output channel instead of writing audio here
+  bool interrupt = false;
+  bool no_wait = false;
+};
+
+struct ChannelOptions {
+  std::string channel;
+  std::string output;
+  std::string format = "s16le";
+  bool json = false;
 };
 
 int Report(const Error& e, int exit_code) {
@@ -101,8 +112,126 @@ std::string Join(const std::vector<std::string>& words) {
   return out;
 }
 
+// say --channel: the audio goes to the channel's listeners; we wait for kDone (or only kAccepted).
+int RunSayOnChannel(const SayOptions& say, const GlobalOptions& global) {
+  ttsd::protocol::SynthesizeRequest request;
+  request.voice = say.voice;
+  request.speaker = say.speaker;
+  request.text = Join(say.text);
+  request.final = !say.from_stdin;
+  request.speed = say.speed;
+  request.channel = say.channel;
+  request.interrupt = say.interrupt;
+  auto conn = Connect(global);
+  if (!conn) return Report(conn.error(), kExitNoConnection);
+  InstallSignalHandlers();
+  const auto start = std::chrono::steady_clock::now();
+  auto id = (*conn)->StartSynthesis(request);
+  if (!id) return Report(id.error(), kExitFailed);
+  std::unique_ptr<TextPump> pump;
+  if (say.from_stdin) pump = std::make_unique<TextPump>(conn->get(), *id, STDIN_FILENO);
+  bool cancel_sent = false;
+  std::optional<std::chrono::steady_clock::time_point> cancel_deadline;
+  for (;;) {
+    if (g_interrupted && !cancel_sent) {
+      cancel_sent = true;
+      (void)(*conn)->Cancel(*id);
+      cancel_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    }
+    if (cancel_deadline && std::chrono::steady_clock::now() > *cancel_deadline) break;
+    auto frame = (*conn)->ReadFrame(std::chrono::milliseconds(50));
+    if (!frame) {
+      if (frame.error().code == ErrorCode::kTimeout) continue;
+      if (pump) pump->Stop();
+      return Report(frame.error(), kExitFailed);
+    }
+    const auto& h = frame->header;
+    if (h.request_id != *id && h.request_id != 0) continue;
+    if (h.type == ttsd::protocol::FrameType::kAccepted && say.no_wait && !pump) return kExitOk;
+    if (h.type == ttsd::protocol::FrameType::kDone) {
+      if (pump) pump->Stop();
+      if (say.stats) {
+        auto done = ttsd::protocol::ParseDone(frame->payload);
+        nlohmann::json j = {{"request_id", *id},
+                            {"channel", say.channel},
+                            {"audio_s", done ? done->audio_s : 0.0},
+                            {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()},
+                            {"status", "ok"}};
+        std::cerr << j.dump() << std::endl;
+      }
+      return kExitOk;
+    }
+    if (h.type == ttsd::protocol::FrameType::kError) {
+      if (pump) pump->Stop();
+      if (g_interrupted) return 128 + g_signal;
+      return Report(ErrorFromFrame(*frame), kExitFailed);
+    }
+  }
+  if (pump) pump->Stop();
+  return 128 + g_signal;
+}
+
+int RunListen(const ChannelOptions& opts, const GlobalOptions& global) {
+  if (opts.output.empty()) return Usage("listen: give -o FILE.wav or -o - (raw PCM on stdout)");
+  auto spec = ParseOutputSpec(opts.output);
+  if (!spec) return Usage("listen: " + spec.error().message);
+  if (spec->kind == OutputSpec::Kind::kRawStdout && isatty(STDOUT_FILENO)) {
+    return Usage("listen: -o - writes raw PCM (48 kHz mono), not for a terminal; pipe it");
+  }
+  auto conn = Connect(global);
+  if (!conn) return Report(conn.error(), kExitNoConnection);
+  InstallSignalHandlers();
+  auto sink = MakeAudioSink(*spec);
+  if (!sink) return Report(sink.error(), kExitFailed);
+  ttsd::protocol::ListenRequest request;
+  request.channel = opts.channel;
+  request.sample_format = ttsd::protocol::ParseSampleFormat(opts.format).value();
+  auto listen = Synthesis::Listen(conn->get(), request);
+  if (!listen) return Report(listen.error(), kExitFailed);
+  ReceiveOptions options;
+  options.cancel = &g_interrupted;
+  if (global.timeout_s > 0) options.idle_timeout = global.timeout();  // frames come every 20 ms
+  ttsd::Status status = listen->Receive(sink->get(), options);
+  if (g_interrupted) return 128 + g_signal;
+  if (!status) return Report(status.error(), kExitFailed);
+  return kExitOk;
+}
+
+int RunChannelControl(const ChannelOptions& opts, ttsd::protocol::ChannelControl::Action action,
+                      const GlobalOptions& global) {
+  auto conn = Connect(global);
+  if (!conn) return Report(conn.error(), kExitNoConnection);
+  const uint32_t id = (*conn)->NextRequestId();
+  ttsd::protocol::ChannelControl control{opts.channel, action};
+  if (auto s = (*conn)->Send(ttsd::protocol::FrameType::kChannelControl, 0, id, ttsd::protocol::Serialize(control));
+      !s) {
+    return Report(s.error(), kExitFailed);
+  }
+  for (;;) {
+    auto frame = (*conn)->ReadFrame(global.timeout_s > 0 ? std::optional(global.timeout()) : std::nullopt);
+    if (!frame) return Report(frame.error(), kExitFailed);
+    if (frame->header.type == ttsd::protocol::FrameType::kError) return Report(ErrorFromFrame(*frame), kExitFailed);
+    if (frame->header.request_id != id || frame->header.type != ttsd::protocol::FrameType::kChannelStatus) continue;
+    auto st = ttsd::protocol::ParseChannelStatus(frame->payload);
+    if (!st) return Report(st.error(), kExitFailed);
+    if (opts.json) {
+      std::cout << nlohmann::json::parse(frame->payload.begin(), frame->payload.end()).dump(2) << '\n';
+      return kExitOk;
+    }
+    std::cout << "channel " << st->channel << ": " << st->listeners << " listening, "
+              << (st->playing ? "playing #" + std::to_string(st->current.id) + " \"" + st->current.text + "\"" : "idle")
+              << ", " << st->queue.size() << " queued\n";
+    for (const auto& e : st->queue) std::cout << "  #" << e.id << " \"" << e.text << "\"\n";
+    return kExitOk;
+  }
+}
+
 int RunSay(const SayOptions& say, const GlobalOptions& global) {
   if (say.text.empty() && !say.from_stdin) return Usage("say: nothing to say; give TEXT or --stdin");
+  if (!say.channel.empty()) {
+    if (!say.output.empty()) return Usage("say: --channel sends the audio to the channel's listeners; drop -o");
+    return RunSayOnChannel(say, global);
+  }
   if (say.output.empty()) {
     return Usage("say: give -o FILE.wav (a WAV file) or -o - (raw PCM on stdout); "
                  "playback through the sound card arrives in a later version");
@@ -233,6 +362,29 @@ int main(int argc, char** argv) {
   say_cmd->add_flag("--stats", say.stats,
                     "print one JSON line to stderr at the end: ttfa_ms, audio_s, wall_s, chunks, ...");
 
+  say_cmd->add_option("--channel", say.channel,
+                      "speak on this output channel (its listeners hear it, queued after what is already "
+                      "there); waits until it has been played");
+  say_cmd->add_flag("--interrupt", say.interrupt, "with --channel: cut what the channel is playing and go first");
+  say_cmd->add_flag("--no-wait", say.no_wait, "with --channel: return once queued");
+
+  ChannelOptions channel_opts;
+  CLI::App* listen_cmd = app.add_subcommand(
+      "listen", "Receive everything spoken on an output channel as one continuous 48 kHz stream (silence "
+                "in between), until Ctrl-C.");
+  listen_cmd->add_option("--channel", channel_opts.channel, "the channel")->required();
+  listen_cmd->add_option("-o,--output", channel_opts.output, "FILE.wav, FILE.raw or - (raw PCM on stdout)");
+  listen_cmd->add_option("--format", channel_opts.format, "sample format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"s16le", "f32le"}));
+  CLI::App* skip_cmd = app.add_subcommand("skip", "Drop what an output channel is playing now.");
+  CLI::App* clear_cmd = app.add_subcommand("clear", "Drop what an output channel is playing and everything queued.");
+  CLI::App* channel_cmd = app.add_subcommand("channel", "Show an output channel: listeners, what plays, the queue.");
+  for (CLI::App* cmd : {skip_cmd, clear_cmd, channel_cmd}) {
+    cmd->add_option("--channel", channel_opts.channel, "the channel")->required();
+    cmd->add_flag("--json", channel_opts.json, "print the channel's status as JSON");
+  }
+
   bool voices_json = false;
   CLI::App* voices_cmd = app.add_subcommand("voices", "List ttsd's voices and their speakers.");
   voices_cmd->add_flag("--json", voices_json, "print the list as JSON");
@@ -248,6 +400,11 @@ int main(int argc, char** argv) {
 
   if (*say_cmd) return RunSay(say, global);
   if (*voices_cmd) return RunVoices(voices_json, global);
+  using Action = ttsd::protocol::ChannelControl::Action;
+  if (*listen_cmd) return RunListen(channel_opts, global);
+  if (*skip_cmd) return RunChannelControl(channel_opts, Action::kSkip, global);
+  if (*clear_cmd) return RunChannelControl(channel_opts, Action::kClear, global);
+  if (*channel_cmd) return RunChannelControl(channel_opts, Action::kStatus, global);
   if (*ping_cmd) return RunPing(global);
   return kExitUsage;
 }

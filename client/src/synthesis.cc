@@ -24,6 +24,15 @@ Result<Synthesis> Synthesis::Start(Connection* conn, const protocol::SynthesizeR
   return s;
 }
 
+Result<Synthesis> Synthesis::Listen(Connection* conn, const protocol::ListenRequest& request) {
+  const auto start = Clock::now();
+  const uint32_t id = conn->NextRequestId();
+  if (auto s = conn->Send(FrameType::kListen, 0, id, protocol::Serialize(request)); !s) return std::unexpected(s.error());
+  Synthesis s(conn, start);
+  s.stats_.request_id = id;
+  return s;
+}
+
 Status Synthesis::HandleFrame(const protocol::Frame& frame, AudioSink* sink, bool* done) {
   const uint32_t id = stats_.request_id;
   switch (frame.header.type) {

@@ -103,6 +103,37 @@ TEST_F(TtscEndToEnd, UnknownVoiceExitsOneWithTheErrorName) {
   EXPECT_NE(ReadFile(err).find("unknown_voice"), std::string::npos) << ReadFile(err);
 }
 
+TEST_F(TtscEndToEnd, ListenHearsWhatIsSaidOnTheChannel) {
+  const std::string wav = tmp_.path() + "/listen.wav", err = tmp_.path() + "/err";
+  // ttsc listen runs until interrupted; start it in the background and stop it with SIGINT.
+  const std::string listen = Ttsc() + " listen --channel stream -o " + wav + " 2>" + tmp_.path() + "/listen.err & echo $! > " +
+                             tmp_.path() + "/pid";
+  ASSERT_EQ(Shell(listen), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(Shell(Ttsc() + " say --channel stream --stats 'Hello chat, welcome to the stream.' 2>" + err), 0)
+      << ReadFile(err);
+  auto stats = nlohmann::json::parse(ReadFile(err));
+  const double audio_s = stats["audio_s"].get<double>();
+  EXPECT_NEAR(stats["wall_s"].get<double>(), audio_s, 0.3);  // waited while it played
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::string pid = ReadFile(tmp_.path() + "/pid");
+  pid.erase(pid.find_last_not_of(" \n") + 1);
+  ASSERT_EQ(Shell("kill -INT " + pid + " && while kill -0 " + pid + " 2>/dev/null; do sleep 0.05; done"), 0);
+  int rate = 0;
+  auto samples = ReadWav(wav, &rate);
+  EXPECT_EQ(rate, 48000);
+  size_t first = samples.size(), last = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (std::abs(samples[i]) > 1e-3f) {
+      first = std::min(first, i);
+      last = i;
+    }
+  }
+  ASSERT_LT(first, last);
+  EXPECT_NEAR((last - first) / 48000.0, audio_s, 0.3);
+  EXPECT_GT(samples.size() / 48000.0, audio_s + 0.3);  // silence around it: one continuous stream
+}
+
 TEST(DaemonConfigFile, FlagsOverrideTheTomlFile) {
   TempDir home;
   std::filesystem::create_directories(home.path() + "/ttsd");

@@ -33,6 +33,9 @@ class Synthesis {
   // Sends kSynthesize on conn (not owned; must outlive this object) and starts the clock for the stats.
   // Errors: those of Connection::StartSynthesis.
   static Result<Synthesis> Start(Connection* conn, const protocol::SynthesizeRequest& request);
+  // Sends kListen for an output channel instead: Receive then writes the channel's continuous stream
+  // until the listen is cancelled (options.cancel) or ttsd ends it. Errors: those of Connection::Send.
+  static Result<Synthesis> Listen(Connection* conn, const protocol::ListenRequest& request);
 
   uint32_t request_id() const { return stats_.request_id; }
   const RequestStats& stats() const { return stats_; }
