@@ -50,6 +50,8 @@ class ExportAcoustic(nn.Module):
         return self.dec.initial_state(1)
 
     def forward(self, cond: torch.Tensor, state: List[torch.Tensor]) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        if cond.shape[1] == 0:
+            return cond.new_zeros(1, 0, self.dec.out.out_features), state
         return self.dec(cond, state)
 
 
@@ -63,11 +65,14 @@ class ExportVocoder(nn.Module):
         return self.voc.initial_state(1)
 
     def forward(self, mel: torch.Tensor, state: List[torch.Tensor]) -> Tuple[torch.Tensor, List[torch.Tensor]]:
-        return self.voc(mel, state)
+        if mel.shape[1] == 0:
+            return mel.new_zeros(1, 0), state
+        audio, st = self.voc(mel, state)
+        return torch.clamp(audio, -1.0, 1.0), st
 
     @torch.jit.export
     def flush(self, state: List[torch.Tensor]) -> torch.Tensor:
-        return self.voc.flush(state)
+        return torch.clamp(self.voc.flush(state), -1.0, 1.0)
 
 
 def engine_frames(durs, speed=1.0):
@@ -118,11 +123,12 @@ def main():
     voc.load_state_dict(cv["model"])
     voc.eval()
     names = list(ca["speakers"])
-    ship = args.speakers.split(",") if args.speakers else names
+    cache = Cache(args.cache)
+    present = sorted({u["speaker_id"] for u in cache.utts})  # speakers the corpus actually has
+    ship = args.speakers.split(",") if args.speakers else [names[i] for i in present]
     if args.default:
         ship = [args.default] + [n for n in ship if n != args.default]
     order = [names.index(n) for n in ship]
-    cache = Cache(args.cache)
     _, val = cache.split()
     scale = calibrate(am, cache, val[:80] or list(range(min(4, len(cache.utts)))))
     print("duration scale %.4f" % scale)
