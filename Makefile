@@ -20,6 +20,7 @@ build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
 test: build
+	./install-deps.sh --train
 	/usr/bin/python3 models/fixtures/check_fixtures.py
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 

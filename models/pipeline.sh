@@ -14,6 +14,7 @@ mode=${1:---full}
 
 case "$mode" in
   --tiny)
+    # TINY_VOICE_OUT=DIR keeps the exported package there (the C++ test loads it with ttsd).
     T=$(mktemp -d "${TMPDIR:-/tmp}/ttsd-voice-tiny.XXXXXX")
     trap 'rm -rf "$T"' EXIT
     $PY models/corpus/make_corpus.py --out "$T/corpus" --cache "$T/cache" --speakers rms,kal16 \
@@ -27,6 +28,7 @@ case "$mode" in
     $PY -c "import sys; sys.path.insert(0, 'models/eval'); from package import Package; \
 p = Package('$T/voice'); a = p.synthesize('A tiny check.', p.speakers[-1]); \
 assert len(a) > 0 and p.manifest['speakers'] == ['rms', 'kal16'], p.manifest; print('tiny pipeline OK:', len(a), 'samples')"
+    if [ -n "${TINY_VOICE_OUT:-}" ]; then rm -rf "$TINY_VOICE_OUT"; cp -r "$T/voice" "$TINY_VOICE_OUT"; fi
     ;;
   --full)
     W=models/work
