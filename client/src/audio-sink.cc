@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "ttsd/client/http-ogg-sink.h"
+#include "ttsd/client/ogg-opus-sink.h"
 #include "ttsd/client/raw-pcm-sink.h"
+#include "ttsd/client/rtp-opus-sink.h"
 #include "ttsd/client/wav-file-sink.h"
 
 namespace ttsd::client {
@@ -17,16 +20,30 @@ bool EndsWithNoCase(std::string_view s, std::string_view suffix) {
                     [](char want, char c) { return std::tolower(static_cast<unsigned char>(c)) == want; });
 }
 
+OutputSpec Spec(OutputSpec::Kind kind, std::string_view path) {
+  OutputSpec spec;
+  spec.kind = kind;
+  spec.path = std::string(path);
+  return spec;
+}
+
 }  // namespace
 
 Result<OutputSpec> ParseOutputSpec(std::string_view spec) {
-  if (spec == "-") return OutputSpec{OutputSpec::Kind::kRawStdout, ""};
-  if (EndsWithNoCase(spec, ".wav") && spec.size() > 4) return OutputSpec{OutputSpec::Kind::kWavFile, std::string(spec)};
+  if (spec == "-") return Spec(OutputSpec::Kind::kRawStdout, "");
+  if (spec == "ogg:-") return Spec(OutputSpec::Kind::kOggStdout, "");
+  if (spec.starts_with("ogg:") && spec.size() > 4) return Spec(OutputSpec::Kind::kOggFile, spec.substr(4));
+  if ((EndsWithNoCase(spec, ".opus") && spec.size() > 5) ||
+      ((EndsWithNoCase(spec, ".ogg") || EndsWithNoCase(spec, ".oga")) && spec.size() > 4)) {
+    return Spec(OutputSpec::Kind::kOggFile, spec);
+  }
+  if (EndsWithNoCase(spec, ".wav") && spec.size() > 4) return Spec(OutputSpec::Kind::kWavFile, spec);
   if ((EndsWithNoCase(spec, ".raw") || EndsWithNoCase(spec, ".pcm")) && spec.size() > 4) {
-    return OutputSpec{OutputSpec::Kind::kRawFile, std::string(spec)};
+    return Spec(OutputSpec::Kind::kRawFile, spec);
   }
   return MakeError(ErrorCode::kBadRequest, "cannot tell what kind of output '" + std::string(spec) +
-                                               "' is: name a .wav file, a .raw/.pcm file, or - for raw PCM on stdout");
+                                               "' is: name a .wav file, a .raw/.pcm file, an .opus/.ogg file (Ogg Opus), - for raw "
+                                               "PCM on stdout, or ogg:- for Ogg Opus on stdout");
 }
 
 Result<std::unique_ptr<AudioSink>> MakeAudioSink(const OutputSpec& spec) {
@@ -41,6 +58,37 @@ Result<std::unique_ptr<AudioSink>> MakeAudioSink(const OutputSpec& spec) {
     case OutputSpec::Kind::kWavFile: {
       auto sink = WavFileSink::Create(spec.path);
       if (!sink) return std::unexpected(sink.error());
+      return std::unique_ptr<AudioSink>(std::move(*sink));
+    }
+    case OutputSpec::Kind::kOggStdout:
+      return std::make_unique<OggOpusSink>(STDOUT_FILENO, /*owns_fd=*/false, "stdout", spec.opus_bitrate_bps);
+    case OutputSpec::Kind::kOggFile: {
+      auto sink = OggOpusSink::CreateFile(spec.path, spec.opus_bitrate_bps);
+      if (!sink) return std::unexpected(sink.error());
+      return std::unique_ptr<AudioSink>(std::move(*sink));
+    }
+    case OutputSpec::Kind::kRtp: {
+      RtpOptions options;
+      options.host = spec.host;
+      options.port = spec.port;
+      options.sdp_path = spec.sdp_path;
+      options.bitrate_bps = spec.opus_bitrate_bps;
+      options.pace = spec.pace;
+      auto sink = RtpOpusSink::Create(options);
+      if (!sink) return std::unexpected(sink.error());
+      return std::unique_ptr<AudioSink>(std::move(*sink));
+    }
+    case OutputSpec::Kind::kHttp: {
+      HttpStreamOptions options;
+      options.host = spec.host;
+      options.port = spec.port;
+      options.allow_remote = spec.http_allow_remote;
+      auto sink = HttpOggSink::Create(options, spec.opus_bitrate_bps, spec.pace);
+      if (!sink) return std::unexpected(sink.error());
+      if (spec.http_wait_clients > 0) {
+        auto waited = (*sink)->WaitForClients(spec.http_wait_clients, std::chrono::milliseconds(0), spec.cancel);
+        if (!waited) return std::unexpected(waited.error());
+      }
       return std::unique_ptr<AudioSink>(std::move(*sink));
     }
   }

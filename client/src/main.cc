@@ -19,6 +19,7 @@
 
 #include "ttsd/client/audio-sink.h"
 #include "ttsd/client/connection.h"
+#include "ttsd/client/output-options.h"
 #include "ttsd/client/synthesis.h"
 #include "ttsd/client/text-pump.h"
 #include "ttsd/protocol/socket-path.h"
@@ -69,7 +70,7 @@ struct SayOptions {
   std::vector<std::string> text;
   std::string voice;
   std::string speaker;
-  std::string output;
+  OutputOptions output;  // -o, --rtp, --http, ...
   std::string format = "s16le";
   double speed = 1.0;
   bool from_stdin = false;
@@ -229,15 +230,15 @@ int RunChannelControl(const ChannelOptions& opts, ttsd::protocol::ChannelControl
 int RunSay(const SayOptions& say, const GlobalOptions& global) {
   if (say.text.empty() && !say.from_stdin) return Usage("say: nothing to say; give TEXT or --stdin");
   if (!say.channel.empty()) {
-    if (!say.output.empty()) return Usage("say: --channel sends the audio to the channel's listeners; drop -o");
+    if (say.output.any()) return Usage("say: --channel sends the audio to the channel's listeners; drop -o");
     return RunSayOnChannel(say, global);
   }
-  if (say.output.empty()) {
-    return Usage("say: give -o FILE.wav (a WAV file) or -o - (raw PCM on stdout); "
-                 "playback through the sound card arrives in a later version");
-  }
-  auto spec = ParseOutputSpec(say.output);
+  auto spec = ToOutputSpec(say.output);
   if (!spec) return Usage("say: " + spec.error().message);
+  if (spec->kind == OutputSpec::Kind::kOggStdout && isatty(STDOUT_FILENO)) {
+    return Usage("say: -o ogg:- writes Ogg Opus, not for a terminal; pipe it (| ffplay -f ogg -) or use -o FILE.opus");
+  }
+  spec->cancel = &g_interrupted;  // Ctrl-C stops --http-wait
   if (spec->kind == OutputSpec::Kind::kRawStdout && isatty(STDOUT_FILENO)) {
     return Usage("say: -o - writes raw PCM, not for a terminal; pipe it (| aplay -f S16_LE -r RATE) or use -o FILE.wav");
   }
@@ -254,8 +255,8 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
   // From here on Ctrl-C cancels the request instead of killing ttsc (before, it just ends ttsc).
   InstallSignalHandlers();
   auto sink = MakeAudioSink(*spec);
-  if (!sink) return Report(sink.error(), kExitFailed);
   if (g_interrupted) return 128 + g_signal;
+  if (!sink) return Report(sink.error(), kExitFailed);
 
   auto synthesis = Synthesis::Start(conn->get(), request);
   if (!synthesis) return Report(synthesis.error(), kExitFailed);
@@ -345,9 +346,7 @@ int main(int argc, char** argv) {
   CLI::App* say_cmd = app.add_subcommand(
       "say", "Synthesize TEXT and write the audio as it arrives. Ctrl-C cancels the request (exit 130).");
   say_cmd->add_option("text", say.text, "the text (several words are joined by spaces)");
-  say_cmd->add_option("-o,--output", say.output,
-                      "where the audio goes: FILE.wav (WAV), FILE.raw or FILE.pcm (raw PCM), or - (raw PCM "
-                      "on stdout). Required for now: playback through the sound card arrives later");
+  AddOutputOptions(say_cmd, &say.output);
   say_cmd->add_option("--voice", say.voice, "voice name (default: ttsd's default voice; see 'ttsc voices')");
   say_cmd->add_option("--speaker", say.speaker, "speaker of the voice (default: its first)");
   say_cmd->add_option("--format", say.format, "sample format")

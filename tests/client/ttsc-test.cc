@@ -259,7 +259,7 @@ TEST_F(TtscBinaryTest, UsageErrorsExitTwo) {
   for (std::vector<std::string> args : {std::vector<std::string>{},
                                         {"say", "hi"},                       // no -o
                                         {"say", "-o", "x.wav"},              // no text
-                                        {"say", "-o", "x.ogg", "hi"},        // unknown output
+                                        {"say", "-o", "x.mp3", "hi"},        // unknown output
                                         {"say", "--format", "u8", "-o", "x.wav", "hi"},
                                         {"say", "--speed", "10", "-o", "x.wav", "hi"},
                                         {"frobnicate"},

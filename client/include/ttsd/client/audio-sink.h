@@ -5,6 +5,7 @@
 // Thread-safety: a sink is used by one thread at a time (the thread that reads the request's frames).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -45,19 +46,32 @@ class AudioSink {
   virtual std::string Describe() const = 0;
 };
 
-// What -o names. Later kinds (playback, Opus) join here.
+// What -o (and --rtp, --http: output-options.h) names. Later kinds (playback) join here.
 struct OutputSpec {
-  enum class Kind { kWavFile, kRawFile, kRawStdout };
+  enum class Kind { kWavFile, kRawFile, kRawStdout, kOggFile, kOggStdout, kRtp, kHttp };
   Kind kind = Kind::kWavFile;
-  std::string path;  // empty for kRawStdout
+  std::string path;  // empty for kRawStdout, kOggStdout, kRtp, kHttp
+
+  // Opus outputs (kOggFile, kOggStdout, kRtp, kHttp): 48 kHz mono, 20 ms frames.
+  uint32_t opus_bitrate_bps = 32000;
+  std::string host;                 // kRtp: where packets go; kHttp: the address to serve on
+  uint16_t port = 0;                // kRtp, kHttp
+  std::string sdp_path;             // kRtp: the SDP file to write ("" = none)
+  bool http_allow_remote = false;   // kHttp: serve on a non-loopback address
+  uint32_t http_wait_clients = 0;   // kHttp: MakeAudioSink returns once this many clients listen
+  const std::atomic<bool>* cancel = nullptr;  // not owned; may be null: set to stop that wait
+  bool pace = true;                 // kRtp, kHttp: send at real-time pace
 };
 
-// "-" -> raw PCM on stdout; a name ending in .wav -> WAV file; .raw or .pcm -> raw PCM file (case-insensitive).
+// "-" -> raw PCM on stdout; a name ending in .wav -> WAV file; .raw or .pcm -> raw PCM file; .opus, .ogg or
+// .oga -> Ogg Opus file (case-insensitive); "ogg:-" -> Ogg Opus on stdout, "ogg:NAME" -> Ogg Opus file NAME.
 // Errors: kBadRequest with a message saying which names are understood.
 Result<OutputSpec> ParseOutputSpec(std::string_view spec);
 
-// Opens the output now (a file is created or truncated), so an unwritable path fails before any request.
-// Errors: kIo.
+// Opens the output now (a file is created or truncated, a socket bound, an SDP file written), so an unusable
+// output fails before any request; kHttp with http_wait_clients then waits for the listeners.
+// Errors: kIo; kBadRequest (an Opus option out of range, a host that does not resolve, a non-loopback
+// HTTP address without http_allow_remote); kCancelled (*cancel was set while waiting).
 Result<std::unique_ptr<AudioSink>> MakeAudioSink(const OutputSpec& spec);
 
 }  // namespace ttsd::client

@@ -1,0 +1,68 @@
+// Streaming mono sample-rate conversion to 48 kHz (Opus's rate) through libsoxr, high quality, linear phase.
+//   auto r = Resampler::Create(16000).value();   // -> 48 kHz
+//   for (chunk : chunks) encode(r.Process(chunk)); encode(r.Flush());
+// Thread-safety: one thread at a time. Spans returned by Process and Flush stay valid until the next call.
+//
+// Output is aligned with the input (soxr removes its filter delay): after Flush, the output holds exactly
+// round(input_samples * output_rate / input_rate) samples. While streaming, soxr works in blocks and holds
+// back up to ~30 ms of output for 16 kHz input (~15 ms once running); Flush hands out the rest. At equal
+// rates the samples pass through untouched and nothing is held back.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "ttsd/protocol/error.h"
+
+struct soxr;  // libsoxr's soxr_t points at this
+
+namespace ttsd::client {
+
+class Resampler {
+ public:
+  static constexpr uint32_t kOpusRateHz = 48000;
+  static constexpr uint32_t kMinRateHz = 1000;
+  static constexpr uint32_t kMaxRateHz = 384000;
+
+  // Errors: kBadRequest (a rate outside kMinRateHz..kMaxRateHz), kInternal (soxr refused).
+  static Result<Resampler> Create(uint32_t input_rate_hz, uint32_t output_rate_hz = kOpusRateHz);
+
+  Resampler(Resampler&&) noexcept = default;
+  Resampler& operator=(Resampler&&) noexcept = default;
+  ~Resampler();
+
+  // input: mono samples in [-1, 1] (float) or full-scale int16; borrowed for the call. Returns the output
+  // ready so far (possibly empty). Process after Flush starts a fresh signal.
+  std::span<const float> Process(std::span<const float> input);
+  std::span<const float> Process(std::span<const int16_t> input);
+  // End of input: returns what soxr still holds and resets for a fresh signal.
+  std::span<const float> Flush();
+
+  uint32_t input_rate_hz() const { return input_rate_hz_; }
+  uint32_t output_rate_hz() const { return output_rate_hz_; }
+  bool passthrough() const { return input_rate_hz_ == output_rate_hz_; }
+  uint64_t input_samples() const { return input_samples_; }    // since Create or the last Flush
+  uint64_t output_samples() const { return output_samples_; }  // since Create or the last Flush
+
+ private:
+  struct SoxrDeleter {
+    void operator()(soxr* s) const;
+  };
+
+  Resampler(uint32_t input_rate_hz, uint32_t output_rate_hz, soxr* s)
+      : input_rate_hz_(input_rate_hz), output_rate_hz_(output_rate_hz), soxr_(s) {}
+  std::span<const float> Run(const float* input, size_t samples);  // input null: end of input
+
+  uint32_t input_rate_hz_;
+  uint32_t output_rate_hz_;
+  std::unique_ptr<soxr, SoxrDeleter> soxr_;  // null when passthrough()
+  std::vector<float> converted_;  // int16 input as float
+  std::vector<float> out_;
+  uint64_t input_samples_ = 0;
+  uint64_t output_samples_ = 0;
+};
+
+}  // namespace ttsd::client

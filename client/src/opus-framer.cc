@@ -1,0 +1,74 @@
+#include "opus-framer.h"
+
+#include <bit>
+#include <cstring>
+#include <string>
+
+namespace ttsd::client {
+
+static_assert(std::endian::native == std::endian::little, "OpusFramer reads little-endian samples with memcpy");
+
+Result<OpusFramer> OpusFramer::Create(const AudioFormat& format) {
+  if (format.channels == 0 || format.channels > 255) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "cannot encode Opus from " + std::to_string(format.channels) + " channels");
+  }
+  auto resampler = Resampler::Create(format.sample_rate_hz, kRateHz);
+  if (!resampler) return std::unexpected(resampler.error());
+  return OpusFramer(format, std::move(*resampler));
+}
+
+Status OpusFramer::Push(std::span<const uint8_t> pcm, const FrameFn& on_frame) {
+  const size_t frame_bytes = format_.frame_bytes();
+  if (pcm.size() % frame_bytes != 0) {
+    return MakeError(ErrorCode::kBadRequest, "audio chunk of " + std::to_string(pcm.size()) +
+                                                 " bytes is not whole frames of " + std::to_string(frame_bytes));
+  }
+  const size_t frames = pcm.size() / frame_bytes;
+  const size_t channels = format_.channels;
+  mono_.assign(frames, 0.0f);
+  const float scale = 1.0f / static_cast<float>(channels);
+  if (format_.sample_format == protocol::SampleFormat::kF32Le) {
+    for (size_t i = 0; i < frames * channels; ++i) {
+      float v;
+      std::memcpy(&v, pcm.data() + i * sizeof(float), sizeof(float));
+      mono_[i / channels] += v * scale;
+    }
+  } else {
+    for (size_t i = 0; i < frames * channels; ++i) {
+      int16_t v;
+      std::memcpy(&v, pcm.data() + i * sizeof(int16_t), sizeof(int16_t));
+      mono_[i / channels] += static_cast<float>(v) * (scale / 32768.0f);
+    }
+  }
+  return Emit(resampler_.Process(std::span<const float>(mono_)), on_frame);
+}
+
+Status OpusFramer::Finish(const FrameFn& on_frame) {
+  if (auto s = Emit(resampler_.Flush(), on_frame); !s) return s;
+  if (pending_.empty()) return {};
+  std::vector<float> last;
+  last.swap(pending_);
+  return on_frame(last);
+}
+
+Status OpusFramer::Emit(std::span<const float> samples, const FrameFn& on_frame) {
+  // Top up a partial frame first, then hand out whole frames straight from the resampler's output.
+  if (!pending_.empty()) {
+    const size_t take = std::min(kFrameSamples - pending_.size(), samples.size());
+    pending_.insert(pending_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(take));
+    samples = samples.subspan(take);
+    if (pending_.size() < kFrameSamples) return {};
+    auto s = on_frame(pending_);
+    pending_.clear();
+    if (!s) return s;
+  }
+  while (samples.size() >= kFrameSamples) {
+    if (auto s = on_frame(samples.first(kFrameSamples)); !s) return s;
+    samples = samples.subspan(kFrameSamples);
+  }
+  pending_.assign(samples.begin(), samples.end());
+  return {};
+}
+
+}  // namespace ttsd::client
