@@ -35,7 +35,9 @@ Status HttpOggSink::Open(const AudioFormat& format) {
   auto framer = OpusFramer::Create(format);
   if (!framer) return std::unexpected(framer.error());
   framer_ = std::make_unique<OpusFramer>(std::move(*framer));
-  return {};
+  // The lead-in: see the header.
+  const std::vector<float> silence(OpusFramer::kFrameSamples, 0.0f);
+  return WriteFrame(silence);
 }
 
 Status HttpOggSink::Write(std::span<const uint8_t> pcm) {

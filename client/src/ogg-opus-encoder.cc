@@ -74,8 +74,8 @@ Status OggOpusEncoder::Write(std::span<const float> samples) {
     // libopusenc takes an int count; write in pieces well below it.
     const size_t n = std::min<size_t>(samples.size(), 1 << 20);
     const int rc = ope_encoder_write_float(enc_, samples.data(), static_cast<int>(n));
+    if (!error_) return error_;  // on_page's error first: libopusenc reports it only as a failed write
     if (rc != OPE_OK) return MakeError(ErrorCode::kInternal, std::string("libopusenc: ") + ope_strerror(rc));
-    if (!error_) return error_;
     samples = samples.subspan(n);
   }
   return {};
@@ -86,8 +86,9 @@ Status OggOpusEncoder::Finish() {
   finished_ = true;
   if (!error_) return error_;
   const int rc = ope_encoder_drain(enc_);
+  if (!error_) return error_;
   if (rc != OPE_OK) return MakeError(ErrorCode::kInternal, std::string("libopusenc: ") + ope_strerror(rc));
-  return error_;
+  return {};
 }
 
 }  // namespace ttsd::client

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "ttsd/client/http-stream-server.h"
 #include "ttsd/client/ogg-opus-encoder.h"
 
 namespace ttsd::client {
@@ -95,6 +96,10 @@ Result<OutputSpec> ToOutputSpec(const OutputOptions& options) {
     spec.port = where->port;
     spec.http_wait_clients = options.http_wait;
     spec.http_allow_remote = options.http_allow_remote;
+    HttpStreamOptions server;
+    server.host = spec.host;
+    server.allow_remote = spec.http_allow_remote;
+    if (auto valid = server.Validate(); !valid) return MakeError(ErrorCode::kBadRequest, "--http: " + valid.error().message);
   }
   spec.opus_bitrate_bps = static_cast<uint32_t>(std::lround(options.opus_bitrate_kbps * 1000));
   return spec;

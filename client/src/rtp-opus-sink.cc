@@ -135,7 +135,9 @@ Status RtpOpusSink::Open(const AudioFormat& format) {
   encoder_ = enc;
   framer_ = std::make_unique<OpusFramer>(std::move(*framer));
   packet_.resize(kRtpHeaderBytes + kMaxOpusPacketBytes);
-  return {};
+  // The lead-in: see the header.
+  const std::vector<float> silence(OpusFramer::kFrameSamples, 0.0f);
+  return EncodeAndSend(silence);
 }
 
 Status RtpOpusSink::Write(std::span<const uint8_t> pcm) {

@@ -2,6 +2,8 @@
 // loopback, to any number of clients at once: http://127.0.0.1:8090/ (also /stream.ogg). Each client gets
 // the Ogg header pages, then every page from the moment it connected; ffmpeg and OBS read it with input
 // format `ogg`. Pages leave at real-time pace (at most 60 ms ahead), so Write blocks while ttsd runs ahead.
+// The audio starts with one frame of silence (written at Open): a client that drops the first page while it
+// probes the stream (ffmpeg with -fflags nobuffer, OBS's low-delay setting) then loses silence, not speech.
 //   auto sink = HttpOggSink::Create({.host = "127.0.0.1", .port = 8090}).value();
 //   sink->WaitForClients(1, 0ms, &interrupted);   // optional: hold the audio until someone listens
 //   ffmpeg -f ogg -i http://127.0.0.1:8090/stream.ogg out.wav
@@ -37,7 +39,8 @@ class HttpOggSink final : public AudioSink {
     return server_->WaitForClients(count, timeout, cancel);
   }
 
-  // Any rate (resampled to 48 kHz), any channel count (averaged). Errors: kBadRequest.
+  // Any rate (resampled to 48 kHz), any channel count (averaged); writes the lead-in frame.
+  // Errors: kBadRequest, kInternal.
   Status Open(const AudioFormat& format) override;
   // Errors: kBadRequest, kInternal (libopusenc).
   Status Write(std::span<const uint8_t> pcm) override;

@@ -36,7 +36,8 @@ struct OutputOptions {
 void AddOutputOptions(CLI::App* app, OutputOptions* options);
 
 // Exactly one of -o, --rtp, --http. Errors: kBadRequest saying what is wrong (none or several outputs, --sdp
-// without --rtp, --http-wait without --http, a HOST:PORT that does not parse, a name -o does not know).
+// without --rtp, --http-wait without --http, a HOST:PORT that does not parse, a non-loopback --http address
+// without --http-allow-remote, a name -o does not know).
 Result<OutputSpec> ToOutputSpec(const OutputOptions& options);
 
 // "127.0.0.1:5004", "[::1]:5004", "localhost:8090", or a bare "8090" (host 127.0.0.1); port 1..65535.

@@ -2,6 +2,8 @@
 // file that ffmpeg and OBS open: payload type 111, 48 kHz clock, `a=rtpmap:111 opus/48000/2` (RFC 7587
 // always says 2; the packets are mono), one 20 ms frame per packet, random SSRC, sequence and timestamp
 // starts. Packets leave at real-time pace (at most 60 ms ahead), so Write blocks while ttsd runs ahead.
+// A stream starts with one frame of silence (sent at Open): a receiver that drops the first packet while it
+// probes the stream (ffmpeg with -fflags nobuffer, OBS's low-delay setting) then loses silence, not speech.
 //   auto sink = RtpOpusSink::Create({.host = "127.0.0.1", .port = 5004, .sdp_path = "stream.sdp"}).value();
 //   ffmpeg -protocol_whitelist file,udp,rtp -i stream.sdp -ac 1 out.wav
 // Thread-safety: one thread at a time; no threads of its own.
@@ -46,7 +48,8 @@ class RtpOpusSink final : public AudioSink {
   // a file written once stays valid for every later stream to the same place.
   static std::string Sdp(const std::string& address, uint16_t port);
 
-  // Any rate (resampled to 48 kHz), any channel count (averaged). Errors: kBadRequest, kInternal (libopus).
+  // Any rate (resampled to 48 kHz), any channel count (averaged); sends the lead-in frame.
+  // Errors: kBadRequest, kInternal (libopus), kIo.
   Status Open(const AudioFormat& format) override;
   // Errors: kBadRequest, kIo (the send failed for a reason other than nobody listening).
   Status Write(std::span<const uint8_t> pcm) override;

@@ -1,0 +1,136 @@
+// Resampler: lengths, a sine's frequency and level, int16 input, passthrough, chunking, reuse after Flush.
+#include "ttsd/client/resampler.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+namespace ttsd::client {
+namespace {
+
+std::vector<float> Sine(double freq_hz, uint32_t rate_hz, size_t n, double amplitude = 0.5) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<float>(amplitude * std::sin(2 * std::numbers::pi * freq_hz * static_cast<double>(i) / rate_hz));
+  }
+  return v;
+}
+
+std::vector<float> ResampleAll(Resampler& r, const std::vector<float>& in, size_t chunk) {
+  std::vector<float> out;
+  for (size_t at = 0; at < in.size(); at += chunk) {
+    const size_t n = std::min(chunk, in.size() - at);
+    auto part = r.Process(std::span<const float>(in.data() + at, n));
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  auto rest = r.Flush();
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+// Frequency of the strongest bin near `around_hz` (a one-bin DFT scan at 1 Hz steps).
+double PeakFrequency(const std::vector<float>& x, uint32_t rate_hz, double around_hz) {
+  double best_f = 0, best_p = -1;
+  for (double f = around_hz - 50; f <= around_hz + 50; f += 1) {
+    double re = 0, im = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double ph = 2 * std::numbers::pi * f * static_cast<double>(i) / rate_hz;
+      re += x[i] * std::cos(ph);
+      im -= x[i] * std::sin(ph);
+    }
+    const double p = re * re + im * im;
+    if (p > best_p) best_p = p, best_f = f;
+  }
+  return best_f;
+}
+
+double Rms(std::span<const float> x) {
+  double s = 0;
+  for (float v : x) s += static_cast<double>(v) * v;
+  return x.empty() ? 0 : std::sqrt(s / static_cast<double>(x.size()));
+}
+
+TEST(Resampler, OutputLengthMatchesTheRatioAfterFlush) {
+  for (uint32_t rate : {16000u, 22050u, 24000u, 44100u}) {
+    auto r = Resampler::Create(rate);
+    ASSERT_TRUE(r.has_value()) << rate;
+    const size_t n = rate * 2 + 123;  // 2 s and change
+    auto out = ResampleAll(*r, Sine(440, rate, n), 320);
+    const double expected = static_cast<double>(n) * 48000 / rate;
+    EXPECT_NEAR(static_cast<double>(out.size()), expected, 1.0) << rate;
+  }
+}
+
+TEST(Resampler, SineKeepsItsFrequencyAndLevel) {
+  auto r = Resampler::Create(16000);
+  ASSERT_TRUE(r.has_value());
+  auto out = ResampleAll(*r, Sine(1000, 16000, 16000), 320);
+  ASSERT_EQ(out.size(), 48000u);
+  // Skip the edges, where the filter sees the start and end of the signal.
+  std::vector<float> middle(out.begin() + 4800, out.end() - 4800);
+  EXPECT_NEAR(PeakFrequency(middle, 48000, 1000), 1000.0, 1.0);
+  EXPECT_NEAR(Rms(middle), 0.5 / std::sqrt(2.0), 0.01);
+  // Aligned with the input: output sample 3k is input sample k (no filter delay left in).
+  const auto expected = Sine(1000, 48000, 48000);
+  for (size_t i = 4800; i < 4900; ++i) EXPECT_NEAR(out[i], expected[i], 0.01) << i;
+}
+
+TEST(Resampler, Int16InputIsScaledToFloat) {
+  auto r = Resampler::Create(16000);
+  ASSERT_TRUE(r.has_value());
+  const auto sine = Sine(500, 16000, 8000);
+  std::vector<int16_t> s16(sine.size());
+  for (size_t i = 0; i < sine.size(); ++i) s16[i] = static_cast<int16_t>(std::lround(sine[i] * 32767));
+  std::vector<float> out;
+  for (size_t at = 0; at < s16.size(); at += 160) {
+    auto part = r->Process(std::span<const int16_t>(s16.data() + at, 160));
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  auto rest = r->Flush();
+  out.insert(out.end(), rest.begin(), rest.end());
+  ASSERT_EQ(out.size(), 24000u);
+  EXPECT_NEAR(Rms(std::span<const float>(out).subspan(2400, 19200)), 0.5 / std::sqrt(2.0), 0.01);
+}
+
+TEST(Resampler, ChunkingDoesNotChangeTheOutput) {
+  const auto in = Sine(300, 16000, 20000);
+  auto a = Resampler::Create(16000), b = Resampler::Create(16000);
+  ASSERT_TRUE(a && b);
+  auto whole = ResampleAll(*a, in, in.size());
+  auto chunked = ResampleAll(*b, in, 77);
+  ASSERT_EQ(whole.size(), chunked.size());
+  for (size_t i = 0; i < whole.size(); ++i) ASSERT_NEAR(whole[i], chunked[i], 1e-5) << i;
+}
+
+TEST(Resampler, FlushStartsAFreshSignal) {
+  auto r = Resampler::Create(16000);
+  ASSERT_TRUE(r.has_value());
+  const auto in = Sine(700, 16000, 4000);
+  auto first = ResampleAll(*r, in, 320);
+  EXPECT_EQ(r->input_samples(), 0u);
+  auto second = ResampleAll(*r, in, 320);
+  ASSERT_EQ(first.size(), second.size());
+  for (size_t i = 0; i < first.size(); ++i) ASSERT_NEAR(first[i], second[i], 1e-5) << i;
+}
+
+TEST(Resampler, EqualRatesPassThroughUntouchedAndAtOnce) {
+  auto r = Resampler::Create(48000);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->passthrough());
+  const auto in = Sine(1000, 48000, 960);
+  auto out = r->Process(in);
+  ASSERT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i], in[i]);
+  EXPECT_TRUE(r->Flush().empty());
+}
+
+TEST(Resampler, RefusesRatesOutOfRange) {
+  EXPECT_EQ(Resampler::Create(0).error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(Resampler::Create(999).error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(Resampler::Create(16000, 10'000'000).error().code, ErrorCode::kBadRequest);
+}
+
+}  // namespace
+}  // namespace ttsd::client
