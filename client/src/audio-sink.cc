@@ -7,6 +7,7 @@
 
 #include "ttsd/client/http-ogg-sink.h"
 #include "ttsd/client/ogg-opus-sink.h"
+#include "ttsd/client/portaudio-sink.h"
 #include "ttsd/client/raw-pcm-sink.h"
 #include "ttsd/client/rtp-opus-sink.h"
 #include "ttsd/client/wav-file-sink.h"
@@ -89,6 +90,14 @@ Result<std::unique_ptr<AudioSink>> MakeAudioSink(const OutputSpec& spec) {
         auto waited = (*sink)->WaitForClients(spec.http_wait_clients, std::chrono::milliseconds(0), spec.cancel);
         if (!waited) return std::unexpected(waited.error());
       }
+      return std::unique_ptr<AudioSink>(std::move(*sink));
+    }
+    case OutputSpec::Kind::kPlayback: {
+      PlaybackOptions options;
+      options.device = spec.device;
+      options.stop = spec.cancel;
+      auto sink = PortAudioSink::Create(options);
+      if (!sink) return std::unexpected(sink.error());
       return std::unique_ptr<AudioSink>(std::move(*sink));
     }
   }

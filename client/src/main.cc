@@ -1,10 +1,11 @@
-// ttsc: the thin ttsd client. `ttsc say`, `ttsc voices`, `ttsc ping`; `ttsc --help` for the rest.
+// ttsc: the thin ttsd client. `ttsc say`, `ttsc voices`, `ttsc devices`, `ttsc ping`; `ttsc --help` for the rest.
 // Exit codes: 0 ok; 1 the request failed (an error from ttsd, a lost connection, an output that cannot be
 // written); 2 usage; 3 cannot connect to ttsd (no socket, no answer, no common protocol version);
 // 128+N when signal N (SIGINT: 130) cancelled the request.
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include "ttsd/client/audio-sink.h"
 #include "ttsd/client/connection.h"
 #include "ttsd/client/output-options.h"
+#include "ttsd/client/portaudio-sink.h"
 #include "ttsd/client/synthesis.h"
 #include "ttsd/client/text-pump.h"
 #include "ttsd/protocol/socket-path.h"
@@ -233,7 +235,9 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
     if (say.output.any()) return Usage("say: --channel sends the audio to the channel's listeners; drop -o");
     return RunSayOnChannel(say, global);
   }
-  auto spec = ToOutputSpec(say.output);
+  OutputOptions output = say.output;
+  if (!output.any()) output.play = true;  // no -o, --rtp or --http: play it
+  auto spec = ToOutputSpec(output);
   if (!spec) return Usage("say: " + spec.error().message);
   if (spec->kind == OutputSpec::Kind::kOggStdout && isatty(STDOUT_FILENO)) {
     return Usage("say: -o ogg:- writes Ogg Opus, not for a terminal; pipe it (| ffplay -f ogg -) or use -o FILE.opus");
@@ -272,7 +276,15 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
   ttsd::Status status = synthesis->Receive(sink->get(), options);
   if (pump) pump->Stop();
 
-  if (say.stats) std::cerr << synthesis->stats().ToJsonLine() << std::endl;
+  if (say.stats) {
+    RequestStats stats = synthesis->stats();
+    if (const auto* player = dynamic_cast<const PortAudioSink*>(sink->get())) {
+      stats.underruns = player->underruns();
+      stats.played_s = static_cast<double>(player->played_samples()) / std::max<uint32_t>(stats.sample_rate_hz, 1);
+      stats.device_underflows = player->device_underflows();
+    }
+    std::cerr << stats.ToJsonLine() << std::endl;
+  }
   if (g_interrupted) return 128 + g_signal;
   if (pump && !pump->status()) return Report(pump->status().error(), kExitFailed);
   if (!status) return Report(status.error(), kExitFailed);
@@ -310,6 +322,30 @@ int RunVoices(bool json, const GlobalOptions& global) {
   return kExitOk;
 }
 
+// ttsc devices: PortAudio's output devices; needs no ttsd.
+int RunDevices() {
+  auto devices = ListOutputDevices();
+  if (!devices) return Report(devices.error(), kExitFailed);
+  if (devices->empty()) {
+    std::cerr << "ttsc: no audio output devices. With PulseAudio or PipeWire, the sound server must be running "
+                 "and reachable (pactl info; ALSA's pulse device comes with libasound2-plugins); without one, "
+                 "check the sound card (aplay -l).\n";
+    return kExitFailed;
+  }
+  bool pulse = false;
+  for (const auto& d : *devices) {
+    std::printf("%s %3d  %-40s  %-6s  %6.0f Hz  %d ch\n", d.is_default ? "*" : " ", d.index, d.name.c_str(),
+                d.host_api.c_str(), d.default_sample_rate_hz, d.max_output_channels);
+    pulse = pulse || (d.host_api == "ALSA" && d.name == "pulse");
+  }
+  std::printf("(* default output; --device NAME picks the first whose name contains NAME)\n");
+  if (pulse) {
+    std::printf("PulseAudio/PipeWire sinks can be named too: --device SINK (pactl list short sinks); "
+                "without --device, --play uses the default sink.\n");
+  }
+  return kExitOk;
+}
+
 int RunPing(const GlobalOptions& global) {
   auto conn = Connect(global);
   if (!conn) return Report(conn.error(), kExitNoConnection);
@@ -344,7 +380,8 @@ int main(int argc, char** argv) {
 
   SayOptions say;
   CLI::App* say_cmd = app.add_subcommand(
-      "say", "Synthesize TEXT and write the audio as it arrives. Ctrl-C cancels the request (exit 130).");
+      "say", "Synthesize TEXT and play it (or write it: -o, --rtp, --http) as it arrives. Ctrl-C cancels the "
+             "request (exit 130).");
   say_cmd->add_option("text", say.text, "the text (several words are joined by spaces)");
   AddOutputOptions(say_cmd, &say.output);
   say_cmd->add_option("--voice", say.voice, "voice name (default: ttsd's default voice; see 'ttsc voices')");
@@ -389,6 +426,7 @@ int main(int argc, char** argv) {
   voices_cmd->add_flag("--json", voices_json, "print the list as JSON");
 
   CLI::App* ping_cmd = app.add_subcommand("ping", "Check that ttsd answers and print the round-trip time.");
+  CLI::App* devices_cmd = app.add_subcommand("devices", "List the audio output devices --play can use.");
 
   try {
     app.parse(argc, argv);
@@ -405,5 +443,6 @@ int main(int argc, char** argv) {
   if (*clear_cmd) return RunChannelControl(channel_opts, Action::kClear, global);
   if (*channel_cmd) return RunChannelControl(channel_opts, Action::kStatus, global);
   if (*ping_cmd) return RunPing(global);
+  if (*devices_cmd) return RunDevices();
   return kExitUsage;
 }

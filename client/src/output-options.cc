@@ -10,6 +10,14 @@
 namespace ttsd::client {
 
 void AddOutputOptions(CLI::App* app, OutputOptions* options) {
+  app->add_flag("--play", options->play,
+                "play the audio through the sound card as it arrives (the default when no -o, --rtp or --http "
+                "is given); 'ttsc devices' lists the outputs");
+  app->add_option("--device", options->device,
+                  "with --play: the first output device whose name contains NAME (case-insensitive), else the "
+                  "PulseAudio/PipeWire sink named NAME (pactl list short sinks), e.g. a virtual microphone's "
+                  "null sink (default: the default output)")
+      ->type_name("NAME");
   app->add_option("-o,--output", options->output,
                   "where the audio goes: FILE.wav (WAV), FILE.raw or FILE.pcm (raw PCM), FILE.opus or FILE.ogg "
                   "(Ogg Opus, 48 kHz), - (raw PCM on stdout), ogg:- (Ogg Opus on stdout)")
@@ -64,12 +72,16 @@ Result<HostPort> ParseHostPort(std::string_view text) {
 }
 
 Result<OutputSpec> ToOutputSpec(const OutputOptions& options) {
-  const int outputs = !options.output.empty() + !options.rtp.empty() + !options.http.empty();
+  const int outputs = !options.output.empty() + !options.rtp.empty() + !options.http.empty() + options.play;
   if (outputs == 0) {
-    return MakeError(ErrorCode::kBadRequest, "no output: give -o FILE.wav|FILE.opus|-|ogg:-, --rtp HOST:PORT or "
-                                             "--http HOST:PORT");
+    return MakeError(ErrorCode::kBadRequest, "no output: give --play, -o FILE.wav|FILE.opus|-|ogg:-, --rtp HOST:PORT "
+                                             "or --http HOST:PORT");
   }
-  if (outputs > 1) return MakeError(ErrorCode::kBadRequest, "give only one of -o, --rtp and --http");
+  if (outputs > 1) return MakeError(ErrorCode::kBadRequest, "give only one of --play, -o, --rtp and --http");
+  if (!options.device.empty() && !options.play) {
+    return MakeError(ErrorCode::kBadRequest, "--device picks the sound device for --play; it does not go with -o, "
+                                             "--rtp or --http");
+  }
   if (!options.sdp.empty() && options.rtp.empty()) {
     return MakeError(ErrorCode::kBadRequest, "--sdp describes an RTP stream: it needs --rtp");
   }
@@ -77,7 +89,10 @@ Result<OutputSpec> ToOutputSpec(const OutputOptions& options) {
     return MakeError(ErrorCode::kBadRequest, "--http-wait and --http-allow-remote need --http");
   }
   OutputSpec spec;
-  if (!options.output.empty()) {
+  if (options.play) {
+    spec.kind = OutputSpec::Kind::kPlayback;
+    spec.device = options.device;
+  } else if (!options.output.empty()) {
     auto parsed = ParseOutputSpec(options.output);
     if (!parsed) return std::unexpected(parsed.error());
     spec = *parsed;

@@ -32,6 +32,9 @@ std::string RequestStats::ToJsonLine() const {
   j["chunks"] = chunks;
   j["samples"] = samples;
   j["status"] = status;
+  if (underruns) j["underruns"] = *underruns;
+  if (played_s) j["played_s"] = Round3(*played_s);
+  if (device_underflows) j["device_underflows"] = *device_underflows;
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

@@ -257,7 +257,8 @@ TEST_F(TtscBinaryTest, VersionMismatchExitsThree) {
 
 TEST_F(TtscBinaryTest, UsageErrorsExitTwo) {
   for (std::vector<std::string> args : {std::vector<std::string>{},
-                                        {"say", "hi"},                       // no -o
+                                        {"say", "--play", "-o", "x.wav", "hi"},  // two outputs
+                                        {"say", "-o", "x.wav", "--device", "d", "hi"},  // --device without --play
                                         {"say", "-o", "x.wav"},              // no text
                                         {"say", "-o", "x.mp3", "hi"},        // unknown output
                                         {"say", "--format", "u8", "-o", "x.wav", "hi"},

@@ -46,9 +46,9 @@ class AudioSink {
   virtual std::string Describe() const = 0;
 };
 
-// What -o (and --rtp, --http: output-options.h) names. Later kinds (playback) join here.
+// What -o (and --rtp, --http, --play: output-options.h) names.
 struct OutputSpec {
-  enum class Kind { kWavFile, kRawFile, kRawStdout, kOggFile, kOggStdout, kRtp, kHttp };
+  enum class Kind { kWavFile, kRawFile, kRawStdout, kOggFile, kOggStdout, kRtp, kHttp, kPlayback };
   Kind kind = Kind::kWavFile;
   std::string path;  // empty for kRawStdout, kOggStdout, kRtp, kHttp
 
@@ -61,6 +61,8 @@ struct OutputSpec {
   uint32_t http_wait_clients = 0;   // kHttp: MakeAudioSink returns once this many clients listen
   const std::atomic<bool>* cancel = nullptr;  // not owned; may be null: set to stop that wait
   bool pace = true;                 // kRtp, kHttp: send at real-time pace
+  std::string device;               // kPlayback: "" (default output) or a device/sink name (portaudio-sink.h);
+                                    // once *cancel is set, playback stops at once
 };
 
 // "-" -> raw PCM on stdout; a name ending in .wav -> WAV file; .raw or .pcm -> raw PCM file; .opus, .ogg or

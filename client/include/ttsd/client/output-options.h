@@ -1,6 +1,6 @@
 // The output options that `ttsc say` (and later `ttsc listen`) share, and their translation to an OutputSpec:
 //   -o FILE|-|ogg:-   --rtp HOST:PORT [--sdp FILE]   --http HOST:PORT [--http-wait N] [--http-allow-remote]
-//   --opus-bitrate KBPS
+//   --opus-bitrate KBPS   --play [--device NAME]
 //   OutputOptions out; AddOutputOptions(say_cmd, &out); ... auto spec = ToOutputSpec(out);   // after parsing
 // Thread-safety: plain values and functions; CLI11 writes into the struct while it parses.
 #pragma once
@@ -27,9 +27,11 @@ struct OutputOptions {
   uint32_t http_wait = 0;          // --http-wait N
   bool http_allow_remote = false;  // --http-allow-remote
   double opus_bitrate_kbps = kDefaultOpusBitrateKbps;  // --opus-bitrate
+  bool play = false;               // --play: through the sound card (portaudio-sink.h)
+  std::string device;              // --device NAME: which output device or PulseAudio sink --play uses
 
   // True when any output was named.
-  bool any() const { return !output.empty() || !rtp.empty() || !http.empty(); }
+  bool any() const { return !output.empty() || !rtp.empty() || !http.empty() || play; }
 };
 
 // Adds the options above to app (not owned), writing into *options (not owned; must outlive parsing).
