@@ -346,6 +346,8 @@ Status PortAudioSink::Open(const AudioFormat& format) {
     }
     stream_ = stream;
     if (const PaStreamInfo* info = Pa_GetStreamInfo(stream)) output_latency_s_ = info->outputLatency;
+    // The first device buffer of a stream can be lost (the pulse plugin drops it): keep it silence.
+    warm_up_frames_ = std::max(warm_up_frames_, static_cast<uint64_t>((output_latency_s_ + 0.01) * format.sample_rate_hz));
     // Sleep in Write/Close for about a fifth of the device buffer: often enough not to let it run low.
     poll_interval_ = std::clamp(std::chrono::milliseconds(static_cast<long>(output_latency_s_ * 200)),
                                 std::chrono::milliseconds(1), std::chrono::milliseconds(10));

@@ -50,7 +50,8 @@ struct PlaybackOptions {
   std::chrono::milliseconds prefill{50};        // buffered before audio starts (and restarts after an underrun)
   std::chrono::milliseconds buffer{2000};       // ring capacity; Write blocks while it is full
   std::chrono::milliseconds device_latency{30}; // suggested to PortAudio (at least the device's low latency)
-  std::chrono::milliseconds warm_up{40};        // stream time before the first audio sample may play
+  std::chrono::milliseconds warm_up{40};        // stream time before audio may play (at least the device's
+                                                // latency + 10 ms: a stream's first buffer can be lost)
   std::chrono::milliseconds tail_silence{100};  // played after the last sample, plus the device's latency
   std::chrono::milliseconds stall_timeout{5000};  // the device taking nothing for this long is an error
   // Not owned; may be null. Once set (Ctrl-C), Write drops audio, the callback plays silence and Close
