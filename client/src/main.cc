@@ -84,7 +84,7 @@ struct SayOptions {
 
 struct ChannelOptions {
   std::string channel;
-  std::string output;
+  OutputOptions output;  // listen only
   std::string format = "s16le";
   bool json = false;
 };
@@ -175,12 +175,15 @@ int RunSayOnChannel(const SayOptions& say, const GlobalOptions& global) {
 }
 
 int RunListen(const ChannelOptions& opts, const GlobalOptions& global) {
-  if (opts.output.empty()) return Usage("listen: give -o FILE.wav or -o - (raw PCM on stdout)");
-  auto spec = ParseOutputSpec(opts.output);
+  OutputOptions output = opts.output;
+  if (!output.any()) output.play = true;  // no -o, --rtp or --http: play it
+  auto spec = ToOutputSpec(output);
   if (!spec) return Usage("listen: " + spec.error().message);
-  if (spec->kind == OutputSpec::Kind::kRawStdout && isatty(STDOUT_FILENO)) {
-    return Usage("listen: -o - writes raw PCM (48 kHz mono), not for a terminal; pipe it");
+  if ((spec->kind == OutputSpec::Kind::kRawStdout || spec->kind == OutputSpec::Kind::kOggStdout) &&
+      isatty(STDOUT_FILENO)) {
+    return Usage("listen: -o - and -o ogg:- write audio (48 kHz mono), not for a terminal; pipe it");
   }
+  spec->cancel = &g_interrupted;
   auto conn = Connect(global);
   if (!conn) return Report(conn.error(), kExitNoConnection);
   InstallSignalHandlers();
@@ -409,7 +412,7 @@ int main(int argc, char** argv) {
       "listen", "Receive everything spoken on an output channel as one continuous 48 kHz stream (silence "
                 "in between), until Ctrl-C.");
   listen_cmd->add_option("--channel", channel_opts.channel, "the channel")->required();
-  listen_cmd->add_option("-o,--output", channel_opts.output, "FILE.wav, FILE.raw or - (raw PCM on stdout)");
+  AddOutputOptions(listen_cmd, &channel_opts.output);
   listen_cmd->add_option("--format", channel_opts.format, "sample format")
       ->capture_default_str()
       ->check(CLI::IsMember({"s16le", "f32le"}));
