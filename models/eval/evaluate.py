@@ -110,6 +110,8 @@ def eval_model(args):
     torch.set_num_threads(1)
     from package import Package
     pk = Package(voice)
+    for t in ("Warming up the voice.", "A second, somewhat longer sentence warms the executor up."):
+        pk.synthesize(t, spk_name)  # TorchScript's profiling executor optimizes on the first calls
     rows, synth_s, audio_s = [], 0.0, 0.0
     for k, (g, t) in enumerate(sentences()):
         t0 = time.time()
