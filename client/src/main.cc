@@ -399,7 +399,8 @@ int main(int argc, char** argv) {
                     "also read text from standard input as it arrives (after TEXT, if given), into the same "
                     "request: llm | ttsc say --stdin -o -");
   say_cmd->add_flag("--stats", say.stats,
-                    "print one JSON line to stderr at the end: ttfa_ms, audio_s, wall_s, chunks, ...");
+                    "print one JSON line to stderr at the end: ttfa_ms, audio_s, wall_s, chunks, ... (playing: "
+                    "underruns, played_s)");
 
   say_cmd->add_option("--channel", say.channel,
                       "speak on this output channel (its listeners hear it, queued after what is already "
