@@ -384,6 +384,14 @@ int main(int argc, char** argv) {
 
   char tmpl[] = "/tmp/playback-bench-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
+  // Destroyed last, in this order: the daemon, the PulseAudio server, then their directory.
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{dir};
   PulseServer pulse(dir);
   if (!pulse.Start()) {
     std::fprintf(stderr, "playback-bench: pulseaudio did not start (./install-deps.sh installs it)\n");
@@ -396,6 +404,10 @@ int main(int argc, char** argv) {
     if (!voice.empty()) args.insert(args.end(), {"--default-voice", voice});
     daemon = SpawnProcess(args, PulseServer::Env(), -1, dir + "/ttsd.log");
   }
+  struct DaemonGuard {
+    pid_t* pid;
+    ~DaemonGuard() { StopProcess(*pid); }
+  } daemon_guard{&daemon};
   std::unique_ptr<ttsd::client::Connection> conn;
   for (int i = 0; i < 600 && !conn && !socket.empty(); ++i) {
     auto c = ttsd::client::Connection::Connect(socket);
@@ -404,7 +416,6 @@ int main(int argc, char** argv) {
   }
   if (!conn) {
     std::fprintf(stderr, "playback-bench: cannot connect to ttsd (--spawn or --socket)\n");
-    StopProcess(daemon);
     return 1;
   }
 
@@ -486,6 +497,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "\n");
   rec.Stop();
   StopProcess(daemon);
+  daemon = -1;
 
   nlohmann::json out = {
       {"device", "PulseAudio null sink vmic (48 kHz mono) via ALSA pulse plugin"},
@@ -514,7 +526,5 @@ int main(int argc, char** argv) {
               out["latency"]["added_ms_max"].get<double>(), static_cast<unsigned long long>(short_underruns));
   std::printf("%s\n", out.dump().c_str());
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   return long_run.underruns == 0 && short_underruns == 0 ? 0 : 1;
 }
