@@ -2,8 +2,9 @@
 //   auto sink = PortAudioSink::Create({.device = "vmic"}).value();   // picks the device now
 //   sink->Open({16000, 1, SampleFormat::kS16Le}); sink->Write(pcm); ...; sink->Close();  // Close plays the rest
 // Thread-safety: Open, Write and Close from one thread at a time (the one that reads the request's frames);
-// underruns(), played_samples() and device_underflows() from any thread. Create and Open silence the process's
-// stderr (fd 2) while PortAudio probes devices, because ALSA and JACK print pages of noise there.
+// underruns(), played_samples() and device_underflows() from any thread. While PortAudio initializes, opens,
+// stops or terminates (in Create, Open, Close, the destructor, ListOutputDevices), the process's stderr (fd 2)
+// points at /dev/null, because ALSA and JACK print pages of noise there; quiet_backend = false keeps it.
 //
 // How it plays: Write copies the PCM into a lock-free single-producer/single-consumer ring; PortAudio's
 // callback thread copies it out (no allocation, lock or logging there). The stream starts at Open and plays
