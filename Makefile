@@ -1,8 +1,14 @@
 # The two newcomer commands: `make run` and `make test`. Both install what is missing first.
 BUILD ?= build
 JOBS ?= 2
+# The shipped default voice when the repository has it, else the best fixture.
+ifneq ($(wildcard models/voices/ttsd-en/voice.json),)
+VOICES ?= models/voices
+VOICE ?= ttsd-en
+else
 VOICES ?= models/fixtures
 VOICE ?= fixture-ar
+endif
 SOCKET := $(abspath $(BUILD))/run/ttsd.sock
 TEXT ?= Hello! This is ttsd, speaking as soon as the first words are ready.
 
