@@ -53,10 +53,13 @@ run: build
 	@$(BUILD)/daemon/ttsd --socket $(SOCKET) --voices $(VOICES) --default-voice $(VOICE) & pid=$$!; \
 	  trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null' EXIT; \
 	  for i in $$(seq 100); do $(BUILD)/client/ttsc --socket $(SOCKET) ping >/dev/null 2>&1 && break; sleep 0.1; done; \
-	  $(BUILD)/client/ttsc --socket $(SOCKET) say --stats -o $(BUILD)/hello.wav "$(TEXT)" || exit 1; \
-	  if command -v paplay >/dev/null 2>&1 && paplay $(BUILD)/hello.wav 2>/dev/null; then echo "make run: played $(BUILD)/hello.wav"; \
-	  elif command -v aplay >/dev/null 2>&1 && aplay -q $(BUILD)/hello.wav 2>/dev/null; then echo "make run: played $(BUILD)/hello.wav"; \
-	  else echo "make run: no audio output on this machine; wrote $(BUILD)/hello.wav"; fi
+	  if $(BUILD)/client/ttsc --socket $(SOCKET) say --stats "$(TEXT)" 2>$(BUILD)/run/play.log; then \
+	    cat $(BUILD)/run/play.log; echo "make run: played through the default audio output"; \
+	  else \
+	    echo "make run: cannot play here ($$(grep -o 'no audio output[^.]*' $(BUILD)/run/play.log | head -1)); writing a WAV instead"; \
+	    $(BUILD)/client/ttsc --socket $(SOCKET) say --stats -o $(BUILD)/hello.wav "$(TEXT)" || exit 1; \
+	    echo "make run: wrote $(BUILD)/hello.wav"; \
+	  fi
 
 clean:
 	rm -rf $(BUILD)
