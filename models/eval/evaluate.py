@@ -143,6 +143,7 @@ def main():
     ap.add_argument("--speakers", default="", help="comma list (default: all in the package)")
     ap.add_argument("--no-teachers", action="store_true")
     ap.add_argument("--teachers-only", action="store_true")
+    ap.add_argument("--rtf-only", action="store_true", help="only time synthesis (default speaker, one thread)")
     ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
     ap.add_argument("--work", default=os.path.join(HERE, "..", "work", "eval"))
     args = ap.parse_args()
@@ -152,6 +153,21 @@ def main():
     manifest = json.load(open(os.path.join(voice, "voice.json")))
     speakers = args.speakers.split(",") if args.speakers else manifest["speakers"]
     t0 = time.time()
+    if args.rtf_only:
+        import torch
+        torch.set_num_threads(1)
+        from package import Package
+        pk = Package(voice)
+        for t in ("Warming up the voice.", "A second, somewhat longer sentence warms the executor up."):
+            pk.synthesize(t)
+        synth, audio = 0.0, 0.0
+        for _, t in sentences():
+            t1 = time.time()
+            audio += len(pk.synthesize(t)) / 16000.0
+            synth += time.time() - t1
+        print("RTF (one thread, %s, %d sentences, %.1f s of audio): %.4f" % (speakers[0], len(sentences()),
+                                                                           audio, synth / audio))
+        return
     tcache_path = os.path.join(args.work, "teachers.json")
     tcache = json.load(open(tcache_path)) if os.path.exists(tcache_path) else {}
     key = "%08x" % zlib.crc32("\n".join(t for _, t in sentences()).encode())

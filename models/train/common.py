@@ -61,7 +61,7 @@ def plot_losses(history, path, title):
     import matplotlib.pyplot as plt
     if not history:
         return
-    keys = [k for k in history[-1] if k not in ("step", "time")]
+    keys = sorted({k for h in history for k in h if k not in ("step", "time")})
     fig, ax = plt.subplots(figsize=(7, 4))
     for k in keys:
         pts = [(h["step"], h[k]) for h in history if k in h]
