@@ -34,7 +34,7 @@ fixtures: deps
 	/usr/bin/python3 models/fixtures/make_fixtures.py
 
 # Rebuilds the default voice models/voices/ttsd-en from scratch: corpus, training, export, evaluation
-# (about 2 h 10 min on 2 cores; see models/README.md). voice-tiny is the CI-sized run (1-2 min).
+# (about 2 h on 2 cores, 2 h 40 min the first time; see models/README.md). voice-tiny is the CI-sized run (1-2 min).
 voice:
 	./install-deps.sh --train
 	models/pipeline.sh --full

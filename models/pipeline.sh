@@ -3,7 +3,7 @@
 #   models/pipeline.sh --tiny   CI check: 2 speakers x 3 utterances, a few steps, export to a temp dir,
 #                               load it back and check chunk invariance (about 1-2 minutes on 2 cores)
 #   models/pipeline.sh --full   the shipped voice: corpus (~20 min), acoustic and vocoder trained side
-#                               by side (~85 min), vocoder fine-tuned on predicted mels, export to
+#                               by side (~80 min), vocoder fine-tuned on predicted mels, export to
 #                               models/voices/ttsd-en, evaluation (~15 min). About 2 h on 2 cores.
 # Every step resumes: re-running continues where the last run stopped (delete models/work to restart).
 set -euo pipefail
@@ -33,7 +33,7 @@ assert len(a) > 0 and p.manifest['speakers'] == ['rms', 'kal16'], p.manifest; pr
   --full)
     W=models/work
     mkdir -p $W
-    AC_MIN=${AC_MIN:-85} VOC_MIN=${VOC_MIN:-85} VOC_STOP=${VOC_STOP:-62}
+    AC_MIN=${AC_MIN:-80} VOC_MIN=${VOC_MIN:-80} VOC_STOP=${VOC_STOP:-58}
     $PY models/corpus/make_corpus.py --per-speaker 540 2>$W/corpus.err | tee $W/corpus.log
     $PY models/train/train_acoustic.py --minutes "$AC_MIN" > $W/acoustic.log 2>&1 &
     a=$!
@@ -41,7 +41,7 @@ assert len(a) > 0 and p.manifest['speakers'] == ['rms', 'kal16'], p.manifest; pr
     $PY models/train/predict_mels.py --count 1500 > $W/predict.log 2>&1
     $PY models/train/train_vocoder.py --minutes "$VOC_MIN" --pred >> $W/vocoder.log 2>&1
     wait $a
-    $PY models/train/export.py --default rms | tee $W/export.log
+    $PY models/train/export.py --default ${DEFAULT_SPEAKER:-hts-deep} | tee $W/export.log
     cp $W/acoustic/loss.png models/train/loss-acoustic.png
     cp $W/vocoder/loss.png models/train/loss-vocoder.png
     $PY models/eval/evaluate.py | tee $W/eval.log

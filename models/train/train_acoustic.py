@@ -72,7 +72,7 @@ def main():
     ap.add_argument("--minutes", type=float, default=80)
     ap.add_argument("--max-steps", type=int, default=10 ** 9)
     ap.add_argument("--stop-minutes", type=float, default=0, help="stop early (schedule still spans --minutes)")
-    ap.add_argument("--batch-frames", type=int, default=3200)
+    ap.add_argument("--batch-frames", type=int, default=2400)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--every", type=int, default=50)
     ap.add_argument("--save-every", type=int, default=250)
