@@ -24,6 +24,9 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kTimeout: return "timeout";
     case ErrorCode::kIo: return "io_error";
     case ErrorCode::kInternal: return "internal_error";
+    case ErrorCode::kBadAudio: return "bad_audio";
+    case ErrorCode::kNotSupported: return "not_supported";
+    case ErrorCode::kVoiceExists: return "voice_exists";
   }
   return "unknown_error";
 }

@@ -11,6 +11,11 @@
 //   encoder "encoder":
 //     speaker_embedding(speaker_id: int64[1]) -> [1, S]
 //     forward(phones: int64[1, T], speaker: [1, S]) -> ([1, T, H] hidden, [1, T] durations in frames)
+//     or, when the manifest lists emotion_axes (E of them):
+//     forward(phones, speaker: [1, S], emotion: [1, E]) -> (hidden, durations)
+//   optional "speaker_encoder" (voice cloning): forward(audio: [1, L] at sample_rate) -> [1, S]
+//   optional "emotion_encoder": forward(audio: [1, L] at sample_rate) -> [1, E], each axis 0..1
+//   optional "emotion_text": forward(description: str) -> [1, E], each axis 0..1
 //   acoustic "autoregressive" (one frame per step, state carried):
 //     initial_state() -> List[Tensor];  step(cond: [1, C], prev: [1, M], state) -> ([1, M], state)
 //   acoustic "streaming" (chunks of frames, state carried):
@@ -22,9 +27,11 @@
 // inside the phone, (i + 0.5) / frames_of_phone.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,6 +40,12 @@
 #include "ttsd/protocol/error.h"
 
 namespace ttsd::engine {
+
+// IndexTTS2's emotion axes, in its order.
+inline constexpr size_t kEmotionAxes = 8;
+using EmotionVector = std::array<float, kEmotionAxes>;
+inline constexpr std::array<const char*, kEmotionAxes> kEmotionAxisNames = {
+    "happy", "angry", "sad", "afraid", "disgusted", "melancholic", "surprised", "calm"};
 
 struct VoiceManifest {
   int format_version = 1;
@@ -46,6 +59,9 @@ struct VoiceManifest {
   int mel_bins = 0;
   std::string acoustic_type;  // "autoregressive" or "streaming"
   std::string encoder_file, acoustic_file, vocoder_file;  // relative to the package directory
+  // Optional stages; empty when the package has none.
+  std::string speaker_encoder_file, emotion_encoder_file, emotion_text_file;
+  std::vector<std::string> emotion_axes;  // empty, or exactly kEmotionAxisNames
 
   // Reads and validates dir/voice.json. Errors: kModelError saying what is wrong, kIo if unreadable.
   static Result<VoiceManifest> Read(const std::string& dir);
@@ -53,9 +69,18 @@ struct VoiceManifest {
 
 struct StreamOptions {
   std::string speaker;  // empty: the default speaker
+  // Non-empty: a cloned speaker (from Voice::EmbedSpeaker); takes the place of `speaker`.
+  std::vector<float> speaker_embedding;
   std::string text;
   bool final = true;    // false: more text comes through Stream::Append, then Stream::Close
   double speed = 1.0;   // > 1 is faster
+  // Emotion on kEmotionAxisNames, each 0..1; scaled down so that the axes sum to at most 1,
+  // then multiplied by emotion_alpha. Voices without emotion_axes refuse it (kNotSupported).
+  std::optional<EmotionVector> emotion;
+  double emotion_alpha = 1.0;  // 0..1
+  // > 0: the whole utterance lasts this many seconds (speech and pauses scaled together);
+  // needs final text, and overrides speed. 0: natural length.
+  double duration_s = 0;
 };
 
 // Audio handed out by Stream::Next; the span stays valid until the next call on the stream.
@@ -87,6 +112,21 @@ class Voice : public std::enable_shared_from_this<Voice> {
   // Errors: kUnknownSpeaker, kEmptyText (final with no text), kTextTooLong, kUnsupportedText
   // (only when the text is known to be unspeakable up front).
   Result<std::unique_ptr<Stream>> Start(const StreamOptions& options) const;
+
+  bool can_clone() const;         // has a speaker_encoder stage
+  bool has_emotion() const;       // takes an emotion vector
+  bool has_emotion_audio() const; // has an emotion_encoder stage
+  bool has_emotion_text() const;  // has an emotion_text stage
+  size_t speaker_dim() const;     // S
+
+  // Speaker embedding of one or more references (mono, -1..1, at sample_rate()), fused by
+  // averaging weighted by length. Errors: kNotSupported, kBadAudio (empty), kModelError.
+  Result<std::vector<float>> EmbedSpeaker(std::span<const std::vector<float>> references) const;
+  // Emotion heard in a reference. Errors: kNotSupported, kBadAudio, kModelError.
+  Result<EmotionVector> EmotionFromAudio(std::span<const float> audio) const;
+  // Emotion named by a description ("angrily, voice trembling", "悲伤地"). Errors: kNotSupported,
+  // kBadRequest (empty or over 1000 bytes), kModelError.
+  Result<EmotionVector> EmotionFromText(std::string_view description) const;
 
  private:
   friend class Stream;

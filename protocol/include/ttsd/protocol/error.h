@@ -33,6 +33,9 @@ enum class ErrorCode : uint16_t {
   kTimeout = 17,
   kIo = 18,                 // file or socket error
   kInternal = 19,
+  kBadAudio = 20,           // reference audio unreadable, silent, too short or too long
+  kNotSupported = 21,       // the voice lacks the stage a feature needs (cloning, emotion)
+  kVoiceExists = 22,        // a saved voice of that name exists (and replace was not asked)
 };
 
 // "unknown_voice" etc.; "unknown_error" for numbers this build does not know.
