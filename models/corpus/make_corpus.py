@@ -90,11 +90,13 @@ def _scheme_str(s):
 def synth_festival_batch(voice, settings, items, tmp):
     """items: [(uid, text)] -> {uid: (wav path, [(phone, dur)])}; one festival process per batch."""
     lines = ["(voice_%s)" % voice]
-    if settings:
+    if "target_f0_mean" in settings:
         lines.append("(set! int_lr_params '((target_f0_mean %s) (target_f0_std %s) (model_f0_mean 170) "
                      "(model_f0_std 34)))" % (settings["target_f0_mean"], settings["target_f0_std"]))
     seg = ("(let ((fd (fopen %s \"w\"))) (mapcar (lambda (s) (format fd \"%%s %%f\\n\" (item.name s) "
            "(item.feat s 'end))) (utt.relation.items utt 'Segment)) (fclose fd))")
+    if "duration_stretch" in settings:
+        lines.append("(Parameter.set 'Duration_Stretch %s)" % settings["duration_stretch"])
     hts = voice == "slt_hts"
     if hts:
         lines = ["(voice_cmu_us_slt_arctic_hts)"]
@@ -132,8 +134,12 @@ def synth_festival_batch(voice, settings, items, tmp):
 
 def synth_hts(settings, lab, wav):
     dur = wav[:-4] + ".dur"
-    subprocess.run(["hts_engine", "-m", HTS_VOICE, "-fm", str(settings["fm"]), "-a", str(settings["a"]),
-                    "-ow", wav, "-od", dur, lab], capture_output=True, check=True)
+    extra = []
+    for key in ("r", "jf"):  # speech rate, intonation (log F0 variance) weight
+        if key in settings:
+            extra += ["-" + key, str(settings[key])]
+    subprocess.run(["hts_engine", "-m", HTS_VOICE, "-fm", str(settings["fm"]), "-a", str(settings["a"])] + extra +
+                   ["-ow", wav, "-od", dur, lab], capture_output=True, check=True)
     res = []
     for line in open(dur):
         s, e, label = line.split(None, 2)
@@ -142,8 +148,9 @@ def synth_hts(settings, lab, wav):
     return res
 
 
-def finish_utt(out, spk_id, spk, uid, src, text, wav_in, teacher):
-    """Normalizes loudness, maps phones, computes frames and mels, writes the three files."""
+def finish_utt(out, spk_id, spk, uid, src, text, wav_in, teacher, shape=None, extra=None):
+    """Normalizes loudness, maps phones, computes frames and mels, writes the three files.
+    shape(x) -> x reshapes the normalized audio (emotion: gain, tilt, tremolo); extra goes into meta."""
     import torch
     from scipy.io import wavfile
     from audio import log_mel
@@ -155,6 +162,9 @@ def finish_utt(out, spk_id, spk, uid, src, text, wav_in, teacher):
     x = x[: n * HOP]
     rms = float(np.sqrt(np.mean(x ** 2)) + 1e-9)
     x = x * min(0.06 / rms, 0.95 / (np.abs(x).max() + 1e-9))
+    if shape is not None:
+        x = shape(x)
+        x = x * min(1.0, 0.95 / (np.abs(x).max() + 1e-9))
     mapped, dist = ph.map_teacher(text, teacher)
     ends = np.cumsum([d for _, d in mapped])
     bounds = np.minimum(np.round(ends * SR / HOP).astype(np.int64), n)
@@ -169,6 +179,7 @@ def finish_utt(out, spk_id, spk, uid, src, text, wav_in, teacher):
             "settings": settings, "source": src, "text": text, "frames": int(n),
             "phones": [p for p, _ in mapped], "durations": [int(d) for d in durs],
             "phone_seconds": [round(d, 4) for _, d in mapped], "lexicon_distance": dist}
+    meta.update(extra or {})
     tmp = os.path.join(out, "meta", name, uid + ".json.tmp")
     with open(tmp, "w") as f:
         json.dump(meta, f)
@@ -256,6 +267,8 @@ def pack(out, cache):
         durs[p0:p0 + k] = m["durations"]
         index.append({"id": m["id"], "speaker": m["speaker"], "speaker_id": m["speaker_id"], "frame": f0,
                       "frames": n, "phone": p0, "phones": k, "lexicon_distance": m["lexicon_distance"]})
+        if "emotion" in m:
+            index[-1]["emotion"] = m["emotion"]
         f0, p0 = f0 + n, p0 + k
     mels.flush()
     aud.flush()
