@@ -6,7 +6,7 @@ reference-audio encoder or an emotion/style vector can later produce the same in
 ids into the voice's phone list, so a bigger inventory (Mandarin phones + tones) only grows the
 embedding table.
 """
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -28,24 +28,38 @@ class ConvBlock(nn.Module):
 
 
 class Encoder(nn.Module):
-    def __init__(self, n_phones: int, n_speakers: int, dim: int = 192, spk_dim: int = 64, layers: int = 5):
+    def __init__(self, n_phones: int, n_speakers: int, dim: int = 192, spk_dim: int = 64, layers: int = 5,
+                 emo_dim: int = 0):
         super().__init__()
         self.phone = nn.Embedding(n_phones, dim)
         self.speakers = nn.Embedding(n_speakers, spk_dim)
         self.spk_in = nn.Linear(spk_dim, dim)
         self.spk_out = nn.Linear(spk_dim, dim)
+        # Emotion (IndexTTS2's eight axes) enters like the speaker, before and after the conv stack;
+        # zero-initialized so a model fine-tuned from one without emotion starts where it was.
+        self.emo_dim = emo_dim
+        self.emo_in = nn.Linear(max(emo_dim, 1), dim)
+        self.emo_out = nn.Linear(max(emo_dim, 1), dim)
+        for lin in (self.emo_in, self.emo_out):
+            nn.init.zeros_(lin.weight)
+            nn.init.zeros_(lin.bias)
         dil = [1, 2, 4, 1, 2, 4, 1, 2][:layers]
         self.blocks = nn.ModuleList([ConvBlock(dim, 5, d, 0.1) for d in dil])
         self.dur = nn.ModuleList([ConvBlock(dim, 3, 1, 0.1), ConvBlock(dim, 3, 1, 0.1)])
         self.dur_out = nn.Linear(dim, 1)
         self.dur_scale = 1.0  # calibrated at export so predicted totals match the teachers
 
-    def forward(self, phones: torch.Tensor, speaker: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """phones [B, T] int64, speaker [B, S] -> hidden [B, T, H], log(duration + 1) [B, T]."""
+    def forward(self, phones: torch.Tensor, speaker: torch.Tensor,
+                emotion: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
+        """phones [B, T] int64, speaker [B, S], emotion [B, E] -> hidden [B, T, H], log(duration + 1) [B, T]."""
         x = self.phone(phones) + self.spk_in(speaker)[:, None, :]
+        if emotion is not None and self.emo_dim > 0:
+            x = x + self.emo_in(emotion)[:, None, :]
         for b in self.blocks:
             x = b(x)
         h = x + self.spk_out(speaker)[:, None, :]
+        if emotion is not None and self.emo_dim > 0:
+            h = h + self.emo_out(emotion)[:, None, :]
         d = h
         for b in self.dur:
             d = b(d)
@@ -115,16 +129,18 @@ def regulate(hidden: torch.Tensor, durs: torch.Tensor, n_frames: int) -> torch.T
 
 class AcousticModel(nn.Module):
     def __init__(self, n_phones: int, n_speakers: int, hid: int = 192, spk_dim: int = 64,
-                 dec_dim: int = 256, n_mels: int = 80, enc_layers: int = 5, dec_layers: int = 8):
+                 dec_dim: int = 256, n_mels: int = 80, enc_layers: int = 5, dec_layers: int = 8, emo_dim: int = 0):
         super().__init__()
         self.config = dict(n_phones=n_phones, n_speakers=n_speakers, hid=hid, spk_dim=spk_dim,
-                           dec_dim=dec_dim, n_mels=n_mels, enc_layers=enc_layers, dec_layers=dec_layers)
-        self.encoder = Encoder(n_phones, n_speakers, hid, spk_dim, enc_layers)
+                           dec_dim=dec_dim, n_mels=n_mels, enc_layers=enc_layers, dec_layers=dec_layers,
+                           emo_dim=emo_dim)
+        self.encoder = Encoder(n_phones, n_speakers, hid, spk_dim, enc_layers, emo_dim)
         self.decoder = Decoder(hid + 1, dec_dim, n_mels, dec_layers)
 
-    def forward(self, phones, speaker_ids, durs, n_frames):
-        spk = self.encoder.speakers(speaker_ids)
-        h, logd = self.encoder(phones, spk)
+    def forward(self, phones, speaker_ids, durs, n_frames, speaker=None, emotion=None):
+        """speaker [B, S] (a speaker encoder's output) takes the place of the table rows."""
+        spk = self.encoder.speakers(speaker_ids) if speaker is None else speaker
+        h, logd = self.encoder(phones, spk, emotion)
         cond = regulate(h, durs, n_frames)
         mel, _ = self.decoder(cond, self.decoder.initial_state(phones.shape[0]))
         return mel, logd
