@@ -29,6 +29,9 @@ bool IsKnownFrameType(uint8_t type) {
     case FrameType::kPing:
     case FrameType::kListen:
     case FrameType::kChannelControl:
+    case FrameType::kReference:
+    case FrameType::kVoiceAdd:
+    case FrameType::kVoiceRemove:
     case FrameType::kWelcome:
     case FrameType::kAccepted:
     case FrameType::kAudio:
@@ -36,10 +39,25 @@ bool IsKnownFrameType(uint8_t type) {
     case FrameType::kPong:
     case FrameType::kDone:
     case FrameType::kChannelStatus:
+    case FrameType::kVoiceSaved:
+    case FrameType::kVoiceRemoved:
     case FrameType::kError:
       return true;
   }
   return false;
+}
+
+uint32_t FrameTypeVersion(FrameType type) {
+  switch (type) {
+    case FrameType::kReference:
+    case FrameType::kVoiceAdd:
+    case FrameType::kVoiceRemove:
+    case FrameType::kVoiceSaved:
+    case FrameType::kVoiceRemoved:
+      return 2;
+    default:
+      return 1;
+  }
 }
 
 bool IsClientFrameType(FrameType type) { return (static_cast<uint8_t>(type) & 0x80) == 0; }

@@ -8,68 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json-fields.h"
+
 namespace ttsd::protocol {
 namespace {
 
 using nlohmann::json;
-
-Result<json> ParseObject(std::span<const uint8_t> payload) {
-  json j = json::parse(payload.begin(), payload.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return MakeError(ErrorCode::kMalformedFrame, "payload is not valid JSON");
-  if (!j.is_object()) return MakeError(ErrorCode::kMalformedFrame, "payload is not a JSON object");
-  return j;
-}
-
-std::vector<uint8_t> Dump(const json& j) {
-  std::string s = j.dump(-1, ' ', false, json::error_handler_t::replace);
-  return {s.begin(), s.end()};
-}
-
-// Reads an optional field of the given JSON type into out; a present field of the wrong type is an error.
-Status GetString(const json& j, const char* key, std::string* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  if (!it->is_string()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be a string");
-  *out = it->get<std::string>();
-  return {};
-}
-
-Status GetBool(const json& j, const char* key, bool* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  if (!it->is_boolean()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be a boolean");
-  *out = it->get<bool>();
-  return {};
-}
-
-Status GetU32(const json& j, const char* key, uint32_t* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  if (!it->is_number_unsigned() || it->get<uint64_t>() > std::numeric_limits<uint32_t>::max()) {
-    return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be an unsigned 32-bit integer");
-  }
-  *out = it->get<uint32_t>();
-  return {};
-}
-
-Status GetDouble(const json& j, const char* key, double* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  if (!it->is_number()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be a number");
-  *out = it->get<double>();
-  return {};
-}
-
-Status GetStringList(const json& j, const char* key, std::vector<std::string>* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  if (!it->is_array()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be an array");
-  for (const auto& v : *it) {
-    if (!v.is_string()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must hold strings");
-    out->push_back(v.get<std::string>());
-  }
-  return {};
-}
+using namespace json_fields;
 
 Status GetFormat(const json& j, const char* key, SampleFormat* out) {
   std::string name;
@@ -81,12 +26,28 @@ Status GetFormat(const json& j, const char* key, SampleFormat* out) {
   return {};
 }
 
-#define TTSD_TRY(expr)                              \
-  do {                                              \
-    if (auto status_ = (expr); !status_) {          \
-      return std::unexpected(status_.error());      \
-    }                                               \
-  } while (0)
+Status GetEmotion(const json& j, const char* key, std::optional<EmotionWeights>* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_object()) return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be an object");
+  EmotionWeights w{};
+  for (const auto& [name, value] : it->items()) {
+    size_t axis = 0;
+    while (axis < kEmotionAxes && kEmotionAxisNames[axis] != name) ++axis;
+    if (axis == kEmotionAxes) {
+      return MakeError(ErrorCode::kBadRequest, "unknown emotion axis '" + name +
+                                                   "' (happy, angry, sad, afraid, disgusted, melancholic, "
+                                                   "surprised, calm)");
+    }
+    if (!value.is_number() || !std::isfinite(value.get<double>()) || value.get<double>() < 0 ||
+        value.get<double>() > 1) {
+      return MakeError(ErrorCode::kBadRequest, "emotion axis '" + name + "' must be a number from 0 to 1");
+    }
+    w[axis] = value.get<double>();
+  }
+  *out = w;
+  return {};
+}
 
 }  // namespace
 
@@ -157,6 +118,27 @@ Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
   }
   if (m.interrupt && m.channel.empty()) return MakeError(ErrorCode::kBadRequest, "'interrupt' needs a 'channel'");
   if (!IsValidUtf8(m.text)) return MakeError(ErrorCode::kMalformedFrame, "text is not valid UTF-8");
+  TTSD_TRY(GetEmotion(*j, "emotion", &m.emotion));
+  TTSD_TRY(GetString(*j, "emotion_text", &m.emotion_text));
+  if (m.emotion_text.size() > kMaxEmotionTextBytes) {
+    return MakeError(ErrorCode::kBadRequest, "'emotion_text' is longer than 1000 bytes");
+  }
+  if (!IsValidUtf8(m.emotion_text)) return MakeError(ErrorCode::kMalformedFrame, "emotion_text is not valid UTF-8");
+  TTSD_TRY(GetDouble(*j, "emotion_alpha", &m.emotion_alpha));
+  if (!std::isfinite(m.emotion_alpha) || m.emotion_alpha < 0 || m.emotion_alpha > 1) {
+    return MakeError(ErrorCode::kBadRequest, "'emotion_alpha' must be between 0 and 1");
+  }
+  TTSD_TRY(GetDouble(*j, "duration", &m.duration_s));
+  const bool has_duration = j->contains("duration") && !(*j)["duration"].is_null();
+  if (has_duration && (!std::isfinite(m.duration_s) || m.duration_s <= 0 || m.duration_s > kMaxDurationS)) {
+    return MakeError(ErrorCode::kBadRequest, "'duration' must be more than 0 and at most 600 seconds");
+  }
+  if (m.duration_s > 0 && !m.final) {
+    return MakeError(ErrorCode::kBadRequest, "'duration' needs the whole text at once ('final': true)");
+  }
+  TTSD_TRY(GetU32(*j, "references", &m.references));
+  if (m.references > kMaxReferences) return MakeError(ErrorCode::kBadRequest, "'references' must be 0 to 8");
+  TTSD_TRY(GetBool(*j, "emotion_reference", &m.emotion_reference));
   return m;
 }
 
@@ -189,6 +171,19 @@ Result<VoiceList> ParseVoiceList(std::span<const uint8_t> payload) {
     TTSD_TRY(GetStringList(v, "speakers", &info.speakers));
     TTSD_TRY(GetU32(v, "sample_rate", &info.sample_rate));
     m.voices.push_back(std::move(info));
+  }
+  if (auto saved = j->find("saved"); saved != j->end() && !saved->is_null()) {
+    if (!saved->is_array()) return MakeError(ErrorCode::kMalformedFrame, "'saved' must be an array");
+    for (const auto& v : *saved) {
+      if (!v.is_object()) return MakeError(ErrorCode::kMalformedFrame, "each saved voice must be an object");
+      SavedVoiceInfo info;
+      TTSD_TRY(GetString(v, "name", &info.name));
+      TTSD_TRY(GetString(v, "voice", &info.voice));
+      TTSD_TRY(GetU32(v, "references", &info.references));
+      TTSD_TRY(GetDouble(v, "seconds", &info.seconds));
+      TTSD_TRY(GetString(v, "created", &info.created));
+      m.saved.push_back(std::move(info));
+    }
   }
   return m;
 }
@@ -344,6 +339,18 @@ std::vector<uint8_t> Serialize(const SynthesizeRequest& m) {
   if (m.speed != 1.0) j["speed"] = m.speed;
   if (!m.channel.empty()) j["channel"] = m.channel;
   if (m.interrupt) j["interrupt"] = true;
+  if (m.emotion) {
+    json e = json::object();
+    for (size_t i = 0; i < kEmotionAxes; ++i) {
+      if ((*m.emotion)[i] != 0) e[std::string(kEmotionAxisNames[i])] = (*m.emotion)[i];
+    }
+    j["emotion"] = e;
+  }
+  if (!m.emotion_text.empty()) j["emotion_text"] = m.emotion_text;
+  if (m.emotion_alpha != 1.0) j["emotion_alpha"] = m.emotion_alpha;
+  if (m.duration_s > 0) j["duration"] = m.duration_s;
+  if (m.references > 0) j["references"] = m.references;
+  if (m.emotion_reference) j["emotion_reference"] = true;
   return Dump(j);
 }
 
@@ -366,7 +373,18 @@ std::vector<uint8_t> Serialize(const VoiceList& m) {
                       {"speakers", v.speakers},
                       {"sample_rate", v.sample_rate}});
   }
-  return Dump({{"default_voice", m.default_voice}, {"voices", voices}});
+  json j = {{"default_voice", m.default_voice}, {"voices", voices}};
+  if (m.saved.empty()) return Dump(j);  // absent means none; version 1 bodies stay as they were
+  json saved = json::array();
+  for (const auto& v : m.saved) {
+    saved.push_back({{"name", v.name},
+                     {"voice", v.voice},
+                     {"references", v.references},
+                     {"seconds", v.seconds},
+                     {"created", v.created}});
+  }
+  j["saved"] = saved;
+  return Dump(j);
 }
 
 std::vector<uint8_t> Serialize(const ErrorBody& m) {

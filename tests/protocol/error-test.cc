@@ -41,6 +41,9 @@ constexpr CodeRow kCodes[] = {
     {ErrorCode::kTimeout, 17, "timeout"},
     {ErrorCode::kIo, 18, "io_error"},
     {ErrorCode::kInternal, 19, "internal_error"},
+    {ErrorCode::kBadAudio, 20, "bad_audio"},
+    {ErrorCode::kNotSupported, 21, "not_supported"},
+    {ErrorCode::kVoiceExists, 22, "voice_exists"},
 };
 
 TEST(ErrorCode, UnderlyingTypeIsSixteenBits) {
@@ -70,6 +73,9 @@ TEST(ErrorCode, NumbersArePinnedBecauseTheyAreOnTheWire) {
   EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kTimeout), 17);
   EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kIo), 18);
   EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kInternal), 19);
+  EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kBadAudio), 20);
+  EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kNotSupported), 21);
+  EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kVoiceExists), 22);
 }
 
 TEST(ErrorCodeName, NamesEveryCode) {
@@ -101,7 +107,7 @@ TEST(ErrorCodeName, CodesAreDenseAndTheTableIsComplete) {
 }
 
 TEST(ErrorCodeName, NumbersThisBuildDoesNotKnowAreUnknownError) {
-  for (uint16_t n : {uint16_t{20}, uint16_t{21}, uint16_t{100}, uint16_t{0x7fff}, uint16_t{0xffff}}) {
+  for (uint16_t n : {uint16_t{23}, uint16_t{24}, uint16_t{100}, uint16_t{0x7fff}, uint16_t{0xffff}}) {
     EXPECT_EQ(ErrorCodeName(static_cast<ErrorCode>(n)), "unknown_error") << n;
   }
 }

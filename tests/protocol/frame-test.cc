@@ -40,6 +40,8 @@ constexpr FrameType kAllTypes[] = {
     FrameType::kListVoices, FrameType::kPing,    FrameType::kWelcome, FrameType::kAccepted,
     FrameType::kAudio,   FrameType::kVoices,     FrameType::kPong,  FrameType::kError,
     FrameType::kListen,  FrameType::kChannelControl, FrameType::kDone, FrameType::kChannelStatus,
+    FrameType::kReference, FrameType::kVoiceAdd, FrameType::kVoiceRemove, FrameType::kVoiceSaved,
+    FrameType::kVoiceRemoved,
 };
 
 // A header written byte by byte, as a client in another language would, with no library help.
@@ -121,6 +123,8 @@ TEST(FrameConstants, ArePinned) {
   EXPECT_EQ(kMaxServerPayloadBytes, 4194304u);
   EXPECT_EQ(kFlagFinal, 0x01);
   EXPECT_EQ(kFlagLast, 0x01);
+  EXPECT_EQ(kFlagEndOfFile, 0x01);
+  EXPECT_EQ(kFlagEmotion, 0x02);
 }
 
 TEST(FrameType, NumbersArePinnedBecauseTheyAreOnTheWire) {
@@ -140,6 +144,22 @@ TEST(FrameType, NumbersArePinnedBecauseTheyAreOnTheWire) {
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kChannelControl), 0x08);
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kDone), 0x84);
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kChannelStatus), 0x87);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kReference), 0x09);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoiceAdd), 0x0A);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoiceRemove), 0x0B);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoiceSaved), 0x88);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoiceRemoved), 0x89);
+}
+
+TEST(FrameType, VersionTwoAddedTheSavedVoiceFrames) {
+  for (FrameType t : {FrameType::kReference, FrameType::kVoiceAdd, FrameType::kVoiceRemove, FrameType::kVoiceSaved,
+                      FrameType::kVoiceRemoved}) {
+    EXPECT_EQ(FrameTypeVersion(t), 2u) << int(t);
+  }
+  for (FrameType t : {FrameType::kHello, FrameType::kSynthesize, FrameType::kText, FrameType::kListen,
+                      FrameType::kChannelControl, FrameType::kDone, FrameType::kChannelStatus, FrameType::kError}) {
+    EXPECT_EQ(FrameTypeVersion(t), 1u) << int(t);
+  }
 }
 
 TEST(FrameType, ExactlyTheDefinedTypesAreKnown) {
@@ -150,16 +170,17 @@ TEST(FrameType, ExactlyTheDefinedTypesAreKnown) {
     EXPECT_EQ(IsKnownFrameType(static_cast<uint8_t>(t)), expected) << "type " << t;
     known += IsKnownFrameType(static_cast<uint8_t>(t));
   }
-  EXPECT_EQ(known, 16);
+  EXPECT_EQ(known, 21);
 }
 
 TEST(FrameType, HighBitMarksServerFrames) {
   for (FrameType t : {FrameType::kHello, FrameType::kSynthesize, FrameType::kText, FrameType::kCancel,
-                      FrameType::kListVoices, FrameType::kPing}) {
+                      FrameType::kListVoices, FrameType::kPing, FrameType::kReference, FrameType::kVoiceAdd,
+                      FrameType::kVoiceRemove}) {
     EXPECT_TRUE(IsClientFrameType(t)) << int(t);
   }
   for (FrameType t : {FrameType::kWelcome, FrameType::kAccepted, FrameType::kAudio, FrameType::kVoices,
-                      FrameType::kPong, FrameType::kError}) {
+                      FrameType::kPong, FrameType::kError, FrameType::kVoiceSaved, FrameType::kVoiceRemoved}) {
     EXPECT_FALSE(IsClientFrameType(t)) << int(t);
   }
 }
@@ -439,7 +460,7 @@ TEST(FrameDecoder, ErrorIsStickyAndLaterBytesAreDropped) {
 
 TEST(FrameDecoder, FramesBeforeABadOneAreDelivered) {
   Bytes stream = Cat({EncodeFrame(FrameType::kHello, 0, 0, Str("{}")), EncodeFrame(FrameType::kPing, 0, 1, {}),
-                      RawHeader(0, 0x09, 0, 2), EncodeFrame(FrameType::kPing, 0, 3, {})});
+                      RawHeader(0, 0x0C, 0, 2), EncodeFrame(FrameType::kPing, 0, 3, {})});
   FrameDecoder d(kMaxClientPayloadBytes);
   d.Feed(stream);
   std::vector<Frame> got;
@@ -459,8 +480,8 @@ TEST(FrameDecoder, EachHostileHeaderGivesItsCode) {
   };
   const Case cases[] = {
       {"type 0", RawHeader(0, 0x00, 0, 1), ErrorCode::kUnknownFrameType},
-      {"type 0x09", RawHeader(0, 0x09, 0, 1), ErrorCode::kUnknownFrameType},
-      {"type 0x88 (gap)", RawHeader(0, 0x88, 0, 1), ErrorCode::kUnknownFrameType},
+      {"type 0x0C", RawHeader(0, 0x0C, 0, 1), ErrorCode::kUnknownFrameType},
+      {"type 0x8A (gap)", RawHeader(0, 0x8A, 0, 1), ErrorCode::kUnknownFrameType},
       {"type 0xFF", RawHeader(0, 0xFF, 0, 1), ErrorCode::kUnknownFrameType},
       {"reserved byte 6", RawHeader(0, 0x06, 0, 1, 0x80, 0), ErrorCode::kMalformedFrame},
       {"reserved byte 7", RawHeader(0, 0x06, 0, 1, 0, 0x01), ErrorCode::kMalformedFrame},
@@ -556,7 +577,7 @@ TEST(ReadmeExamples, ExchangeHeadersAndBodies) {
   EXPECT_EQ(Serialize(ErrorBody{ErrorCode::kCancelled, "request cancelled"}).size(), 0x3cu);
   EXPECT_EQ(Str(R"({"text":"Hello, ","final":false,"sample_format":"f32le"})").size(), 0x38u);
   EXPECT_EQ(kAudioHeaderBytes + 800 * 4, 0x0c90u);
-  auto refused = NegotiateVersion(Hello{2, 3, ""});
+  auto refused = NegotiateVersion(Hello{3, 4, ""});
   ASSERT_FALSE(refused);
   EXPECT_EQ(Serialize(ErrorBody{refused.error().code, refused.error().message}).size(), 0x63u);
 }

@@ -39,7 +39,7 @@ ErrorCode CodeOf(const Result<T>& r) {
 
 TEST(MessageConstants, ArePinned) {
   EXPECT_EQ(kProtocolVersionMin, 1u);
-  EXPECT_EQ(kProtocolVersionMax, 1u);
+  EXPECT_EQ(kProtocolVersionMax, 2u);
   EXPECT_EQ(kAudioHeaderBytes, 16u);
   EXPECT_EQ(static_cast<uint8_t>(SampleFormat::kS16Le), 1);
   EXPECT_EQ(static_cast<uint8_t>(SampleFormat::kF32Le), 2);
@@ -447,9 +447,9 @@ TEST(ErrorBody, RoundTripsEveryCode) {
 }
 
 TEST(ErrorBody, CodesFromNewerServersArePreserved) {
-  auto out = ParseErrorBody(B(R"({"code":20,"name":"some_new_error","message":"m"})"));
+  auto out = ParseErrorBody(B(R"({"code":999,"name":"some_new_error","message":"m"})"));
   ASSERT_TRUE(out);
-  EXPECT_EQ(static_cast<uint16_t>(out->code), 20);
+  EXPECT_EQ(static_cast<uint16_t>(out->code), 999);
   EXPECT_EQ(ErrorCodeName(out->code), "unknown_error");
   EXPECT_EQ(out->message, "m");
 }

@@ -29,6 +29,9 @@ enum class FrameType : uint8_t {
   kPing = 0x06,
   kListen = 0x07,          // subscribe to an output channel's continuous audio
   kChannelControl = 0x08,  // skip / clear / status of an output channel
+  kReference = 0x09,       // a piece of a reference audio file (version 2)
+  kVoiceAdd = 0x0A,        // save a voice cloned from reference files (version 2)
+  kVoiceRemove = 0x0B,     // delete a saved voice (version 2)
   // server -> client
   kWelcome = 0x81,
   kAccepted = 0x82,
@@ -37,12 +40,19 @@ enum class FrameType : uint8_t {
   kPong = 0x86,
   kDone = 0x84,           // terminal frame of a request spoken on a channel
   kChannelStatus = 0x87,  // answer to kChannelControl
+  kVoiceSaved = 0x88,     // terminal frame of a kVoiceAdd
+  kVoiceRemoved = 0x89,   // answer to kVoiceRemove
   kError = 0x8F,
 };
 
 // Flag bits in the header's flags byte.
 inline constexpr uint8_t kFlagFinal = 0x01;  // kText: no more text follows
 inline constexpr uint8_t kFlagLast = 0x01;   // kAudio: the request's last chunk
+inline constexpr uint8_t kFlagEndOfFile = 0x01;  // kReference: the last piece of one file
+inline constexpr uint8_t kFlagEmotion = 0x02;    // kReference: a piece of the emotion reference
+
+// The lowest protocol version in which a frame type exists (1 for the original types).
+uint32_t FrameTypeVersion(FrameType type);
 
 bool IsKnownFrameType(uint8_t type);
 bool IsClientFrameType(FrameType type);

@@ -4,9 +4,12 @@
 // Thread-safety: pure functions over values.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ttsd/protocol/error.h"
@@ -14,7 +17,7 @@
 namespace ttsd::protocol {
 
 inline constexpr uint32_t kProtocolVersionMin = 1;
-inline constexpr uint32_t kProtocolVersionMax = 1;
+inline constexpr uint32_t kProtocolVersionMax = 2;  // 2 added reference audio and saved voices
 inline constexpr size_t kAudioHeaderBytes = 16;
 
 enum class SampleFormat : uint8_t { kS16Le = 1, kF32Le = 2 };
@@ -34,6 +37,16 @@ struct Welcome {
   uint32_t max_payload_bytes = 0;  // largest payload the server accepts
 };
 
+// Emotion axes on the wire ("emotion" objects), in this order (IndexTTS2's).
+inline constexpr size_t kEmotionAxes = 8;
+inline constexpr std::array<std::string_view, kEmotionAxes> kEmotionAxisNames = {
+    "happy", "angry", "sad", "afraid", "disgusted", "melancholic", "surprised", "calm"};
+using EmotionWeights = std::array<double, kEmotionAxes>;  // each 0..1; absent axes are 0
+
+inline constexpr uint32_t kMaxReferences = 8;           // speaker reference files per request
+inline constexpr size_t kMaxEmotionTextBytes = 1000;
+inline constexpr double kMaxDurationS = 600;
+
 struct SynthesizeRequest {
   std::string voice;    // empty: the server's default voice
   std::string speaker;  // empty: the voice's default speaker
@@ -44,6 +57,16 @@ struct SynthesizeRequest {
   // Non-empty: the audio goes to this output channel's listeners, not to the requester, who gets kDone.
   std::string channel;
   bool interrupt = false;  // channel only: cut what the channel is playing and go first
+  // Style. Absent fields keep the voice's own manner.
+  std::optional<EmotionWeights> emotion;  // wire: object axis name -> 0..1
+  std::string emotion_text;    // a description of the emotion, at most kMaxEmotionTextBytes
+  double emotion_alpha = 1.0;  // 0..1, how strongly the emotion applies
+  double duration_s = 0;       // wire "duration": > 0 = the whole utterance lasts this long; needs final
+  uint32_t references = 0;     // speaker reference files that follow in kReference frames, 0..8
+  bool emotion_reference = false;  // one emotion reference file follows in kReference frames
+
+  // True when kReference frames must follow before the request can start.
+  bool wants_references() const { return references > 0 || emotion_reference; }
 };
 
 inline constexpr uint32_t kChannelSampleRate = 48000;  // listeners receive 48 kHz mono
@@ -106,9 +129,19 @@ struct VoiceInfo {
   uint32_t sample_rate = 0;
 };
 
+// A voice saved by voice_add: a base voice package plus a speaker cloned from reference audio.
+struct SavedVoiceInfo {
+  std::string name;
+  std::string voice;        // the base voice package
+  uint32_t references = 0;  // files it was made from
+  double seconds = 0;       // their total length
+  std::string created;      // ISO 8601 UTC, "2026-11-22T06:10:40Z"
+};
+
 struct VoiceList {
   std::string default_voice;
   std::vector<VoiceInfo> voices;
+  std::vector<SavedVoiceInfo> saved;  // sorted by name
 };
 
 struct ErrorBody {
