@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -47,6 +48,13 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
     m.encoder_file = stages.at("encoder").at("file").get<std::string>();
     m.acoustic_file = stages.at("acoustic").at("file").get<std::string>();
     m.vocoder_file = stages.at("vocoder").at("file").get<std::string>();
+    auto optional = [&](const char* stage) -> std::string {
+      return stages.contains(stage) ? stages.at(stage).at("file").get<std::string>() : std::string();
+    };
+    m.speaker_encoder_file = optional("speaker_encoder");
+    m.emotion_encoder_file = optional("emotion_encoder");
+    m.emotion_text_file = optional("emotion_text");
+    if (j.contains("emotion_axes")) m.emotion_axes = j.at("emotion_axes").get<std::vector<std::string>>();
   } catch (const json::exception& e) {
     return std::unexpected(Invalid(dir, e.what()).error());
   }
@@ -62,6 +70,19 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
   if (m.mel_bins < 1 || m.mel_bins > 1024) return std::unexpected(Invalid(dir, "mel_bins out of range").error());
   if (m.acoustic_type != "autoregressive" && m.acoustic_type != "streaming") {
     return std::unexpected(Invalid(dir, "acoustic_type must be 'autoregressive' or 'streaming'").error());
+  }
+  if (!m.emotion_axes.empty() &&
+      !std::equal(m.emotion_axes.begin(), m.emotion_axes.end(), kEmotionAxisNames.begin(), kEmotionAxisNames.end())) {
+    return std::unexpected(Invalid(dir, "emotion_axes must be happy, angry, sad, afraid, disgusted, melancholic, "
+                                        "surprised, calm (IndexTTS2's order)").error());
+  }
+  if (m.emotion_axes.empty() && (!m.emotion_encoder_file.empty() || !m.emotion_text_file.empty())) {
+    return std::unexpected(Invalid(dir, "emotion stages need emotion_axes").error());
+  }
+  for (const std::string* f : {&m.speaker_encoder_file, &m.emotion_encoder_file, &m.emotion_text_file}) {
+    if (!f->empty() && (f->find("..") != std::string::npos || (*f)[0] == '/')) {
+      return std::unexpected(Invalid(dir, "stage file '" + *f + "' must be a plain relative path").error());
+    }
   }
   for (const std::string* f : {&m.encoder_file, &m.acoustic_file, &m.vocoder_file}) {
     if (f->empty() || f->find("..") != std::string::npos || (*f)[0] == '/') {

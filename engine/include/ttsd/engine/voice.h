@@ -96,6 +96,7 @@ enum class StepResult {
 };
 
 class Stream;
+struct Prepared;  // voice.cc: one encoded sentence
 
 class Voice : public std::enable_shared_from_this<Voice> {
  public:
@@ -162,6 +163,11 @@ class Stream {
   friend class Voice;
   struct State;
   explicit Stream(std::shared_ptr<const Voice> voice);
+  // Phonemizes and encodes one sentence; false when nothing in it is speakable.
+  Result<bool> Encode(const std::string& sentence, Prepared* out);
+  void ExpandFrames(Prepared sentence);
+  // Duration control: encodes all (closed) text now and scales it to last `seconds`.
+  Status PrepareDuration(double seconds);
   std::shared_ptr<const Voice> voice_;
   std::unique_ptr<State> state_;
   std::atomic<bool> cancelled_{false};
