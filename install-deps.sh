@@ -9,7 +9,7 @@ libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
 libsndfile1-dev libsoxr-dev libsystemd-dev systemd
 libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
 pulseaudio pulseaudio-utils alsa-utils
-flite1-dev ffmpeg
+flite1-dev unicode-data ffmpeg
 libgtest-dev libgmock-dev
 python3-torch python3-numpy"
 

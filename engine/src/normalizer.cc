@@ -4,7 +4,9 @@
 #include <array>
 #include <optional>
 
+#include "markup.h"
 #include "number-words.h"
+#include "phone-notation.h"
 #include "text-fold.h"
 #include "text-lexer.h"
 
@@ -157,11 +159,17 @@ std::string AmPm(const RawToken* r) {
 int Int(std::string_view digits) { return AllDigits(digits) && digits.size() <= 9 ? std::stoi(std::string(digits)) : -1; }
 
 // Second pass: raw tokens to spoken tokens. Reads raws_[k_], looking ahead and consuming more
-// when a form spans several raw tokens ("$5 million", "March 5, 2024", "7 p.m.").
+// when a form spans several raw tokens ("$5 million", "March 5, 2024", "7 p.m."). Each
+// kMarkupMark takes the next of `items`.
 class Writer {
  public:
-  Writer(std::vector<RawToken> raws, bool mixed_case, const LexiconCheck& in_lexicon)
-      : raws_(std::move(raws)), mixed_case_(mixed_case), in_lexicon_(in_lexicon) {}
+  Writer(std::vector<RawToken> raws, bool mixed_case, const LexiconCheck& in_lexicon, std::vector<Token> items,
+         const UserLexicon* user)
+      : raws_(std::move(raws)),
+        mixed_case_(mixed_case),
+        in_lexicon_(in_lexicon),
+        items_(std::move(items)),
+        user_(user) {}
 
   std::vector<Token> Run() {
     for (k_ = 0; k_ < raws_.size(); ++k_) {
@@ -171,6 +179,7 @@ class Writer {
           out_.back().kind != TokenKind::kEnd) {
         Punct(TokenKind::kPause, ',');
       }
+      if ((r.kind == RawKind::kWord || r.kind == RawKind::kNumber) && UserWord()) continue;
       switch (r.kind) {
         case RawKind::kWord: Word(r); break;
         case RawKind::kNumber: NumberToken(r); break;
@@ -206,6 +215,53 @@ class Writer {
   }
 
   // Punctuation never opens the text and is not repeated.
+  // Words of the user lexicon, before any other reading: the longest run of glued pieces at k_
+  // that it has ("e-mail", "mp3", "rock'n'roll"), or one word with 's ("ttsd's").
+  bool UserWord() {
+    if (user_ == nullptr || user_->empty()) return false;
+    constexpr size_t kMaxPieces = 8;
+    std::string key;
+    const std::vector<std::string>* best = nullptr;
+    size_t best_end = k_;
+    for (size_t j = k_; j < raws_.size() && j < k_ + 2 * kMaxPieces;) {
+      const RawToken& r = raws_[j];
+      if (!(r.kind == RawKind::kWord && !r.dotted) && !(r.kind == RawKind::kNumber && AllDigits(r.text))) break;
+      key += Lower(r.text) + Lower(r.suffix);
+      if (const auto* phones = user_->Find(key)) {
+        best = phones;
+        best_end = j;
+      }
+      const RawToken* next = j + 1 < raws_.size() ? &raws_[j + 1] : nullptr;
+      if (next == nullptr || next->space_before) break;
+      if (next->kind == RawKind::kSymbol && next->text == "-" && j + 2 < raws_.size() && !raws_[j + 2].space_before) {
+        key += '-';
+        j += 2;
+      } else {
+        j += 1;
+      }
+    }
+    if (best != nullptr) {
+      k_ = best_end;
+      return Phones(*best);
+    }
+    const std::string& w = raws_[k_].text;
+    if (raws_[k_].kind == RawKind::kWord && w.size() > 2 && (w.ends_with("'s") || w.ends_with("'S"))) {
+      if (const auto* phones = user_->Find(w.substr(0, w.size() - 2))) {
+        std::vector<std::string> with_ending = *phones;
+        AppendPluralEnding(with_ending);
+        return Phones(with_ending);
+      }
+    }
+    return false;
+  }
+
+  bool Phones(const std::vector<std::string>& phones) {
+    std::string joined;
+    for (const std::string& p : phones) joined += (joined.empty() ? "" : " ") + p;
+    out_.push_back({TokenKind::kPhones, std::move(joined)});
+    return true;
+  }
+
   void Punct(TokenKind kind, char c) {
     if (out_.empty()) return;
     if (out_.back().kind == kind && out_.back().text.size() == 1 && out_.back().text[0] == c) return;
@@ -521,6 +577,10 @@ class Writer {
 
   void Symbol(const RawToken& r) {
     const std::string& t = r.text;
+    if (t.size() == 1 && t[0] == kMarkupMark) {
+      if (next_item_ < items_.size()) out_.push_back(items_[next_item_++]);
+      return;
+    }
     if (t == "." && !r.space_before && k_ > 0 && raws_[k_ - 1].kind != RawKind::kSymbol && Glued(1) &&
         !IsKind(1, RawKind::kSymbol)) {
       return Words("dot");  // "example.com"
@@ -565,13 +625,19 @@ class Writer {
   size_t k_ = 0;
   bool mixed_case_;
   const LexiconCheck& in_lexicon_;  // not owned
+  std::vector<Token> items_;
+  size_t next_item_ = 0;
+  const UserLexicon* user_;  // not owned; may be null
   std::vector<Token> out_;
 };
 
 }  // namespace
 
-Result<std::vector<Token>> NormalizeTokens(std::string_view text, const LexiconCheck& in_lexicon) {
-  const FoldedText folded = FoldToAscii(text);
+Result<std::vector<Token>> NormalizeTokens(std::string_view text, const LexiconCheck& in_lexicon,
+                                           const UserLexicon* user) {
+  auto marked = FoldWithMarkup(text);
+  if (!marked) return std::unexpected(marked.error());
+  MarkedText& folded = *marked;
   // All-capital text is shouting, not a row of acronyms.
   size_t upper = 0;
   bool lower = false;
@@ -580,9 +646,10 @@ Result<std::vector<Token>> NormalizeTokens(std::string_view text, const LexiconC
     lower = lower || IsLower(c);
   }
   const bool mixed_case = lower || upper < kShoutingLetters;
-  std::vector<Token> tokens = Writer(LexText(folded.ascii), mixed_case, in_lexicon).Run();
+  std::vector<Token> tokens =
+      Writer(LexText(folded.ascii), mixed_case, in_lexicon, std::move(folded.items), user).Run();
   const bool spoken = std::ranges::any_of(tokens, [](const Token& t) {
-    return t.kind == TokenKind::kWord || t.kind == TokenKind::kLetter;
+    return t.kind != TokenKind::kPause && t.kind != TokenKind::kEnd;
   });
   if (!spoken) {
     if (folded.dropped_foreign) {
@@ -597,7 +664,7 @@ std::string JoinTokens(std::span<const Token> tokens) {
   std::string out;
   for (const Token& t : tokens) {
     if (!out.empty()) out += ' ';
-    out += t.text;
+    out += t.kind == TokenKind::kPhones ? "[[" + t.text + "]]" : t.text;
   }
   return out;
 }

@@ -1,5 +1,5 @@
-// English text normalization: raw UTF-8 text to lower-case words, spelled letters and
-// punctuation, ready for a lexicon.
+// English text normalization: raw UTF-8 text to lower-case words, spelled letters, punctuation
+// and pronunciation markup, ready for a lexicon.
 //   auto tokens = NormalizeTokens("Dr. Smith paid $5.", in_lexicon);
 //   JoinTokens(*tokens) == "doctor smith paid five dollars ."
 // Thread-safety: pure functions; in_lexicon is called on the caller's thread.
@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ttsd/engine/user-lexicon.h"
 #include "ttsd/protocol/error.h"
 
 namespace ttsd::engine {
@@ -20,6 +21,8 @@ enum class TokenKind {
   kLetter,  // one spelled letter ("t"), or a letter with a plural/possessive ending ("u's")
   kPause,   // , ; : ( ) or - (a dash): a pause inside a sentence
   kEnd,     // . ! ? ending a sentence
+  kPhones,  // phones given in [[...]] or by the user lexicon: CMU phones joined by spaces
+  kSyllable,  // a Chinese character's Mandarin syllable in tone-number pinyin ("zhong4")
 };
 
 struct Token {
@@ -33,11 +36,13 @@ struct Token {
 // "NASA" from acronyms to spell such as "TTS"). May be empty: then only the built-in rules decide.
 using LexiconCheck = std::function<bool(std::string_view)>;
 
+// Reads pronunciation markup (markup.h) first; words of `user` (may be null) become kPhones.
 // Errors: kEmptyText when no word is left, kUnsupportedText when no word is left and letters of
-// a script the frontend cannot read were dropped.
-Result<std::vector<Token>> NormalizeTokens(std::string_view text, const LexiconCheck& in_lexicon);
+// a script the frontend cannot read were dropped, or for bad markup.
+Result<std::vector<Token>> NormalizeTokens(std::string_view text, const LexiconCheck& in_lexicon,
+                                           const UserLexicon* user = nullptr);
 
-// Token texts joined by single spaces.
+// Token texts joined by single spaces; kPhones in [[ ]].
 std::string JoinTokens(std::span<const Token> tokens);
 
 // True if an all-capital token of 2-5 letters (given lower-case) is read as a word ("nato",

@@ -1,9 +1,12 @@
 // SentenceSplitter: every decision depends only on the text from the start of the buffer up to
 // the characters it needs; when those have not arrived yet, Next() waits. So text that arrives
-// one character at a time is cut exactly where the whole text would be.
+// one character (or byte) at a time is cut exactly where the whole text would be.
 #include <algorithm>
 #include <array>
+#include <initializer_list>
 
+#include "markup.h"
+#include "text-fold.h"
 #include "ttsd/engine/text-frontend.h"
 
 namespace ttsd::engine {
@@ -28,17 +31,38 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 bool IsTerminal(char c) { return c == '.' || c == '!' || c == '?'; }
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
-// Length of a closing quote or bracket at s[i] (ASCII or UTF-8 ’ ” »), or 0.
-// Length of a closing quote or bracket at s[i] (ASCII or UTF-8 ’ ” »), 0 if none, or npos when
-// s ends inside what may be one.
-size_t CloserLength(std::string_view s, size_t i) {
-  if (s[i] == ')' || s[i] == ']' || s[i] == '}' || s[i] == '"' || s[i] == '\'') return 1;
+// Length of the one of `marks` at s[i], 0 if none, or npos when s ends inside what may be one.
+size_t MarkLength(std::string_view s, size_t i, std::initializer_list<std::string_view> marks) {
   const std::string_view rest = s.substr(i);
-  for (std::string_view closer : {"\u2019", "\u201D", "\u00BB"}) {
-    if (rest.starts_with(closer)) return closer.size();
-    if (rest.size() < closer.size() && closer.starts_with(rest)) return std::string_view::npos;
+  for (std::string_view mark : marks) {
+    if (rest.starts_with(mark)) return mark.size();
+    if (rest.size() < mark.size() && mark.starts_with(rest)) return std::string_view::npos;
   }
   return 0;
+}
+
+// Length of a closing quote or bracket at s[i] (ASCII, UTF-8 ’ ” », Chinese 」 』 ） 》 〉 】), 0 if
+// none, or npos when s ends inside what may be one.
+size_t CloserLength(std::string_view s, size_t i) {
+  if (s[i] == ')' || s[i] == ']' || s[i] == '}' || s[i] == '"' || s[i] == '\'') return 1;
+  return MarkLength(s, i, {"\u2019", "\u201D", "\u00BB", "\u300D", "\u300F", "\uFF09", "\u300B", "\u3009",
+                           "\u3011"});
+}
+
+// Chinese sentence ends 。！？ and clause marks ，、；： (no space follows them).
+size_t ChineseTerminalLength(std::string_view s, size_t i) { return MarkLength(s, i, {"\u3002", "\uFF01", "\uFF1F"}); }
+size_t ChineseClauseLength(std::string_view s, size_t i) {
+  return MarkLength(s, i, {"\uFF0C", "\u3001", "\uFF1B", "\uFF1A"});
+}
+
+// Length of a Chinese character at s[i], 0 if none, npos when s ends inside a character.
+size_t HanLength(std::string_view s, size_t i) {
+  const auto lead = static_cast<unsigned char>(s[i]);
+  if (lead < 0xE0) return 0;  // Chinese characters take three or four bytes
+  const size_t need = lead >= 0xF0 ? 4 : 3;
+  if (s.size() - i < need) return std::string_view::npos;
+  size_t j = i;
+  return IsHan(DecodeUtf8(s, &j)) ? j - i : 0;
 }
 
 std::string Lowered(std::string_view s) {
@@ -81,7 +105,14 @@ Decision EndAt(std::string_view s, size_t i, bool closed, size_t* end) {
     j += n;
   }
   if (j >= s.size()) return closed ? Decision::kEnd : Decision::kWait;
-  if (!IsSpace(s[j])) return Decision::kNotEnd;  // "3.5", "e.g.", "example.com"
+  if (!IsSpace(s[j])) {
+    // A Chinese character right after it: Chinese text with ASCII punctuation ("好!你").
+    const size_t han = HanLength(s, j);
+    if (han == std::string_view::npos) return closed ? Decision::kNotEnd : Decision::kWait;
+    if (han == 0) return Decision::kNotEnd;  // "3.5", "e.g.", "example.com"
+    *end = j;
+    return Decision::kEnd;
+  }
   *end = j;
   // The first character of the next word, past opening quotes and brackets.
   size_t k = j;
@@ -137,9 +168,67 @@ std::string SentenceSplitter::Next() {
   };
   const size_t max_words = std::max<size_t>(max_words_, 1);
   size_t words = 0;
-  size_t clause_end = std::string::npos;  // after the last word ending in , ; :
+  size_t clause_end = std::string::npos;  // after the last word ending in , ; : ，、；：
+  size_t word_start = 0;                  // of the last word that starts outside a space: markup, 字
+  // No end in sight by byte i: cut at the last space or before the last 字 or [[...]], else
+  // inside the blob at a UTF-8 boundary.
+  auto blob_cut = [&](size_t i) {
+    size_t cut = s.find_last_of(" \t\n\r", i);
+    if (cut == std::string::npos || cut < word_start) cut = word_start;
+    if (cut == 0) {
+      cut = i;  // before the character that holds byte i
+      while (cut > 1 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    }
+    return take(cut);
+  };
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
+    if (c == '[' && i + 1 < s.size() && s[i + 1] == '[') {
+      // Phones in [[...]]: one word, never cut inside; wait for the "]]" that may still come.
+      const size_t end = InlinePhonesEnd(s, i);
+      if (end == kOpen && !closed_) return "";
+      if (end != kOpen && end != kNotMarkup) {
+        if (i == 0 || IsSpace(s[i - 1])) {
+          if (++words > max_words) return take(clause_end != std::string::npos ? clause_end : i);
+        }
+        word_start = i;
+        i = end - 1;
+        if (i + 1 >= kMaxSentenceBytes) return blob_cut(i);
+        continue;
+      }
+    }
+    // Chinese text: the end of a character (a partial one at the end of the buffer waits).
+    const size_t terminal = ChineseTerminalLength(s, i);
+    const size_t clause = ChineseClauseLength(s, i);
+    const size_t han = HanLength(s, i);
+    constexpr size_t kPartial = std::string_view::npos;
+    if ((terminal == kPartial || clause == kPartial || han == kPartial) && !closed_) return "";
+    if (terminal != 0 && terminal != kPartial) {
+      // The sentence takes the whole run of ends and closing marks: "。」", "？！".
+      size_t j = i + terminal;
+      while (j < s.size()) {
+        size_t m = ChineseTerminalLength(s, j);
+        if (m == 0) m = IsTerminal(s[j]) ? 1 : CloserLength(s, j);
+        if (m == kPartial && !closed_) return "";
+        if (m == 0 || m == kPartial) break;
+        j += m;
+      }
+      if (j >= s.size() && !closed_) return "";
+      return take(j);
+    }
+    if (clause != 0 && clause != kPartial) {
+      clause_end = i + clause;
+      i += clause - 1;
+      if (i + 1 >= kMaxSentenceBytes) return blob_cut(i);
+      continue;
+    }
+    if (han != 0 && han != kPartial) {
+      if (++words > max_words) return take(clause_end != std::string::npos ? clause_end : i);  // 字 is a word
+      word_start = i;
+      i += han - 1;
+      if (i + 1 >= kMaxSentenceBytes) return blob_cut(i);
+      continue;
+    }
     if (IsSpace(c)) {
       if (i > 0 && !IsSpace(s[i - 1]) && (s[i - 1] == ',' || s[i - 1] == ';' || s[i - 1] == ':')) clause_end = i;
       if (c == '\n') {  // a newline followed by whitespace: a paragraph break
@@ -159,15 +248,7 @@ std::string SentenceSplitter::Next() {
         case Decision::kNotEnd: break;
       }
     }
-    if (i + 1 >= kMaxSentenceBytes) {
-      // No end in sight: cut at the last space, else inside the blob at a UTF-8 boundary.
-      size_t cut = s.find_last_of(" \t\n\r", i);
-      if (cut == std::string::npos || cut == 0) {
-        cut = i;  // before the character that holds byte i
-        while (cut > 1 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-      }
-      return take(cut);
-    }
+    if (i + 1 >= kMaxSentenceBytes) return blob_cut(i);
   }
   return closed_ ? take(s.size()) : "";
 }

@@ -16,8 +16,8 @@ constexpr std::string_view kLatinExtA =
 static_assert(kLatin1.size() == 64);
 static_assert(kLatinExtA.size() == 128);
 
-// Decodes one code point at s[*i] and advances *i; returns -1 for an invalid sequence (one byte
-// is skipped).
+}  // namespace
+
 int32_t DecodeUtf8(std::string_view s, size_t* i) {
   const auto b0 = static_cast<unsigned char>(s[*i]);
   int len = 0;
@@ -58,6 +58,8 @@ int32_t DecodeUtf8(std::string_view s, size_t* i) {
   *i += len;
   return cp;
 }
+
+namespace {
 
 // Text for code points that fold to something other than one base letter; nullptr if none.
 const char* Special(int32_t cp) {

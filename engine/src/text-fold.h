@@ -5,6 +5,7 @@
 // Thread-safety: pure function.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,8 @@ inline constexpr char kEuroMark = '\x01';
 inline constexpr char kPoundMark = '\x02';
 inline constexpr char kYenMark = '\x03';
 inline constexpr char kDegreeMark = '\x04';
+// Stands for one item of pronunciation markup (see markup.h) in the folded text.
+inline constexpr char kMarkupMark = '\x05';
 
 struct FoldedText {
   std::string ascii;         // printable ASCII, '\n' and the marker bytes above
@@ -24,5 +27,9 @@ struct FoldedText {
 // Never fails: invalid UTF-8 bytes are dropped. Letters of other scripts (Greek, Cyrillic, CJK,
 // ...) become a space and set dropped_foreign.
 FoldedText FoldToAscii(std::string_view utf8);
+
+// Decodes one code point at s[*i] and advances *i; returns -1 for an invalid sequence (one byte
+// is skipped).
+int32_t DecodeUtf8(std::string_view s, size_t* i);
 
 }  // namespace ttsd::engine

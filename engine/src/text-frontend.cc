@@ -13,6 +13,9 @@ cst_lexicon* cmu_lex_init(void);
 }
 
 #include "normalizer.h"
+#include "phone-notation.h"
+#include "pinyin.h"
+#include "ttsd/engine/user-lexicon.h"
 
 namespace ttsd::engine {
 namespace {
@@ -71,24 +74,11 @@ void AppendSplit(std::vector<std::string>& out, std::string_view phones) {
   }
 }
 
-// The ending of a plural or possessive: "ih0 z" after sibilants, "s" after other voiceless
-// consonants, else "z".
-void AppendPlural(std::vector<std::string>& phones) {
-  static const std::unordered_set<std::string> kSibilant = {"s", "z", "sh", "zh", "ch", "jh"};
-  static const std::unordered_set<std::string> kVoiceless = {"p", "t", "k", "f", "th"};
-  const std::string last = phones.empty() ? "" : phones.back();
-  if (kSibilant.contains(last)) {
-    phones.insert(phones.end(), {"ih0", "z"});
-  } else {
-    phones.push_back(kVoiceless.contains(last) ? "s" : "z");
-  }
-}
-
 std::vector<std::string> LetterPhones(std::string_view letter) {
   std::vector<std::string> phones;
   if (letter.empty() || letter[0] < 'a' || letter[0] > 'z') return phones;
   AppendSplit(phones, kLetterPhones[static_cast<size_t>(letter[0] - 'a')]);
-  if (letter.size() > 1) AppendPlural(phones);  // "u's"
+  if (letter.size() > 1) AppendPluralEnding(phones);  // "u's"
   return phones;
 }
 
@@ -114,6 +104,19 @@ struct TextFrontend::Impl {
   cst_lexicon* lexicon = nullptr;  // not owned: flite's static lexicon
   LexiconCheck in_lexicon;
 
+  std::vector<std::string> WordPhones(std::string_view word, const UserLexicon* user) const {
+    // Only a-z and inner apostrophes reach flite.
+    std::string clean;
+    for (char c : word) {
+      const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if ((lower >= 'a' && lower <= 'z') || lower == '\'') clean += lower;
+    }
+    const size_t first = clean.find_first_not_of('\'');
+    if (first == std::string::npos) return {};
+    clean = clean.substr(first, clean.find_last_not_of('\'') - first + 1);
+    return Phones(clean, user);
+  }
+
   // One lookup of a word of a-z: lexicon entry, else letter-to-sound rules.
   std::vector<std::string> Lookup(const std::string& word) const {
     std::vector<std::string> phones;
@@ -131,8 +134,11 @@ struct TextFrontend::Impl {
     return phones;
   }
 
-  // A lower-case word of a-z and apostrophes.
-  std::vector<std::string> Phones(const std::string& word) const {
+  // A lower-case word of a-z and apostrophes; the user lexicon (may be null) first.
+  std::vector<std::string> Phones(const std::string& word, const UserLexicon* user) const {
+    if (user != nullptr) {
+      if (const auto* phones = user->Find(word)) return *phones;
+    }
     for (const Override& o : kOverrides) {
       if (word == o.word) {
         std::vector<std::string> phones;
@@ -144,10 +150,10 @@ struct TextFrontend::Impl {
     static constexpr std::array<std::string_view, 7> kEndings = {"n't", "'s", "'re", "'ll", "'ve", "'d", "'m"};
     for (std::string_view ending : kEndings) {
       if (!word.ends_with(ending) || word.size() == ending.size()) continue;
-      std::vector<std::string> phones = Phones(word.substr(0, word.size() - ending.size()));
+      std::vector<std::string> phones = Phones(word.substr(0, word.size() - ending.size()), user);
       const bool after_vowel = !phones.empty() && IsStressed(phones.back());
       if (ending == "'s") {
-        AppendPlural(phones);  // "john's", "it's"
+        AppendPluralEnding(phones);  // "john's", "it's"
       } else if (ending == "n't") {
         AppendSplit(phones, after_vowel ? "n t" : "ax0 n t");  // "couldn't"
       } else if (ending == "'re") {
@@ -189,13 +195,15 @@ Result<std::unique_ptr<TextFrontend>> TextFrontend::Create(std::string_view lang
 TextFrontend::~TextFrontend() = default;
 
 Result<std::string> TextFrontend::Normalize(std::string_view text) const {
-  auto tokens = NormalizeTokens(text, impl_->in_lexicon);
+  const auto user = UserLexicon::Current();
+  auto tokens = NormalizeTokens(text, impl_->in_lexicon, user.get());
   if (!tokens) return std::unexpected(tokens.error());
   return JoinTokens(*tokens);
 }
 
 Result<Segment> TextFrontend::Phonemize(std::string_view sentence) const {
-  auto tokens = NormalizeTokens(sentence, impl_->in_lexicon);
+  const auto user = UserLexicon::Current();  // one lexicon for the whole sentence
+  auto tokens = NormalizeTokens(sentence, impl_->in_lexicon, user.get());
   if (!tokens) return std::unexpected(tokens.error());
   Segment segment;
   segment.text = JoinTokens(*tokens);
@@ -204,15 +212,20 @@ Result<Segment> TextFrontend::Phonemize(std::string_view sentence) const {
   for (const Token& token : *tokens) {
     std::vector<std::string> phones;
     switch (token.kind) {
-      case TokenKind::kWord: phones = WordPhones(token.text); break;
+      case TokenKind::kWord: phones = impl_->WordPhones(token.text, user.get()); break;
       case TokenKind::kLetter: phones = LetterPhones(token.text); break;
+      case TokenKind::kPhones: AppendSplit(phones, token.text); break;
+      case TokenKind::kSyllable: phones = PinyinPhones(token.text); break;
       case TokenKind::kPause:
       case TokenKind::kEnd:
         if (segment.phones.back() != "pau") segment.phones.push_back("pau");
         continue;
     }
-    spoken = spoken || !phones.empty();
-    segment.phones.insert(segment.phones.end(), phones.begin(), phones.end());
+    for (std::string& phone : phones) {
+      if (phone == "pau" && segment.phones.back() == "pau") continue;  // "pau" written in [[...]]
+      spoken = spoken || phone != "pau";
+      segment.phones.push_back(std::move(phone));
+    }
   }
   if (!spoken) return MakeError(ErrorCode::kEmptyText, "no words to speak in '" + segment.text + "'");
   if (segment.phones.back() != "pau") segment.phones.push_back("pau");
@@ -220,16 +233,7 @@ Result<Segment> TextFrontend::Phonemize(std::string_view sentence) const {
 }
 
 std::vector<std::string> TextFrontend::WordPhones(std::string_view word) const {
-  // Only a-z and inner apostrophes reach flite.
-  std::string clean;
-  for (char c : word) {
-    const char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if ((lower >= 'a' && lower <= 'z') || lower == '\'') clean += lower;
-  }
-  const size_t first = clean.find_first_not_of('\'');
-  if (first == std::string::npos) return {};
-  clean = clean.substr(first, clean.find_last_not_of('\'') - first + 1);
-  return impl_->Phones(clean);
+  return impl_->WordPhones(word, UserLexicon::Current().get());
 }
 
 }  // namespace ttsd::engine

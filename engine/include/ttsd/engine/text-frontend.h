@@ -1,9 +1,12 @@
 // English text to phones: normalization, sentence splitting, and G2P through flite's CMU lexicon
-// (with its letter-to-sound rules for unknown words).
+// (with its letter-to-sound rules for unknown words), the user lexicon (user-lexicon.h) before
+// it, and pronunciation markup: [[phones]] in CMU or IPA, and Chinese characters read through
+// their Mandarin syllables, 重(chóng) overriding one.
 //   auto fe = TextFrontend::Create("en-us");            // Result<std::unique_ptr<TextFrontend>>
 //   auto seg = (*fe)->Phonemize("Dr. Smith paid $5.");  // Result<Segment>
 // Thread-safety: a TextFrontend is immutable after Create; all methods are const and may be
 // called from any number of threads at once (flite's lexicon lookups are serialized inside).
+// Each call reads the installed UserLexicon once, so a sentence sees one lexicon throughout.
 #pragma once
 
 #include <memory>
@@ -36,15 +39,17 @@ class TextFrontend {
   // currency ($5.50, €3, £2), percentages, years ("in 1984"), dates (2024-03-05, 3/5/2024,
   // "March 5"), times (10:30, 7pm), common abbreviations (Dr. Mr. Mrs. St. etc. vs. e.g. i.e.)
   // and symbols (&, +, @, %) into lower-case words; all-capital tokens of 2-5 letters that are
-  // not words become letters ("NASA" stays a word, "TTS" becomes "t t s").
+  // not words become letters ("NASA" stays a word, "TTS" becomes "t t s"). Markup stays:
+  // "[[hh ax0 l ow1]]" for phones, "chong2" for a Chinese character.
   // Errors: kEmptyText if nothing speakable is left, kUnsupportedText for text with no
-  // letters or digits in any script the frontend handles (e.g. only Chinese characters).
+  // letters or digits in any script the frontend handles (e.g. only Thai), for [[...]] holding
+  // a symbol that is no phone, and for a pinyin override that is no syllable.
   Result<std::string> Normalize(std::string_view text) const;
 
   // Normalizes one sentence and looks every word up. Errors as Normalize.
   Result<Segment> Phonemize(std::string_view sentence) const;
 
-  // Phones of one lower-case word (lexicon, else letter-to-sound rules).
+  // Phones of one word (user lexicon, else flite's lexicon, else letter-to-sound rules).
   std::vector<std::string> WordPhones(std::string_view word) const;
 
  private:
@@ -55,9 +60,10 @@ class TextFrontend {
 
 // Cuts a growing text into sentences as soon as they are complete, for text that arrives in
 // pieces (an LLM's output). A sentence is complete at . ! ? or a newline followed by whitespace
-// (not after abbreviations like "Dr." or inside "3.5"), or when the buffer holds more than
-// max_words words with no such end (then it cuts after the last , ; : if any, else after
-// max_words words) so that unpunctuated text still streams.
+// (not after abbreviations like "Dr." or inside "3.5"), at Chinese 。！？, or when the buffer
+// holds more than max_words words with no such end (then it cuts after the last , ; : ，、；：
+// if any, else after max_words words) so that unpunctuated text still streams. A Chinese
+// character counts as a word. Markup is never cut: a [[...]] waits for its "]]".
 // Thread-safety: not thread-safe; one per request.
 class SentenceSplitter {
  public:
