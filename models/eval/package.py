@@ -24,6 +24,17 @@ class Package:
         self.chunks = chunks
         self.speakers = self.manifest["speakers"]
         self.phone_id = {p: i for i, p in enumerate(self.manifest["phonemes"])}
+        self.emotion_axes = self.manifest.get("emotion_axes", [])
+        self.optional = {k: torch.jit.load(os.path.join(path, st[k]["file"]))
+                         for k in ("speaker_encoder", "emotion_encoder", "emotion_text") if k in st}
+
+    def encode(self, ids, spk, emotion=None):
+        """Runs the encoder stage, with a neutral emotion vector for voices that take one."""
+        if not self.emotion_axes:
+            return self.encoder(ids, spk)
+        if emotion is None:
+            emotion = torch.zeros(1, len(self.emotion_axes))
+        return self.encoder(ids, spk, emotion)
 
     @staticmethod
     def conditions(hidden, durs, speed):
@@ -56,12 +67,12 @@ class Package:
         audio, st = self._chunked(self.vocoder, mel)
         return torch.cat([audio, self.vocoder.flush(st)], 1)
 
-    def synthesize(self, text, speaker=None, speed=1.0):
+    def synthesize(self, text, speaker=None, speed=1.0, speaker_vec=None, emotion=None):
         """Returns float32 audio (numpy) at the package's sample rate."""
         sid = self.speakers.index(speaker) if speaker else 0
         ids = torch.tensor([[self.phone_id[p] for p in ph.text_to_phones(text)]])
         with torch.no_grad():
-            spk = self.encoder.speaker_embedding(torch.tensor([sid]))
-            hidden, durs = self.encoder(ids, spk)
+            spk = self.encoder.speaker_embedding(torch.tensor([sid])) if speaker_vec is None else speaker_vec
+            hidden, durs = self.encode(ids, spk, emotion)
             mel = self.run_acoustic(self.conditions(hidden, durs, speed))
             return self.run_vocoder(mel)[0].numpy()

@@ -18,6 +18,7 @@ import torch.nn as nn
 from acoustic import AcousticModel, Decoder, Encoder
 from audio import HOP, N_MELS, SR
 from common import WORK, Cache, setup_threads
+from style import MelFront, RefEncoder
 from vocoder import Vocoder
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus"))
@@ -25,10 +26,11 @@ import phones as ph  # noqa: E402
 
 
 class ExportEncoder(nn.Module):
-    def __init__(self, enc: Encoder, order: List[int], dur_scale: float):
+    def __init__(self, enc: Encoder, order: List[int], dur_scale: float, table=None):
         super().__init__()
         self.enc = enc
-        self.table = nn.Parameter(enc.speakers.weight.data[order].clone(), requires_grad=False)
+        rows = enc.speakers.weight.data[order] if table is None else table
+        self.table = nn.Parameter(rows.clone(), requires_grad=False)
         self.dur_scale = dur_scale
 
     @torch.jit.export
@@ -38,6 +40,29 @@ class ExportEncoder(nn.Module):
     def forward(self, phones: torch.Tensor, speaker: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         h, logd = self.enc(phones, speaker)
         return h, torch.clamp(torch.exp(logd) - 1.0, min=0.0) * self.dur_scale
+
+
+class ExportStyleEncoder(ExportEncoder):
+    """Encoder with the emotion input (IndexTTS2's eight axes)."""
+
+    def forward(self, phones: torch.Tensor, speaker: torch.Tensor,
+                emotion: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        h, logd = self.enc(phones, speaker, emotion)
+        return h, torch.clamp(torch.exp(logd) - 1.0, min=0.0) * self.dur_scale
+
+
+class ExportRefEncoder(nn.Module):
+    """Reference audio [1, L] -> speaker vector [1, S], or emotion axes [1, 8] (sigmoid)."""
+
+    def __init__(self, enc, sigmoid: bool):
+        super().__init__()
+        self.front = MelFront()
+        self.enc = enc
+        self.sigmoid = sigmoid
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        y = self.enc(self.front(audio))
+        return torch.sigmoid(y) if self.sigmoid else y
 
 
 class ExportAcoustic(nn.Module):
@@ -86,13 +111,15 @@ def engine_frames(durs, speed=1.0):
     return out
 
 
-def calibrate(model, cache, ids):
+def calibrate(model, cache, ids, speaker_vec=None):
     """Scale for predicted durations so that the engine's rounded totals match the teachers'."""
     preds, totals = [], 0
     with torch.no_grad():
         for i in ids:
             p, d, _, s = cache.utt(i)
-            _, logd = model.encoder(torch.from_numpy(p)[None], model.encoder.speakers(torch.tensor([s])))
+            spk = model.encoder.speakers(torch.tensor([s])) if speaker_vec is None else speaker_vec(s)
+            emo = torch.zeros(1, 8) if model.encoder.emo_dim else None
+            _, logd = model.encoder(torch.from_numpy(p)[None], spk, emo)
             preds.append(torch.clamp(torch.exp(logd[0]) - 1, min=0).numpy())
             totals += int(d.sum())
     lo, hi = 0.5, 2.0
@@ -168,7 +195,7 @@ def check(out):
     phones = torch.tensor([[ph.PHONE_ID[p] for p in ph.text_to_phones("Hello there, this is a check.")]])
     with torch.no_grad():
         spk = pk.encoder.speaker_embedding(torch.tensor([0]))
-        hidden, durs = pk.encoder(phones, spk)
+        hidden, durs = pk.encode(phones, spk)
         cond = pk.conditions(hidden, durs, 1.0)
         whole, _ = pk.acoustic(cond, pk.acoustic.initial_state())
         chunked = pk.run_acoustic(cond)

@@ -22,6 +22,7 @@ class MelFront(nn.Module):
         self.hop = HOP
         self.n_fft = N_FFT
         self.win = WIN
+        self.floor = LOG_FLOOR
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         n = audio.shape[-1] // self.hop
@@ -37,7 +38,7 @@ class MelFront(nn.Module):
         spec = torch.stft(x, self.n_fft, self.hop, self.win, self.window, center=False, return_complex=True)
         mag = spec.abs()[..., :n]
         mel = torch.matmul(self.fb, mag)
-        return torch.log(torch.clamp(mel, min=LOG_FLOOR)).transpose(1, 2)
+        return torch.log(torch.clamp(mel, min=self.floor)).transpose(1, 2)
 
 
 class RefEncoder(nn.Module):
