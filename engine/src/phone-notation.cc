@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <optional>
+#include <utility>
 
 #include "text-fold.h"
 
@@ -50,8 +51,9 @@ constexpr IpaSymbol kIpa[] = {
     {"ʔ", "", "", ""},
 };
 
-// Marks with no sound of their own: length, syllable breaks, tie bars.
-constexpr std::array<std::string_view, 6> kIgnored = {"ː", "ˑ", ":", ".", "\u0361", "\u035C"};
+// Marks with no sound of their own: length, syllable breaks. Tie bars ("t͡ʃ") are removed first.
+constexpr std::array<std::string_view, 4> kIgnored = {"ː", "ˑ", ":", "."};
+constexpr std::array<std::string_view, 2> kTieBars = {"\u0361", "\u035C"};
 constexpr std::string_view kPrimary = "ˈ";
 constexpr std::string_view kSecondary = "ˌ";
 constexpr std::array<std::string_view, 2> kSyllabic = {"\u0329", "\u030D"};  // n̩ l̩: a schwa before
@@ -107,15 +109,18 @@ Result<std::optional<Pending>> CmuWord(std::string_view word) {
   return p;
 }
 
-// A word of IPA ("ˈhɛloʊ"), appended to out.
-Status IpaWord(std::string_view word, std::vector<Pending>& out, bool* marked) {
-  int next_stress = -1;
+// A word of IPA ("ˈhɛloʊ"), appended to out. *next_stress: a stress mark waiting for its vowel.
+Status IpaWord(std::string_view written, std::vector<Pending>& out, bool* marked, int* next_stress) {
+  std::string word(written);
+  for (std::string_view tie : kTieBars) {
+    for (size_t at = word.find(tie); at != std::string::npos; at = word.find(tie)) word.erase(at, tie.size());
+  }
   size_t i = 0;
   while (i < word.size()) {
-    const std::string_view rest = word.substr(i);
+    const std::string_view rest = std::string_view(word).substr(i);
     auto starts = [&rest](std::string_view s) { return rest.starts_with(s); };
     if (starts(kPrimary) || starts("'") || starts(kSecondary)) {
-      next_stress = starts(kSecondary) ? 2 : 1;
+      *next_stress = starts(kSecondary) ? 2 : 1;
       *marked = true;
       i += starts("'") ? 1 : kPrimary.size();
       continue;
@@ -145,9 +150,9 @@ Status IpaWord(std::string_view word, std::vector<Pending>& out, bool* marked) {
       }
       continue;
     }
-    out.push_back(Pending{std::string(s->unstressed), std::string(s->stressed), next_stress,
+    out.push_back(Pending{std::string(s->unstressed), std::string(s->stressed), *next_stress,
                           s->unstressed == "ax" || s->unstressed == "axr"});
-    next_stress = -1;
+    *next_stress = -1;
   }
   return {};
 }
@@ -157,6 +162,7 @@ Status IpaWord(std::string_view word, std::vector<Pending>& out, bool* marked) {
 Result<std::vector<std::string>> ParsePhoneNotation(std::string_view written) {
   std::vector<Pending> pending;
   bool marked = false;
+  int next_stress = -1;  // from a ˈ or ˌ, for the next vowel in whichever notation
   for (size_t start = 0; start < written.size();) {
     const size_t end = std::min(written.find_first_of(" \t", start), written.size());
     const std::string_view word = written.substr(start, end - start);
@@ -165,9 +171,11 @@ Result<std::vector<std::string>> ParsePhoneNotation(std::string_view written) {
     auto cmu = CmuWord(word);
     if (!cmu) return std::unexpected(Error{cmu.error().code, cmu.error().message + " in '" + std::string(written) + "'"});
     if (*cmu) {
-      marked = marked || (*cmu)->stress >= 0;
-      pending.push_back(**cmu);
-    } else if (auto s = IpaWord(word, pending, &marked); !s) {
+      Pending p = **cmu;
+      if (!p.stressed.empty() && p.stress < 0 && next_stress >= 0) p.stress = std::exchange(next_stress, -1);
+      marked = marked || p.stress >= 0;
+      pending.push_back(std::move(p));
+    } else if (auto s = IpaWord(word, pending, &marked, &next_stress); !s) {
       return std::unexpected(Error{s.error().code, s.error().message + " in '" + std::string(written) + "'"});
     }
   }
