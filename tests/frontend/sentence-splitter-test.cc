@@ -155,6 +155,84 @@ TEST(SentenceSplitter, CharacterAtATimeMatchesWholeText) {
   }
 }
 
+TEST(SentenceSplitter, InlinePhonesAreNeverCut) {
+  EXPECT_EQ(SplitAll("Say [[\u02C8h\u025B. lo\u028A]]. Next one.\n\n[[a\n\n b]] end"),
+            (std::vector<std::string>{"Say [[\u02C8h\u025B. lo\u028A]].", "Next one.", "[[a\n\n b]] end"}));
+  SentenceSplitter splitter;
+  splitter.Append("Done. Say [[h \u0259. l");
+  EXPECT_EQ(splitter.Next(), "Done.");
+  EXPECT_EQ(splitter.Next(), "");  // waits for the "]]"
+  splitter.Append(" o\u028A]]. Next");
+  EXPECT_EQ(splitter.Next(), "Say [[h \u0259. l o\u028A]].");
+  // Counted as one word, and a cut for length goes before it, never inside.
+  EXPECT_EQ(SplitAll("a b [[x y z w v]] c d", 3), (std::vector<std::string>{"a b [[x y z w v]]", "c d"}));
+  EXPECT_EQ(SplitAll("a b c [[x y z w v]] d", 3), (std::vector<std::string>{"a b c", "[[x y z w v]] d"}));
+  // An unclosed [[ is plain text once the text ends or the limit passes.
+  EXPECT_EQ(SplitAll("It [[ is. Fine."), (std::vector<std::string>{"It [[ is.", "Fine."}));
+}
+
+TEST(SentenceSplitter, ChinesePunctuation) {
+  EXPECT_EQ(SplitAll("\u4F60\u597D\u3002\u6211\u5F88\u597D\uFF01\u4F60\u5462\uFF1F"),
+            (std::vector<std::string>{"\u4F60\u597D\u3002", "\u6211\u5F88\u597D\uFF01", "\u4F60\u5462\uFF1F"}));
+  // 他说：「好。」然后走了。 The closing mark stays with its sentence.
+  EXPECT_EQ(SplitAll("\u4ED6\u8BF4\uFF1A\u300C\u597D\u3002\u300D\u7136\u540E\u8D70\u4E86\u3002"),
+            (std::vector<std::string>{"\u4ED6\u8BF4\uFF1A\u300C\u597D\u3002\u300D", "\u7136\u540E\u8D70\u4E86\u3002"}));
+  // ASCII punctuation in Chinese text: no space follows.
+  EXPECT_EQ(SplitAll("\u597D!\u4F60\u5462? Yes."),
+            (std::vector<std::string>{"\u597D!", "\u4F60\u5462?", "Yes."}));
+  SentenceSplitter splitter;
+  splitter.Append("\u4F60\u597D\u3002");
+  EXPECT_EQ(splitter.Next(), "");  // a closing mark may follow
+  splitter.Append("\u6211");
+  EXPECT_EQ(splitter.Next(), "\u4F60\u597D\u3002");
+}
+
+TEST(SentenceSplitter, ChineseCharactersAreWords) {
+  // 一二三，四五六七: over 5 words, cut after the Chinese comma.
+  EXPECT_EQ(SplitAll("\u4E00\u4E8C\u4E09\uFF0C\u56DB\u4E94\u516D\u4E03", 5),
+            (std::vector<std::string>{"\u4E00\u4E8C\u4E09\uFF0C", "\u56DB\u4E94\u516D\u4E03"}));
+  // An override stays with its character: cuts fall before a character, never after it.
+  EXPECT_EQ(SplitAll("\u91CD(ch\u00F3ng)\u8981\u91CD(ch\u00F3ng)\u8981", 3),
+            (std::vector<std::string>{"\u91CD(ch\u00F3ng)\u8981\u91CD(ch\u00F3ng)", "\u8981"}));
+  // A long run of characters with no end is cut between characters.
+  std::string blob;
+  for (int i = 0; i < 1000; ++i) blob += "\u4E2D";
+  const auto pieces = SplitAll(blob, 100000);
+  ASSERT_GE(pieces.size(), 2u);
+  size_t total = 0;
+  for (const auto& p : pieces) {
+    EXPECT_LE(p.size(), 2000u);
+    EXPECT_EQ(p.size() % 3, 0u);
+    total += p.size();
+  }
+  EXPECT_EQ(total, blob.size());
+}
+
+TEST(SentenceSplitter, MarkupStreamedByteByByteMatchesWholeText) {
+  const std::string text =
+      "This is \u91CD(ch\u00F3ng)\u8981. Say [[h \u0259. l o\u028A]] and [[HH AH0 L OW1]]! \u957F\uFF08zh\u01CEng\uFF09"
+      "\u5927\u4E86\u3002\u884C(hang2)\uFF0C\u4E0D\u884C\uFF1F\u300C\u597D\u3002\u300D" +
+      Words(1, 30) + " [[a b c d e f g h]] " + Words(31, 45) + " \u4F60\u597D!\u518D\u89C1. It [[ is open. " +
+      std::string(40, 'x') + " [[unclosed";
+  for (size_t max_words : {3u, 7u, 40u}) {
+    const auto whole = SplitAll(text, max_words);
+    EXPECT_EQ(SplitByChar(text, max_words), whole) << "max_words " << max_words;
+    std::string joined;
+    for (const auto& s : whole) joined += s;
+    std::string compact = text;
+    std::erase_if(compact, [](char c) { return c == ' ' || c == '\n'; });
+    std::erase_if(joined, [](char c) { return c == ' ' || c == '\n'; });
+    EXPECT_EQ(joined, compact);
+    for (const auto& s : whole) {  // every [[ that closes somewhere closes in its own sentence
+      const size_t open = s.find("[[");
+      if (open != std::string::npos && text.find("]]", text.find(s) + open) != std::string::npos &&
+          s.find("unclosed") == std::string::npos && s.find("open.") == std::string::npos) {
+        EXPECT_NE(s.find("]]", open), std::string::npos) << s;
+      }
+    }
+  }
+}
+
 TEST(SentenceSplitter, DoneSemantics) {
   SentenceSplitter splitter;
   EXPECT_FALSE(splitter.Done());
