@@ -1,0 +1,208 @@
+// VoiceStore: save, load, replace, remove, what a restart finds, and a store that is SIGKILLed in
+// the middle of saves many times: every acknowledged save is there and intact, nothing is torn.
+#include "ttsd/daemon/voice-store.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "support/daemon-process.h"
+
+namespace ttsd::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+SavedVoice Voice(const std::string& name, float value, size_t dim = 16) {
+  SavedVoice v;
+  v.name = name;
+  v.voice = "fixture-style";
+  v.embedding.assign(dim, value);
+  v.embedding[0] = value * 0.123456789f;  // a float that needs all its digits
+  v.references = 2;
+  v.seconds = value;
+  v.created = VoiceStore::NowIso8601();
+  return v;
+}
+
+std::vector<std::string> Files(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(VoiceStore, MissingDirectoryIsAnEmptyStoreUntilTheFirstSave) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/a/b/voices";
+  VoiceStore store(dir);
+  EXPECT_TRUE(store.List().empty());
+  EXPECT_FALSE(fs::exists(dir));
+  ASSERT_TRUE(store.Save(Voice("anna", 1.5f), false));
+  EXPECT_EQ(fs::status(dir).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(Files(dir), std::vector<std::string>{"anna.json"});
+}
+
+TEST(VoiceStore, SavedVoicesLoadBackBitForBit) {
+  TempDir tmp;
+  const SavedVoice anna = Voice("anna", 1.5f, 192), bob = Voice("bob.v2", -0.25f);
+  {
+    VoiceStore store(tmp.path());
+    ASSERT_TRUE(store.Save(anna, false));
+    ASSERT_TRUE(store.Save(bob, false));
+    ASSERT_TRUE(store.Find("anna"));
+  }
+  VoiceStore again(tmp.path());
+  auto list = again.List();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]->name, "anna");
+  EXPECT_EQ(list[1]->name, "bob.v2");
+  auto a = again.Find("anna");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->voice, anna.voice);
+  EXPECT_EQ(a->embedding, anna.embedding);  // exact floats
+  EXPECT_EQ(a->references, 2u);
+  EXPECT_EQ(a->seconds, 1.5);
+  EXPECT_EQ(a->created, anna.created);
+  EXPECT_EQ(a->Info().name, "anna");
+  EXPECT_FALSE(again.Find("carol"));
+}
+
+TEST(VoiceStore, ExistingNamesNeedReplace) {
+  TempDir tmp;
+  VoiceStore store(tmp.path());
+  ASSERT_TRUE(store.Save(Voice("anna", 1), false));
+  auto again = store.Save(Voice("anna", 2), false);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::kVoiceExists);
+  EXPECT_EQ(store.Find("anna")->seconds, 1.0);
+  ASSERT_TRUE(store.Save(Voice("anna", 2), true));
+  EXPECT_EQ(store.Find("anna")->seconds, 2.0);
+  EXPECT_EQ(VoiceStore(tmp.path()).Find("anna")->seconds, 2.0);
+  EXPECT_EQ(Files(tmp.path()), std::vector<std::string>{"anna.json"});
+}
+
+TEST(VoiceStore, RemoveDeletesTheFile) {
+  TempDir tmp;
+  VoiceStore store(tmp.path());
+  ASSERT_TRUE(store.Save(Voice("anna", 1), false));
+  ASSERT_TRUE(store.Remove("anna"));
+  EXPECT_FALSE(store.Find("anna"));
+  EXPECT_TRUE(Files(tmp.path()).empty());
+  auto missing = store.Remove("anna");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kUnknownVoice);
+  EXPECT_TRUE(VoiceStore(tmp.path()).List().empty());
+}
+
+TEST(VoiceStore, BadNamesNeverBecomePaths) {
+  TempDir tmp;
+  VoiceStore store(tmp.path() + "/voices");
+  for (std::string name : {std::string("../escape"), std::string(".hidden"), std::string("a/b"), std::string(""),
+                           std::string(65, 'x')}) {
+    auto s = store.Save(Voice(name, 1), false);
+    ASSERT_FALSE(s) << name;
+    EXPECT_EQ(s.error().code, ErrorCode::kBadRequest) << name;
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() + "/escape.json"));
+  EXPECT_FALSE(fs::exists(tmp.path() + "/voices"));
+  SavedVoice empty = Voice("empty", 1);
+  empty.embedding.clear();
+  EXPECT_EQ(store.Save(empty, false).error().code, ErrorCode::kBadRequest);
+}
+
+TEST(VoiceStore, LoadRemovesTempLeftoversAndSetsUnreadableFilesAside) {
+  TempDir tmp;
+  { VoiceStore(tmp.path()).Save(Voice("good", 1), false).value(); }
+  auto write = [&](const std::string& file, const std::string& text) { std::ofstream(tmp.path() + "/" + file) << text; };
+  write(".anna.json.tmp.123.0", "{\"format\":1,\"na");   // a save cut short
+  write("torn.json", "{\"format\":1,\"name\":\"torn\",\"embe");
+  write("wrong.json", R"({"format":1,"name":"other","voice":"v","embedding":[1],"references":1,"seconds":1,"created":""})");
+  write("nan.json", R"({"format":1,"name":"nan","voice":"v","embedding":["x"],"references":1,"seconds":1,"created":""})");
+  write("notes.txt", "not a voice; left alone");
+  fs::create_directory(tmp.path() + "/some-package");  // voice packages share the directory
+  VoiceStore store(tmp.path());
+  auto list = store.List();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]->name, "good");
+  EXPECT_EQ(Files(tmp.path()), (std::vector<std::string>{"good.json", "nan.json.bad", "notes.txt", "some-package",
+                                                         "torn.json.bad", "wrong.json.bad"}));
+}
+
+// ---- kill -9 in the middle of saves ---------------------------------------------------------
+
+// The child: saves "v<i % 7>" with content i, for i = first, first+1, ..., writing i to fd once
+// Save returned ok (the acknowledgement), until killed.
+[[noreturn]] void SaveForever(const std::string& dir, int fd, int first) {
+  VoiceStore store(dir);
+  for (int i = first;; ++i) {
+    if (!store.Save(Voice("v" + std::to_string(i % 7), static_cast<float>(i), 64), true)) _exit(3);
+    if (write(fd, &i, sizeof(i)) != sizeof(i)) _exit(4);
+  }
+}
+
+TEST(VoiceStore, SurvivesSigkillAtRandomMomentsWithEveryAcknowledgedSaveIntact) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/voices";
+  std::mt19937 rng(12345);
+  std::map<std::string, int> acknowledged;  // name -> the last content whose save returned
+  int next = 0;
+  int kills = 0;
+  for (int round = 0; round < 40; ++round) {
+    int fds[2];
+    ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(fds[0]);
+      SaveForever(dir, fds[1], next);
+    }
+    close(fds[1]);
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 30000));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the child stopped by itself: " << status;
+    ++kills;
+    int i;
+    while (read(fds[0], &i, sizeof(i)) == sizeof(i)) {
+      acknowledged["v" + std::to_string(i % 7)] = i;
+      next = i + 1;
+    }
+    close(fds[0]);
+    next += 1000;  // contents never repeat, acknowledged or not
+
+    VoiceStore store(dir);
+    for (const auto& [name, content] : acknowledged) {
+      auto v = store.Find(name);
+      ASSERT_TRUE(v) << "round " << round << ": acknowledged voice " << name << " is missing";
+      // The acknowledged content, or a later save that finished but was not acknowledged in time.
+      EXPECT_GE(static_cast<int>(v->seconds), content) << name;
+      const float value = static_cast<float>(v->seconds);
+      ASSERT_EQ(v->embedding.size(), 64u) << name;
+      EXPECT_EQ(v->embedding[0], value * 0.123456789f) << name;
+      for (size_t k = 1; k < 64; ++k) ASSERT_EQ(v->embedding[k], value) << name;
+    }
+    for (const auto& file : Files(dir)) {
+      EXPECT_FALSE(file.ends_with(".bad")) << "round " << round << ": torn file " << file;
+      EXPECT_FALSE(file.starts_with('.')) << "round " << round << ": leftover " << file;
+    }
+  }
+  EXPECT_EQ(kills, 40);
+  EXPECT_GE(acknowledged.size(), 5u) << "too few saves finished to test anything";
+}
+
+}  // namespace
+}  // namespace ttsd::daemon
