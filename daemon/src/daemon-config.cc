@@ -18,11 +18,27 @@ Status DaemonConfig::Validate() const {
   if (max_outbound_bytes < 16 * 1024) return MakeError(ErrorCode::kBadRequest, "max_outbound_bytes must be >= 16384");
   if (idle_timeout_s < 0) return MakeError(ErrorCode::kBadRequest, "idle_timeout_s must be >= 0 (0 disables it)");
   if (drain_timeout_s < 0) return MakeError(ErrorCode::kBadRequest, "drain_timeout_s must be >= 0");
+  if (max_reference_bytes < 1024 || max_reference_bytes > (1u << 30)) {
+    return MakeError(ErrorCode::kBadRequest, "max_reference_bytes must be 1024 to 1073741824");
+  }
+  if (!(max_reference_s >= 1 && max_reference_s <= 600)) {
+    return MakeError(ErrorCode::kBadRequest, "max_reference_s must be 1 to 600");
+  }
+  if (!(min_reference_s >= 1 && min_reference_s <= 8 * max_reference_s)) {
+    return MakeError(ErrorCode::kBadRequest, "min_reference_s must be 1 to 8 x max_reference_s");
+  }
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= log_level == l;
   if (!level_ok) return MakeError(ErrorCode::kBadRequest, "log_level must be trace, debug, info, warn or error");
   return engine.Validate();
+}
+
+ReferenceLimits DaemonConfig::reference_limits() const {
+  ReferenceLimits limits;
+  limits.min_total_s = min_reference_s;
+  limits.max_file_s = max_reference_s;
+  return limits;
 }
 
 std::string DaemonConfig::ToString() const {
@@ -32,6 +48,8 @@ std::string DaemonConfig::ToString() const {
   os << " default_voice=" << (default_voice.empty() ? "(first)" : default_voice)
      << " workers=" << inference_workers << " max_requests_per_client=" << max_requests_per_client
      << " max_requests_total=" << max_requests_total << " max_outbound_bytes=" << max_outbound_bytes
+     << " voice_store=" << voice_store << " max_reference_bytes=" << max_reference_bytes
+     << " min_reference_s=" << min_reference_s << " max_reference_s=" << max_reference_s
      << " idle_timeout_s=" << idle_timeout_s << " drain_timeout_s=" << drain_timeout_s << " " << engine.ToString();
   return os.str();
 }

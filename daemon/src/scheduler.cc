@@ -17,6 +17,7 @@ void InferenceScheduler::Stop() {
     stopping_ = true;
     fresh_queue_.clear();
     queue_.clear();
+    tasks_.clear();
   }
   cv_.notify_all();
   for (auto& t : workers_) t.join();
@@ -33,6 +34,15 @@ void InferenceScheduler::Submit(std::shared_ptr<Job> job) {
   active_.fetch_add(1);
   std::lock_guard lock(mu_);
   EnqueueLocked(job);
+}
+
+void InferenceScheduler::Post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
 }
 
 void InferenceScheduler::AppendText(const std::shared_ptr<Job>& job, std::string text, bool close) {
@@ -68,16 +78,30 @@ bool InferenceScheduler::WaitingForText(const std::shared_ptr<Job>& job) {
 void InferenceScheduler::WorkerLoop() {
   for (;;) {
     std::shared_ptr<Job> job;
+    std::function<void()> task;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !fresh_queue_.empty() || !queue_.empty(); });
+      cv_.wait(lock, [this] { return stopping_ || !tasks_.empty() || !fresh_queue_.empty() || !queue_.empty(); });
       if (stopping_) return;
-      auto& q = fresh_queue_.empty() ? queue_ : fresh_queue_;
-      job = std::move(q.front());
-      q.pop_front();
-      job->state = Job::State::kRunning;
+      if (!tasks_.empty()) {
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
+      } else {
+        auto& q = fresh_queue_.empty() ? queue_ : fresh_queue_;
+        job = std::move(q.front());
+        q.pop_front();
+        job->state = Job::State::kRunning;
+      }
     }
-    RunOnce(job);
+    if (job) {
+      RunOnce(job);
+      continue;
+    }
+    try {
+      task();
+    } catch (const std::exception& e) {
+      spdlog::error("inference task failed: {}", e.what());
+    }
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ttsd/daemon/reference-audio.h"
 #include "ttsd/engine/engine-config.h"
 #include "ttsd/protocol/error.h"
 
@@ -24,10 +25,16 @@ struct DaemonConfig {
   int idle_timeout_s = 600;               // a connection with no open request and no input is closed
   int drain_timeout_s = 10;               // on SIGTERM, how long in-flight requests may finish
   std::string log_level = "info";         // trace, debug, info, warn, error
+  // Voices from reference audio (protocol version 2).
+  std::string voice_store;                // saved voices; main fills in $XDG_DATA_HOME/ttsd/voices
+  size_t max_reference_bytes = 16 << 20;  // one reference audio file as sent
+  double min_reference_s = 3;             // the speaker references of a request together
+  double max_reference_s = 15;            // one reference file
   engine::EngineConfig engine;
 
   // Errors: kBadRequest naming the field.
   Status Validate() const;
+  ReferenceLimits reference_limits() const;
   std::string ToString() const;
 };
 

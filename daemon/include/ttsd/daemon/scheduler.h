@@ -1,5 +1,6 @@
 // Runs synthesis jobs on a fixed pool of inference threads, one chunk at a time per turn:
 // requests that have not produced audio yet go first (first-chunk latency), the rest take turns.
+// One-off tasks (Post) go before both.
 //   InferenceScheduler s(2); auto job = std::make_shared<Job>(...); s.Submit(job); ... s.Stop();
 // Thread-safety: every public method is safe from any thread. Job callbacks run on worker threads.
 #pragma once
@@ -49,6 +50,10 @@ class InferenceScheduler {
   ~InferenceScheduler();  // Stop()s
 
   void Submit(std::shared_ptr<Job> job);
+  // Runs a one-off task on a worker (model compute that is not a stream: a speaker embedding, an
+  // emotion, saving a voice), ahead of queued chunks. An exception it throws is logged and dropped.
+  // Tasks still queued at Stop() never run.
+  void Post(std::function<void()> task);
   // Text for a job whose stream was opened with final = false; close ends its text.
   void AppendText(const std::shared_ptr<Job>& job, std::string text, bool close);
   // Stops generation at the next chunk boundary; the job ends with reason as its error
@@ -73,6 +78,7 @@ class InferenceScheduler {
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> fresh_queue_;  // jobs with no audio yet
   std::deque<std::shared_ptr<Job>> queue_;        // the rest, round robin
+  std::deque<std::function<void()>> tasks_;       // one-off tasks, first come first served
   bool stopping_ = false;
   std::atomic<size_t> active_{0};
   std::vector<std::thread> workers_;

@@ -1,0 +1,92 @@
+#include "ttsd/daemon/voice-style.h"
+
+#include <algorithm>
+
+namespace ttsd::daemon {
+namespace {
+
+static_assert(engine::kEmotionAxes == protocol::kEmotionAxes, "the wire and the engine name the same axes");
+
+void AddClipped(engine::EmotionVector* sum, const engine::EmotionVector& v) {
+  for (size_t i = 0; i < engine::kEmotionAxes; ++i) (*sum)[i] = std::clamp((*sum)[i] + v[i], 0.0f, 1.0f);
+}
+
+}  // namespace
+
+StyleNeeds StyleNeeds::Of(const protocol::SynthesizeRequest& request, bool saved_voice) {
+  StyleNeeds n;
+  n.clone = request.references > 0 || saved_voice;
+  n.emotion_text = !request.emotion_text.empty();
+  n.emotion_audio = request.emotion_reference;
+  n.emotion = request.emotion.has_value() || n.emotion_text || n.emotion_audio;
+  return n;
+}
+
+Status CheckStyleSupport(const engine::Voice& voice, const StyleNeeds& needs) {
+  const std::string name = "voice '" + voice.name() + "'";
+  if (needs.clone && !voice.can_clone()) {
+    return MakeError(ErrorCode::kNotSupported, name + " cannot clone speakers (it has no speaker encoder)");
+  }
+  if (needs.emotion && !voice.has_emotion()) {
+    return MakeError(ErrorCode::kNotSupported, name + " has no emotion control");
+  }
+  if (needs.emotion_text && !voice.has_emotion_text()) {
+    return MakeError(ErrorCode::kNotSupported, name + " cannot read emotion descriptions (no emotion_text stage)");
+  }
+  if (needs.emotion_audio && !voice.has_emotion_audio()) {
+    return MakeError(ErrorCode::kNotSupported, name + " cannot hear emotion in audio (no emotion_encoder stage)");
+  }
+  return {};
+}
+
+engine::EmotionVector ToEmotionVector(const protocol::EmotionWeights& weights) {
+  engine::EmotionVector v{};
+  for (size_t i = 0; i < engine::kEmotionAxes; ++i) v[i] = std::clamp(static_cast<float>(weights[i]), 0.0f, 1.0f);
+  return v;
+}
+
+Result<Style> PrepareStyle(const engine::Voice& voice, const StyleInputs& inputs, const ReferenceLimits& limits) {
+  Style style;
+  const int rate = voice.sample_rate();
+  if (!inputs.speaker_files.empty()) {
+    std::vector<ReferenceAudio> decoded;
+    for (size_t i = 0; i < inputs.speaker_files.size(); ++i) {
+      auto audio = DecodeReference(inputs.speaker_files[i], rate, limits, "reference " + std::to_string(i + 1));
+      if (!audio) return std::unexpected(audio.error());
+      decoded.push_back(std::move(*audio));
+    }
+    if (auto s = CheckSpeakerReferences(decoded, limits); !s) return std::unexpected(s.error());
+    std::vector<std::vector<float>> samples;
+    for (auto& d : decoded) {
+      style.reference_s += d.seconds;
+      samples.push_back(std::move(d.samples));
+    }
+    auto embedding = voice.EmbedSpeaker(samples);
+    if (!embedding) return std::unexpected(embedding.error());
+    style.speaker_embedding = std::move(*embedding);
+    style.references = static_cast<uint32_t>(samples.size());
+  }
+
+  std::optional<engine::EmotionVector> emotion;
+  auto add = [&](const engine::EmotionVector& v) {
+    if (!emotion) emotion = engine::EmotionVector{};
+    AddClipped(&*emotion, v);
+  };
+  if (inputs.emotion) add(ToEmotionVector(*inputs.emotion));
+  if (!inputs.emotion_text.empty()) {
+    auto v = voice.EmotionFromText(inputs.emotion_text);
+    if (!v) return std::unexpected(v.error());
+    add(*v);
+  }
+  if (inputs.emotion_file) {
+    auto audio = DecodeReference(*inputs.emotion_file, rate, limits, "emotion reference");
+    if (!audio) return std::unexpected(audio.error());
+    auto v = voice.EmotionFromAudio(audio->samples);
+    if (!v) return std::unexpected(v.error());
+    add(*v);
+  }
+  style.emotion = emotion;
+  return style;
+}
+
+}  // namespace ttsd::daemon
