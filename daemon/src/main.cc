@@ -58,6 +58,10 @@ int Run(int argc, char** argv) {
   app.add_option("--idle-timeout", config.idle_timeout_s, "seconds before an idle connection is closed (0: never)")->capture_default_str();
   app.add_option("--drain-timeout", config.drain_timeout_s, "seconds open requests may finish after SIGTERM")->capture_default_str();
   app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--voice-store", config.voice_store, "directory of saved voices (default: $XDG_DATA_HOME/ttsd/voices)");
+  app.add_option("--max-reference-bytes", config.max_reference_bytes, "largest reference audio file accepted, bytes")->capture_default_str();
+  app.add_option("--min-reference-s", config.min_reference_s, "seconds of speaker reference audio a clone needs in all")->capture_default_str();
+  app.add_option("--max-reference-s", config.max_reference_s, "longest reference audio file, seconds")->capture_default_str();
   app.add_flag("--no-warmup", no_warmup, "skip warming voices up at load");
   app.add_flag("--print-config", print_config, "print the effective configuration and exit");
   CLI11_PARSE(app, argc, argv);
@@ -65,6 +69,7 @@ int Run(int argc, char** argv) {
   config.engine.warmup = !no_warmup;
   config.socket_path = ttsd::protocol::ResolveSocketPath(socket_flag);
   if (config.voice_dirs.empty()) config.voice_dirs = DefaultVoiceDirs();
+  if (config.voice_store.empty()) config.voice_store = EnvOr("XDG_DATA_HOME", Home() + "/.local/share") + "/ttsd/voices";
   ttsd::daemon::SetupLogging(config.log_level);
   if (auto s = config.Validate(); !s) {
     spdlog::critical("bad configuration: {}", s.error().message);
@@ -84,7 +89,16 @@ int Run(int argc, char** argv) {
   }
   boost::asio::io_context io;
   ttsd::daemon::InferenceScheduler scheduler(config.inference_workers);
-  ttsd::daemon::Server server(io, config, *voices, scheduler);
+  ttsd::daemon::VoiceStore store(config.voice_store);
+  for (const auto& saved : store.List()) {
+    if (!voices->Find(saved->voice)) {
+      spdlog::warn("saved voice '{}' is made from voice '{}', which is not loaded: kept, not served", saved->name, saved->voice);
+    } else if (voices->Find(saved->name)) {
+      spdlog::warn("saved voice '{}' has the name of a voice package: kept, not served", saved->name);
+    }
+  }
+  spdlog::info("voice store {}: {} saved voices", config.voice_store, store.List().size());
+  ttsd::daemon::Server server(io, config, *voices, scheduler, &store);
   if (auto s = server.Listen(); !s) {
     spdlog::critical("{}", s.error().ToString());
     return 1;

@@ -35,7 +35,7 @@ bool SomeoneListens(const std::string& path) {
 }  // namespace
 
 Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
-               InferenceScheduler& scheduler)
+               InferenceScheduler& scheduler, VoiceStore* store)
     : io_(io),
       config_(config),
       channels_(io.get_executor(), &scheduler),
@@ -46,6 +46,7 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
   context_.channels = &channels_;
   context_.voices = &voices;
   context_.scheduler = &scheduler;
+  context_.store = store;
 }
 
 Server::~Server() {

@@ -6,7 +6,7 @@
 import numpy as np
 
 
-def f0_track(x, sr, fmin=55.0, fmax=500.0, hop=160, win=800, threshold=0.15):
+def f0_track(x, sr, fmin=55.0, fmax=500.0, hop=160, win=800, threshold=0.3):
     """YIN (de Cheveigné & Kawahara 2002) F0 per hop; 0 where unvoiced."""
     x = np.asarray(x, np.float64)
     tmin, tmax = int(sr / fmax), int(sr / fmin)

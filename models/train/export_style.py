@@ -35,6 +35,9 @@ def speaker_table(data, spk_enc, per_speaker=16, frames=400):
     rows = []
     with torch.no_grad():
         for gid, _ in enumerate(data.speakers):
+            if gid not in data.by_speaker:  # not in the corpus: not shipped
+                rows.append(torch.zeros(spk_enc.out.out_features))
+                continue
             pool = [(ci, i) for ci, i in data.by_speaker[gid] if max(data.emotion(ci, i)) == 0] or data.by_speaker[gid]
             vecs = []
             for ci, i in rng.sample(pool, min(per_speaker, len(pool))):

@@ -108,7 +108,8 @@ def main():
     model = AcousticModel(**config)
     old_table = None
     if "speakers" in init:  # the acoustic model we start from: keep its weights, grow its table
-        state = {k: v for k, v in init["model"].items() if k != "encoder.speakers.weight"}
+        state = {k: v for k, v in init["model"].items()
+                 if k != "encoder.speakers.weight" and not k.startswith("encoder.emo_")}
         model.load_state_dict(state, strict=False)
         old_table = init["model"]["encoder.speakers.weight"]
         old_names = list(init["speakers"])

@@ -18,13 +18,15 @@
 #include "ttsd/daemon/scheduler.h"
 #include "ttsd/daemon/session.h"
 #include "ttsd/daemon/voice-registry.h"
+#include "ttsd/daemon/voice-store.h"
 
 namespace ttsd::daemon {
 
 class Server {
  public:
+  // store (not owned) holds the saved voices; null turns voice_add and saved voices off.
   Server(boost::asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
-         InferenceScheduler& scheduler);
+         InferenceScheduler& scheduler, VoiceStore* store = nullptr);
   ~Server();
 
   // Takes the socket systemd passed (LISTEN_FDS), else creates config.socket_path: its directory
