@@ -40,6 +40,7 @@ Session::Session(Socket socket, SessionContext* context)
 
 Session::~Session() {
   for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+  DropPending();
 }
 
 void Session::Start() {
@@ -53,6 +54,7 @@ void Session::Close() {
   closed_ = true;
   if (!jobs_.empty()) spdlog::info("connection {} closed with {} open requests: cancelling them", id_, jobs_.size());
   for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+  DropPending();
   for (auto& [id, listen] : listens_) context_->channels->RemoveListener(listen.first, listen.second);
   listens_.clear();
   boost::system::error_code ec;
@@ -64,6 +66,7 @@ void Session::Close() {
 void Session::CloseWhenFlushed() {
   if (closed_) return;
   for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+  DropPending();
   closing_ = true;
   WriteNext();
 }
@@ -75,7 +78,7 @@ void Session::ArmIdleTimer() {
   idle_timer_.async_wait([weak = weak_from_this(), timeout](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->closed_) return;
-    if (self->jobs_.empty() && self->listens_.empty() && self->channel_requests_.empty()) {
+    if (self->jobs_.empty() && self->listens_.empty() && self->channel_requests_.empty() && self->pending_.empty()) {
       spdlog::info("connection {} idle: closing", self->id_);
       return self->Close();
     }
@@ -86,6 +89,7 @@ void Session::ArmIdleTimer() {
         scheduler->Cancel(job, {ErrorCode::kTimeout, "no text arrived for " + std::to_string(timeout) + " s"});
       }
     }
+    self->ExpirePending(timeout);
     self->ArmIdleTimer();
   });
 }
@@ -126,6 +130,11 @@ void Session::OnFrame(protocol::Frame frame) {
   if (!greeted_ && type != FrameType::kHello) {
     return FailConnection({ErrorCode::kBadRequest, "the first frame must be hello"});
   }
+  if (protocol::FrameTypeVersion(type) > version_) {
+    return FailConnection({ErrorCode::kUnknownFrameType, "frame type " + std::to_string(int(type)) +
+                                                             " needs protocol version " +
+                                                             std::to_string(protocol::FrameTypeVersion(type))});
+  }
   switch (type) {
     case FrameType::kHello: return OnHello(frame);
     case FrameType::kSynthesize: return OnSynthesize(frame);
@@ -133,11 +142,14 @@ void Session::OnFrame(protocol::Frame frame) {
     case FrameType::kCancel: return OnCancel(frame);
     case FrameType::kListVoices:
       return Send(protocol::EncodeFrame(FrameType::kVoices, 0, frame.header.request_id,
-                                        protocol::Serialize(context_->voices->Describe())));
+                                        protocol::Serialize(DescribeVoices())));
     case FrameType::kPing:
       return Send(protocol::EncodeFrame(FrameType::kPong, 0, frame.header.request_id, {}));
     case FrameType::kListen: return OnListen(frame);
     case FrameType::kChannelControl: return OnChannelControl(frame);
+    case FrameType::kReference: return OnReference(frame);
+    case FrameType::kVoiceAdd: return OnVoiceAdd(frame);
+    case FrameType::kVoiceRemove: return OnVoiceRemove(frame);
     default:
       return FailConnection({ErrorCode::kUnknownFrameType, "unexpected frame type"});
   }
@@ -150,6 +162,7 @@ void Session::OnHello(const protocol::Frame& frame) {
   auto version = protocol::NegotiateVersion(*hello);
   if (!version) return FailConnection(version.error());
   greeted_ = true;
+  version_ = *version;
   protocol::Welcome welcome{*version, "ttsd " TTSD_VERSION, protocol::kMaxClientPayloadBytes};
   spdlog::debug("connection {}: hello from '{}', version {}", id_, hello->client, *version);
   Send(protocol::EncodeFrame(FrameType::kWelcome, 0, 0, protocol::Serialize(welcome)));
@@ -157,7 +170,7 @@ void Session::OnHello(const protocol::Frame& frame) {
 
 std::optional<Error> Session::CheckNewRequest(uint32_t id) const {
   const DaemonConfig& config = *context_->config;
-  if (jobs_.contains(id) || channel_requests_.contains(id) || listens_.contains(id)) {
+  if (jobs_.contains(id) || channel_requests_.contains(id) || listens_.contains(id) || pending_.contains(id)) {
     return Error{ErrorCode::kDuplicateRequest, "request " + std::to_string(id) + " is already open"};
   }
   if (context_->shutting_down) return Error{ErrorCode::kShuttingDown, "the daemon is shutting down"};
@@ -178,27 +191,48 @@ void Session::OnSynthesize(const protocol::Frame& frame) {
   if (auto error = CheckNewRequest(id)) return SendError(id, *error);
   auto request = protocol::ParseSynthesize(frame.payload);
   if (!request) return SendError(id, request.error());
-  auto voice = context_->voices->Find(request->voice);
+  auto voice = ResolveVoice(request->voice);
   if (!voice) return SendError(id, voice.error());
+  if (auto s = CheckStyle(*request, *voice); !s) return SendError(id, s.error());
+  if (NeedsPreparing(*request)) {
+    auto pending = std::make_shared<PendingRequest>();
+    pending->upload = ReferenceUpload(request->references, request->emotion_reference,
+                                      context_->config->max_reference_bytes);
+    pending->request = std::move(*request);
+    pending->target = std::move(*voice);
+    return Defer(id, std::move(pending));
+  }
   engine::StreamOptions options;
   options.speaker = request->speaker;
   options.text = request->text;
   options.final = request->final;
   options.speed = request->speed;
-  auto stream = (*voice)->Start(options);
+  options.duration_s = request->duration_s;
+  options.emotion_alpha = request->emotion_alpha;
+  if (voice->saved) options.speaker_embedding = voice->saved->embedding;
+  if (request->emotion) options.emotion = ToEmotionVector(*request->emotion);
+  OpenStream(id, *request, *voice, std::move(options));
+}
+
+void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request, const ResolvedVoice& voice,
+                         engine::StreamOptions options) {
+  const bool cloned = !options.speaker_embedding.empty();
+  auto stream = voice.voice->Start(options);
   if (!stream) return SendError(id, stream.error());
 
-  const auto& manifest = (*voice)->manifest();
-  protocol::Accepted accepted{manifest.name, request->speaker.empty() ? manifest.speakers.front() : request->speaker,
-                              static_cast<uint32_t>(manifest.sample_rate), request->sample_format, 1, request->channel};
-  if (!request->channel.empty()) {
-    return EnqueueOnChannel(id, *request, std::move(*stream), std::move(accepted));
+  const auto& manifest = voice.voice->manifest();
+  // A cloned speaker has no name: accepted says "".
+  const std::string speaker = cloned ? "" : request.speaker.empty() ? manifest.speakers.front() : request.speaker;
+  protocol::Accepted accepted{voice.name, speaker, static_cast<uint32_t>(manifest.sample_rate), request.sample_format,
+                              1, request.channel};
+  if (!request.channel.empty()) {
+    return EnqueueOnChannel(id, request, std::move(*stream), std::move(accepted));
   }
-  auto job = MakeJob(id, std::move(*stream), request->sample_format);
+  auto job = MakeJob(id, std::move(*stream), request.sample_format);
   jobs_.emplace(id, job);
   context_->open_requests.fetch_add(1);
   spdlog::debug("connection {}: request {} (#{}) voice {} speaker {} final={} {} bytes of text", id_, id, job->serial,
-                accepted.voice, accepted.speaker, request->final, request->text.size());
+                accepted.voice, cloned ? "(cloned)" : accepted.speaker, request.final, options.text.size());
   Send(protocol::EncodeFrame(FrameType::kAccepted, 0, id, protocol::Serialize(accepted)));
   context_->scheduler->Submit(std::move(job));
 }
@@ -263,6 +297,7 @@ void Session::EndRequest(uint32_t request_id, uint64_t serial) {
 
 void Session::OnText(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
+  if (pending_.contains(id)) return OnPendingText(id, frame);
   std::shared_ptr<Job> job;
   if (auto it = jobs_.find(id); it != jobs_.end()) job = it->second;
   if (auto c = channel_requests_.find(id); c != channel_requests_.end()) job = context_->channels->FindJob(c->second);
@@ -351,6 +386,11 @@ void Session::OnChannelControl(const protocol::Frame& frame) {
 }
 
 void Session::OnCancel(const protocol::Frame& frame) {
+  if (auto p = pending_.find(frame.header.request_id); p != pending_.end()) {
+    // A voice being saved is saved: its voice_saved (or error) is the terminal frame.
+    if (p->second->kind == PendingRequest::Kind::kVoiceAdd && p->second->preparing) return;
+    return EndPending(frame.header.request_id, {ErrorCode::kCancelled, "request cancelled"});
+  }
   if (auto c = channel_requests_.find(frame.header.request_id); c != channel_requests_.end()) {
     context_->channels->Cancel(c->second);  // its end callback answers
     return;
@@ -374,6 +414,7 @@ void Session::SendError(uint32_t request_id, const Error& error) {
 void Session::FailConnection(const Error& error) {
   spdlog::warn("connection {}: {} — closing", id_, error.ToString());
   for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+  DropPending();
   SendError(0, error);
   closing_ = true;  // nothing more is queued after the error frame
   WriteNext();

@@ -18,10 +18,14 @@
 
 #include "ttsd/daemon/channel-hub.h"
 #include "ttsd/daemon/daemon-config.h"
+#include "ttsd/daemon/reference-upload.h"
 #include "ttsd/daemon/scheduler.h"
 #include "ttsd/daemon/voice-registry.h"
+#include "ttsd/daemon/voice-store.h"
+#include "ttsd/daemon/voice-style.h"
 #include "ttsd/protocol/frame.h"
 #include "ttsd/protocol/messages.h"
+#include "ttsd/protocol/voice-messages.h"
 #include "ttsd/version.h"
 
 namespace ttsd::daemon {
@@ -32,10 +36,33 @@ struct SessionContext {
   const VoiceRegistry* voices = nullptr;       // not owned
   InferenceScheduler* scheduler = nullptr;     // not owned
   ChannelHub* channels = nullptr;              // not owned
+  VoiceStore* store = nullptr;                 // not owned; null: no saved voices
   std::atomic<size_t> open_requests{0};        // across all sessions
   std::atomic<uint64_t> next_connection_id{1};
   std::atomic<uint64_t> next_request_serial{1};
   bool shutting_down = false;                  // I/O thread only
+};
+
+// A voice as a request names it: a package, or a saved voice (a package plus a cloned speaker).
+struct ResolvedVoice {
+  std::shared_ptr<const engine::Voice> voice;  // the package that speaks
+  std::string name;                            // the package's name or the saved voice's
+  std::shared_ptr<const SavedVoice> saved;     // null unless a saved voice
+};
+
+// A request that cannot start yet: it waits for its reference files, then for a worker to turn
+// them into a style (and, for voice_add, to save the voice). Owned by its Session.
+struct PendingRequest {
+  enum class Kind { kSynthesize, kVoiceAdd };
+  Kind kind = Kind::kSynthesize;
+  uint64_t serial = 0;
+  protocol::SynthesizeRequest request;  // kSynthesize
+  protocol::VoiceAdd add;               // kVoiceAdd
+  ResolvedVoice target;
+  ReferenceUpload upload{0, false, 0};
+  std::string text;          // text frames that arrived meanwhile (streaming requests)
+  bool text_closed = false;
+  bool preparing = false;    // every file is here; a worker is on it
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -50,7 +77,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close();
   // Cancels every open request, writes what is queued, then closes.
   void CloseWhenFlushed();
-  size_t open_requests() const { return jobs_.size() + channel_requests_.size() + listens_.size(); }
+  size_t open_requests() const {
+    return jobs_.size() + channel_requests_.size() + listens_.size() + pending_.size();
+  }
   uint64_t id() const { return id_; }
 
  private:
@@ -67,6 +96,30 @@ class Session : public std::enable_shared_from_this<Session> {
                         protocol::Accepted accepted);
   // Errors for an id that cannot open a request now: duplicate, limits, shutdown.
   std::optional<Error> CheckNewRequest(uint32_t id) const;
+  // Starts the request's stream and its generation (or queues it on its channel).
+  void OpenStream(uint32_t id, const protocol::SynthesizeRequest& request, const ResolvedVoice& voice,
+                  engine::StreamOptions options);
+
+  // Reference audio, saved voices, emotion (session-style.cc).
+  Result<ResolvedVoice> ResolveVoice(const std::string& name) const;
+  protocol::VoiceList DescribeVoices() const;
+  // Errors: kBadRequest (fields that exclude each other, references on protocol version 1),
+  // kNotSupported (the voice lacks a stage), kModelError (a saved voice that does not fit its voice).
+  Status CheckStyle(const protocol::SynthesizeRequest& request, const ResolvedVoice& voice) const;
+  // True when the request must wait for reference files or a worker before it can start.
+  static bool NeedsPreparing(const protocol::SynthesizeRequest& request);
+  void Defer(uint32_t id, std::shared_ptr<PendingRequest> pending);
+  void OnReference(const protocol::Frame& frame);
+  void OnPendingText(uint32_t id, const protocol::Frame& frame);
+  void OnVoiceAdd(const protocol::Frame& frame);
+  void OnVoiceRemove(const protocol::Frame& frame);
+  void MaybePrepare(uint32_t id);  // hands a pending request whose files are all here to a worker
+  void OnPrepared(uint32_t id, uint64_t serial, Result<Style> style);
+  void OnVoiceSaved(uint32_t id, uint64_t serial, Result<protocol::VoiceSaved> saved);
+  std::shared_ptr<PendingRequest> TakePending(uint32_t id, uint64_t serial);  // null if gone
+  void EndPending(uint32_t id, const Error& error);  // the request ends with error
+  void DropPending();                                // the connection ends: forget them all
+  void ExpirePending(int timeout_s);                 // idle: uploads that stalled end with kTimeout
 
   std::shared_ptr<Job> MakeJob(uint32_t request_id, std::unique_ptr<engine::Stream> stream,
                                protocol::SampleFormat format);
@@ -90,6 +143,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<std::vector<uint8_t>> write_queue_;
   bool writing_ = false;
   bool greeted_ = false;
+  uint32_t version_ = 0;  // negotiated in OnHello
   bool closing_ = false;  // close once the write queue is empty
   bool closed_ = false;
   bool read_paused_ = false;  // reading stops while the client does not read our answers
@@ -98,6 +152,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::map<uint32_t, std::shared_ptr<Job>> jobs_;
   std::map<uint32_t, uint64_t> channel_requests_;                 // request id -> utterance id
   std::map<uint32_t, std::pair<std::string, uint64_t>> listens_;  // request id -> channel, listener id
+  std::map<uint32_t, std::shared_ptr<PendingRequest>> pending_;   // waiting for references or a worker
   uint64_t dropped_live_frames_ = 0;
   boost::asio::steady_timer idle_timer_;
 };
