@@ -50,7 +50,8 @@ std::string DaemonConfig::ToString() const {
      << " max_requests_total=" << max_requests_total << " max_outbound_bytes=" << max_outbound_bytes
      << " voice_store=" << voice_store << " max_reference_bytes=" << max_reference_bytes
      << " min_reference_s=" << min_reference_s << " max_reference_s=" << max_reference_s
-     << " idle_timeout_s=" << idle_timeout_s << " drain_timeout_s=" << drain_timeout_s << " " << engine.ToString();
+     << " idle_timeout_s=" << idle_timeout_s << " drain_timeout_s=" << drain_timeout_s
+     << " lexicon=" << (lexicon_path.empty() ? "(none)" : lexicon_path) << " " << engine.ToString();
   return os.str();
 }
 

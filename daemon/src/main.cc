@@ -9,6 +9,7 @@
 
 #include "ttsd/daemon/logging.h"
 #include "ttsd/daemon/server.h"
+#include "ttsd/engine/user-lexicon.h"
 #include "ttsd/protocol/socket-path.h"
 #include "ttsd/version.h"
 
@@ -62,6 +63,9 @@ int Run(int argc, char** argv) {
   app.add_option("--max-reference-bytes", config.max_reference_bytes, "largest reference audio file accepted, bytes")->capture_default_str();
   app.add_option("--min-reference-s", config.min_reference_s, "seconds of speaker reference audio a clone needs in all")->capture_default_str();
   app.add_option("--max-reference-s", config.max_reference_s, "longest reference audio file, seconds")->capture_default_str();
+  const std::string lexicon_file = EnvOr("XDG_CONFIG_HOME", Home() + "/.config") + "/ttsd/lexicon.txt";
+  app.add_option("--lexicon", config.lexicon_path,
+                 "user pronunciation lexicon, re-read on SIGHUP (default: " + lexicon_file + " if it exists)");
   app.add_flag("--no-warmup", no_warmup, "skip warming voices up at load");
   app.add_flag("--print-config", print_config, "print the effective configuration and exit");
   CLI11_PARSE(app, argc, argv);
@@ -70,6 +74,9 @@ int Run(int argc, char** argv) {
   config.socket_path = ttsd::protocol::ResolveSocketPath(socket_flag);
   if (config.voice_dirs.empty()) config.voice_dirs = DefaultVoiceDirs();
   if (config.voice_store.empty()) config.voice_store = EnvOr("XDG_DATA_HOME", Home() + "/.local/share") + "/ttsd/voices";
+  if (std::error_code ec; config.lexicon_path.empty() && std::filesystem::exists(lexicon_file, ec)) {
+    config.lexicon_path = lexicon_file;
+  }
   ttsd::daemon::SetupLogging(config.log_level);
   if (auto s = config.Validate(); !s) {
     spdlog::critical("bad configuration: {}", s.error().message);
@@ -80,6 +87,15 @@ int Run(int argc, char** argv) {
     return 0;
   }
   spdlog::info("ttsd {} starting: {}", TTSD_VERSION, config.ToString());
+  if (!config.lexicon_path.empty()) {
+    auto lexicon = ttsd::engine::UserLexicon::Load(config.lexicon_path);
+    if (!lexicon) {
+      spdlog::critical("bad configuration: {}", lexicon.error().message);
+      return 2;
+    }
+    ttsd::engine::UserLexicon::Install(*lexicon);
+    spdlog::info("lexicon {}: {} entries", config.lexicon_path, (*lexicon)->size());
+  }
   std::signal(SIGPIPE, SIG_IGN);
 
   auto voices = ttsd::daemon::VoiceRegistry::Load(config);

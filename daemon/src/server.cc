@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "ttsd/engine/user-lexicon.h"
+
 namespace ttsd::daemon {
 namespace {
 
@@ -41,6 +43,7 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
       channels_(io.get_executor(), &scheduler),
       acceptor_(io),
       signals_(io, SIGTERM, SIGINT),
+      hangup_(io, SIGHUP),
       drain_timer_(io) {
   context_.config = &config_;
   context_.channels = &channels_;
@@ -114,7 +117,30 @@ void Server::Start() {
     spdlog::info("signal {}: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
     Shutdown();
   });
+  WaitForHangup();
   Accept();
+}
+
+void Server::WaitForHangup() {
+  hangup_.async_wait([this](boost::system::error_code ec, int) {
+    if (ec) return;
+    ReloadLexicon();
+    WaitForHangup();
+  });
+}
+
+void Server::ReloadLexicon() {
+  if (config_.lexicon_path.empty()) {
+    spdlog::info("SIGHUP: no lexicon configured; nothing to reload");
+    return;
+  }
+  auto lexicon = engine::UserLexicon::Load(config_.lexicon_path);
+  if (!lexicon) {
+    spdlog::error("lexicon not reloaded, the old one stays in effect: {}", lexicon.error().message);
+    return;
+  }
+  engine::UserLexicon::Install(*lexicon);
+  spdlog::info("lexicon reloaded: {} entries", (*lexicon)->size());
 }
 
 void Server::Accept() {
@@ -141,6 +167,7 @@ void Server::Shutdown() {
   boost::system::error_code ec;
   acceptor_.close(ec);
   signals_.cancel(ec);
+  hangup_.cancel(ec);
   drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.drain_timeout_s);
   if (OpenRequests() > 0) spdlog::info("waiting up to {} s for {} open requests", config_.drain_timeout_s, OpenRequests());
   DrainTick();

@@ -37,6 +37,7 @@ TEST(SystemdUnits, SocketActivatedNotifyServiceWithSandboxing) {
   EXPECT_NE(socket.find("SocketMode=0600"), std::string::npos);
   EXPECT_NE(socket.find("DirectoryMode=0700"), std::string::npos);
   for (const char* line : {"Type=notify", "Restart=on-failure", "Requires=ttsd.socket", "NoNewPrivileges=yes",
+                           "ExecReload=/bin/kill -HUP $MAINPID",
                            "ProtectSystem=strict", "ProtectHome=read-only", "PrivateTmp=yes",
                            "SystemCallFilter=@system-service", "RestrictAddressFamilies=AF_UNIX"}) {
     EXPECT_NE(service.find(line), std::string::npos) << line;

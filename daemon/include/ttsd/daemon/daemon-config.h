@@ -25,6 +25,7 @@ struct DaemonConfig {
   int idle_timeout_s = 600;               // a connection with no open request and no input is closed
   int drain_timeout_s = 10;               // on SIGTERM, how long in-flight requests may finish
   std::string log_level = "info";         // trace, debug, info, warn, error
+  std::string lexicon_path;               // user pronunciation lexicon, re-read on SIGHUP; empty: none
   // Voices from reference audio (protocol version 2).
   std::string voice_store;                // saved voices; main fills in $XDG_DATA_HOME/ttsd/voices
   size_t max_reference_bytes = 16 << 20;  // one reference audio file as sent

@@ -2,7 +2,7 @@
 // loop, signals, and an orderly shutdown that lets requests in flight finish.
 //   Server server(io, config, voices, scheduler);
 //   if (auto s = server.Listen(); !s) fail(s.error());
-//   server.Start(); io.run();   // returns after SIGTERM / SIGINT once drained
+//   server.Start(); io.run();   // returns after SIGTERM / SIGINT once drained; SIGHUP re-reads the lexicon
 // Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
 #pragma once
 
@@ -33,14 +33,17 @@ class Server {
   // 0700 if missing, a symlink refused, a stale socket replaced, a live one refused, mode 0600.
   // Errors: kIo with the reason.
   Status Listen();
-  // Accepts connections and handles signals; SIGTERM/SIGINT start Shutdown().
+  // Accepts connections and handles signals; SIGTERM/SIGINT start Shutdown(), SIGHUP ReloadLexicon().
   void Start();
+  // Re-reads config.lexicon_path and installs it; on an error logs it and keeps the old lexicon.
+  void ReloadLexicon();
   // Stops accepting, refuses new requests, waits up to drain_timeout_s for open ones, then stops io.
   void Shutdown();
   bool socket_activated() const { return socket_activated_; }
 
  private:
   void Accept();
+  void WaitForHangup();
   void DrainTick();
   size_t OpenRequests();
 
@@ -50,6 +53,7 @@ class Server {
   SessionContext context_;
   boost::asio::local::stream_protocol::acceptor acceptor_;
   boost::asio::signal_set signals_;
+  boost::asio::signal_set hangup_;  // SIGHUP
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::vector<std::weak_ptr<Session>> sessions_;
