@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -299,5 +300,64 @@ Status Connection::AppendText(uint32_t request_id, std::string_view text, bool f
 }
 
 Status Connection::Cancel(uint32_t request_id) { return Send(FrameType::kCancel, 0, request_id, {}); }
+
+Status Connection::SendReference(uint32_t request_id, std::span<const uint8_t> file, bool emotion) {
+  if (welcome_.version < 2) {
+    return MakeError(ErrorCode::kUnsupportedVersion, "this ttsd speaks protocol version " +
+                                                         std::to_string(welcome_.version) +
+                                                         "; reference audio needs version 2 (a newer ttsd)");
+  }
+  const uint8_t kind = emotion ? protocol::kFlagEmotion : 0;
+  const size_t cap = max_send_payload_bytes();
+  do {
+    const size_t n = std::min(cap, file.size());
+    const uint8_t flags = kind | (n == file.size() ? protocol::kFlagEndOfFile : 0);
+    if (auto s = Send(FrameType::kReference, flags, request_id, file.first(n)); !s) return s;
+    file = file.subspan(n);
+  } while (!file.empty());
+  return {};
+}
+
+Result<protocol::VoiceSaved> Connection::AddVoice(protocol::VoiceAdd add, std::span<const std::vector<uint8_t>> files,
+                                                  std::chrono::milliseconds timeout) {
+  if (welcome_.version < 2) {
+    return MakeError(ErrorCode::kUnsupportedVersion, "this ttsd speaks protocol version " +
+                                                         std::to_string(welcome_.version) +
+                                                         "; saved voices need version 2 (a newer ttsd)");
+  }
+  add.references = static_cast<uint32_t>(files.size());
+  const uint32_t id = NextRequestId();
+  if (auto s = Send(FrameType::kVoiceAdd, 0, id, protocol::Serialize(add)); !s) return std::unexpected(s.error());
+  for (const auto& file : files) {
+    // ttsd may refuse the request before every file is sent; its error is the answer to report.
+    if (auto s = SendReference(id, file, false); !s) break;
+  }
+  auto frame = AwaitReply(id, Clock::now() + timeout);
+  if (!frame) return std::unexpected(frame.error());
+  if (frame->header.type != FrameType::kVoiceSaved) {
+    return MakeError(ErrorCode::kMalformedFrame, "ttsd answered voice_add with frame type " +
+                                                     std::to_string(static_cast<int>(frame->header.type)));
+  }
+  auto saved = protocol::ParseVoiceSaved(frame->payload);
+  if (!saved) return MakeError(ErrorCode::kMalformedFrame, "bad voice_saved from ttsd: " + saved.error().message);
+  return saved;
+}
+
+Status Connection::RemoveVoice(const std::string& name, std::chrono::milliseconds timeout) {
+  if (welcome_.version < 2) {
+    return MakeError(ErrorCode::kUnsupportedVersion, "this ttsd speaks protocol version " +
+                                                         std::to_string(welcome_.version) +
+                                                         "; saved voices need version 2 (a newer ttsd)");
+  }
+  const uint32_t id = NextRequestId();
+  if (auto s = Send(FrameType::kVoiceRemove, 0, id, protocol::Serialize(protocol::VoiceRemove{name})); !s) return s;
+  auto frame = AwaitReply(id, Clock::now() + timeout);
+  if (!frame) return std::unexpected(frame.error());
+  if (frame->header.type != FrameType::kVoiceRemoved) {
+    return MakeError(ErrorCode::kMalformedFrame, "ttsd answered voice_remove with frame type " +
+                                                     std::to_string(static_cast<int>(frame->header.type)));
+  }
+  return {};
+}
 
 }  // namespace ttsd::client

@@ -22,21 +22,19 @@
 #include "ttsd/client/connection.h"
 #include "ttsd/client/output-options.h"
 #include "ttsd/client/portaudio-sink.h"
+#include "ttsd/client/style-options.h"
 #include "ttsd/client/synthesis.h"
 #include "ttsd/client/text-pump.h"
-#include "ttsd/protocol/socket-path.h"
 #include "ttsd/version.h"
+#include "ttsc/cli.h"
+#include "ttsc/voice-command.h"
 
 namespace {
 
 using ttsd::Error;
 using ttsd::ErrorCode;
 using namespace ttsd::client;
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitNoConnection = 3;
+using namespace ttsd::ttsc;
 
 // Set by the SIGINT/SIGTERM handler; the thread waiting for audio sees it within ReceiveOptions::poll_interval.
 std::atomic<bool> g_interrupted{false};
@@ -59,15 +57,6 @@ void InstallSignalHandlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-struct GlobalOptions {
-  std::string socket;
-  double timeout_s = 30;
-
-  std::chrono::milliseconds timeout() const {
-    return std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
-  }
-};
-
 struct SayOptions {
   std::vector<std::string> text;
   std::string voice;
@@ -80,6 +69,13 @@ struct SayOptions {
   std::string channel;  // speak on this output channel instead of writing audio here
   bool interrupt = false;
   bool no_wait = false;
+  // Style: a one-off cloned speaker, emotion, total length.
+  std::vector<std::string> refs;
+  std::string emotion_ref;
+  std::string emotion;       // "angry=0.8,sad=0.2"
+  std::string emotion_text;
+  double emotion_alpha = 1.0;
+  std::string duration;      // "8", "8s", "1500ms"
 };
 
 struct ChannelOptions {
@@ -89,23 +85,6 @@ struct ChannelOptions {
   bool json = false;
 };
 
-int Report(const Error& e, int exit_code) {
-  std::cerr << "ttsc: " << e.ToString() << '\n';
-  return exit_code;
-}
-
-int Usage(const std::string& message) {
-  std::cerr << "ttsc: " << message << "\nRun 'ttsc --help' for usage.\n";
-  return kExitUsage;
-}
-
-ttsd::Result<std::unique_ptr<Connection>> Connect(const GlobalOptions& global) {
-  ConnectOptions options;
-  options.client_name = "ttsc/" TTSD_VERSION;
-  if (global.timeout_s > 0) options.handshake_timeout = global.timeout();
-  return Connection::Connect(ttsd::protocol::ResolveSocketPath(global.socket), options);
-}
-
 std::string Join(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) {
@@ -113,6 +92,42 @@ std::string Join(const std::vector<std::string>& words) {
     out += w;
   }
   return out;
+}
+
+// The style options of say into request and the reference files they name, read now so that a missing
+// file is a usage error before anything is sent. Errors: kBadRequest / kIo with a message for the user.
+ttsd::Result<ReferenceFiles> ApplyStyle(const SayOptions& say, ttsd::protocol::SynthesizeRequest* request) {
+  ReferenceFiles files;
+  if (say.refs.size() > ttsd::protocol::kMaxReferences) {
+    return ttsd::MakeError(ErrorCode::kBadRequest, "at most 8 --ref files");
+  }
+  for (const auto& path : say.refs) {
+    auto bytes = ReadReferenceFile(path);
+    if (!bytes) return std::unexpected(bytes.error());
+    files.speaker.push_back(std::move(*bytes));
+  }
+  if (!say.emotion_ref.empty()) {
+    auto bytes = ReadReferenceFile(say.emotion_ref);
+    if (!bytes) return std::unexpected(bytes.error());
+    files.emotion = std::move(*bytes);
+  }
+  if (!say.emotion.empty()) {
+    auto weights = ParseEmotionSpec(say.emotion);
+    if (!weights) return std::unexpected(weights.error());
+    request->emotion = *weights;
+  }
+  if (say.emotion_text.size() > ttsd::protocol::kMaxEmotionTextBytes) {
+    return ttsd::MakeError(ErrorCode::kBadRequest, "--emotion-text is longer than 1000 bytes");
+  }
+  request->emotion_text = say.emotion_text;
+  request->emotion_alpha = say.emotion_alpha;
+  if (!say.duration.empty()) {
+    if (say.from_stdin) return ttsd::MakeError(ErrorCode::kBadRequest, "--duration needs the whole text at once; drop --stdin");
+    auto seconds = ParseDurationSpec(say.duration);
+    if (!seconds) return std::unexpected(seconds.error());
+    request->duration_s = *seconds;
+  }
+  return files;
 }
 
 // say --channel: the audio goes to the channel's listeners; we wait for kDone (or only kAccepted).
@@ -125,12 +140,15 @@ int RunSayOnChannel(const SayOptions& say, const GlobalOptions& global) {
   request.speed = say.speed;
   request.channel = say.channel;
   request.interrupt = say.interrupt;
+  auto refs = ApplyStyle(say, &request);
+  if (!refs) return Usage("say: " + refs.error().message);
   auto conn = Connect(global);
   if (!conn) return Report(conn.error(), kExitNoConnection);
   InstallSignalHandlers();
   const auto start = std::chrono::steady_clock::now();
-  auto id = (*conn)->StartSynthesis(request);
-  if (!id) return Report(id.error(), kExitFailed);
+  auto started = Synthesis::Start(conn->get(), request, *refs);
+  if (!started) return Report(started.error(), kExitFailed);
+  const std::optional<uint32_t> id = started->request_id();
   std::unique_ptr<TextPump> pump;
   if (say.from_stdin) pump = std::make_unique<TextPump>(conn->get(), *id, STDIN_FILENO);
   bool cancel_sent = false;
@@ -256,6 +274,8 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
   request.final = !say.from_stdin;
   request.sample_format = ttsd::protocol::ParseSampleFormat(say.format).value();
   request.speed = say.speed;
+  auto refs = ApplyStyle(say, &request);
+  if (!refs) return Usage("say: " + refs.error().message);
 
   auto conn = Connect(global);
   if (!conn) return Report(conn.error(), kExitNoConnection);
@@ -265,7 +285,7 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
   if (g_interrupted) return 128 + g_signal;
   if (!sink) return Report(sink.error(), kExitFailed);
 
-  auto synthesis = Synthesis::Start(conn->get(), request);
+  auto synthesis = Synthesis::Start(conn->get(), request, *refs);
   if (!synthesis) return Report(synthesis.error(), kExitFailed);
 
   std::unique_ptr<TextPump> pump;
@@ -407,6 +427,19 @@ int main(int argc, char** argv) {
                       "there); waits until it has been played");
   say_cmd->add_flag("--interrupt", say.interrupt, "with --channel: cut what the channel is playing and go first");
   say_cmd->add_flag("--no-wait", say.no_wait, "with --channel: return once queued");
+  say_cmd->add_option("--ref", say.refs,
+                      "clone the speaker from this recording, for this request only (repeatable, up to 8; 3 s or "
+                      "more in all, 1-15 s each; WAV, FLAC, Ogg...)")
+      ->allow_extra_args(false);
+  say_cmd->add_option("--emotion-ref", say.emotion_ref, "take the emotion from this recording");
+  say_cmd->add_option("--emotion", say.emotion,
+                      "emotion weights 0..1: happy, angry, sad, afraid, disgusted, melancholic, surprised, calm "
+                      "(e.g. angry=0.8,sad=0.2)");
+  say_cmd->add_option("--emotion-text", say.emotion_text, "the emotion described in words (\"angrily, voice trembling\")");
+  say_cmd->add_option("--emotion-alpha", say.emotion_alpha, "how strongly the emotion applies, 0..1")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  say_cmd->add_option("--duration", say.duration, "make the whole utterance last this long: 8, 8s, 1500ms");
 
   ChannelOptions channel_opts;
   CLI::App* listen_cmd = app.add_subcommand(
@@ -429,6 +462,9 @@ int main(int argc, char** argv) {
   CLI::App* voices_cmd = app.add_subcommand("voices", "List ttsd's voices and their speakers.");
   voices_cmd->add_flag("--json", voices_json, "print the list as JSON");
 
+  VoiceCommand voice;
+  AddVoiceCommand(&app, &voice);
+
   CLI::App* ping_cmd = app.add_subcommand("ping", "Check that ttsd answers and print the round-trip time.");
   CLI::App* devices_cmd = app.add_subcommand("devices", "List the audio output devices --play can use.");
 
@@ -441,6 +477,7 @@ int main(int argc, char** argv) {
 
   if (*say_cmd) return RunSay(say, global);
   if (*voices_cmd) return RunVoices(voices_json, global);
+  if (*voice.cmd) return RunVoiceCommand(voice, global);
   using Action = ttsd::protocol::ChannelControl::Action;
   if (*listen_cmd) return RunListen(channel_opts, global);
   if (*skip_cmd) return RunChannelControl(channel_opts, Action::kSkip, global);

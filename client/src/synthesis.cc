@@ -15,10 +15,26 @@ double MillisecondsSince(Clock::time_point start, Clock::time_point now) {
 
 }  // namespace
 
-Result<Synthesis> Synthesis::Start(Connection* conn, const protocol::SynthesizeRequest& request) {
+Result<Synthesis> Synthesis::Start(Connection* conn, const protocol::SynthesizeRequest& request,
+                                   const ReferenceFiles& references) {
   const auto start = Clock::now();
-  auto id = conn->StartSynthesis(request);
+  protocol::SynthesizeRequest sent = request;
+  sent.references = static_cast<uint32_t>(references.speaker.size());
+  sent.emotion_reference = references.emotion.has_value();
+  const bool styled = sent.wants_references() || sent.emotion || !sent.emotion_text.empty() || sent.duration_s > 0;
+  if (styled && conn->welcome().version < 2) {
+    return MakeError(ErrorCode::kUnsupportedVersion,
+                     "this ttsd speaks protocol version " + std::to_string(conn->welcome().version) +
+                         "; emotion, duration and reference audio need version 2 (a newer ttsd)");
+  }
+  auto id = conn->StartSynthesis(sent);
   if (!id) return std::unexpected(id.error());
+  for (const auto& file : references.speaker) {
+    if (auto s = conn->SendReference(*id, file, false); !s) return std::unexpected(s.error());
+  }
+  if (references.emotion) {
+    if (auto s = conn->SendReference(*id, *references.emotion, true); !s) return std::unexpected(s.error());
+  }
   Synthesis s(conn, start);
   s.stats_.request_id = *id;
   return s;

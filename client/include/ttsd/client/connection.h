@@ -19,6 +19,7 @@
 #include "ttsd/protocol/error.h"
 #include "ttsd/protocol/frame.h"
 #include "ttsd/protocol/messages.h"
+#include "ttsd/protocol/voice-messages.h"
 
 namespace ttsd::client {
 
@@ -81,6 +82,20 @@ class Connection {
 
   // kCancel for the request. The server answers kError kCancelled unless the request already ended.
   Status Cancel(uint32_t request_id);
+
+  // Sends one reference audio file (its bytes as they are; ttsd decodes them) for an open request in
+  // as many kReference frames as the payload cap needs, the last flagged kFlagEndOfFile; emotion marks
+  // the request's emotion reference. Errors: kUnsupportedVersion (ttsd speaks protocol version 1),
+  // Send's.
+  Status SendReference(uint32_t request_id, std::span<const uint8_t> file, bool emotion);
+
+  // kVoiceAdd, the reference files, then waits for kVoiceSaved: the voice is on ttsd's disk. Sets
+  // add.references from files. Errors: kUnsupportedVersion, ttsd's kError (kBadAudio, kVoiceExists,
+  // kNotSupported, kBadRequest, kUnknownVoice, ...), ReadFrame's and Send's, kMalformedFrame.
+  Result<protocol::VoiceSaved> AddVoice(protocol::VoiceAdd add, std::span<const std::vector<uint8_t>> files,
+                                        std::chrono::milliseconds timeout = std::chrono::seconds(120));
+  // kVoiceRemove and waits for kVoiceRemoved. Errors: as AddVoice (kUnknownVoice when none is saved).
+  Status RemoveVoice(const std::string& name, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
  private:
   Connection(int fd, std::string path);

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "ttsd/client/audio-sink.h"
 #include "ttsd/client/connection.h"
@@ -28,11 +30,21 @@ struct ReceiveOptions {
   std::chrono::milliseconds poll_interval{50};
 };
 
+// Reference audio sent with a request: the files' bytes as they are (ttsd decodes them).
+struct ReferenceFiles {
+  std::vector<std::vector<uint8_t>> speaker;  // clone the speaker from these (at most 8)
+  std::optional<std::vector<uint8_t>> emotion;  // take the emotion from this one
+  bool empty() const { return speaker.empty() && !emotion; }
+};
+
 class Synthesis {
  public:
-  // Sends kSynthesize on conn (not owned; must outlive this object) and starts the clock for the stats.
-  // Errors: those of Connection::StartSynthesis.
-  static Result<Synthesis> Start(Connection* conn, const protocol::SynthesizeRequest& request);
+  // Sends kSynthesize on conn (not owned; must outlive this object), then the reference files (setting
+  // request.references and request.emotion_reference from them), and starts the clock for the stats.
+  // Errors: those of Connection::StartSynthesis and SendReference; kUnsupportedVersion when the request
+  // uses emotion, duration or references and ttsd speaks only protocol version 1.
+  static Result<Synthesis> Start(Connection* conn, const protocol::SynthesizeRequest& request,
+                                 const ReferenceFiles& references = {});
   // Sends kListen for an output channel instead: Receive then writes the channel's continuous stream
   // until the listen is cancelled (options.cancel) or ttsd ends it. Errors: those of Connection::Send.
   static Result<Synthesis> Listen(Connection* conn, const protocol::ListenRequest& request);
