@@ -184,7 +184,7 @@ void Session::OnPrepared(uint32_t id, uint64_t serial, Result<Style> style) {
     spdlog::info("request #{}: speaker cloned from {} references ({:.1f} s)", serial, style->references,
                  style->reference_s);
   }
-  OpenStream(id, request, pending->target, std::move(options));
+  OpenStream(id, request, pending->target, std::move(options), serial);
 }
 
 void Session::OnVoiceAdd(const protocol::Frame& frame) {

@@ -130,7 +130,7 @@ void Session::OnFrame(protocol::Frame frame) {
   if (!greeted_ && type != FrameType::kHello) {
     return FailConnection({ErrorCode::kBadRequest, "the first frame must be hello"});
   }
-  if (protocol::FrameTypeVersion(type) > version_) {
+  if (greeted_ && protocol::FrameTypeVersion(type) > version_) {
     return FailConnection({ErrorCode::kUnknownFrameType, "frame type " + std::to_string(int(type)) +
                                                              " needs protocol version " +
                                                              std::to_string(protocol::FrameTypeVersion(type))});
@@ -215,7 +215,7 @@ void Session::OnSynthesize(const protocol::Frame& frame) {
 }
 
 void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request, const ResolvedVoice& voice,
-                         engine::StreamOptions options) {
+                         engine::StreamOptions options, uint64_t serial) {
   const bool cloned = !options.speaker_embedding.empty();
   auto stream = voice.voice->Start(options);
   if (!stream) return SendError(id, stream.error());
@@ -228,7 +228,7 @@ void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request
   if (!request.channel.empty()) {
     return EnqueueOnChannel(id, request, std::move(*stream), std::move(accepted));
   }
-  auto job = MakeJob(id, std::move(*stream), request.sample_format);
+  auto job = MakeJob(id, std::move(*stream), request.sample_format, serial);
   jobs_.emplace(id, job);
   context_->open_requests.fetch_add(1);
   spdlog::debug("connection {}: request {} (#{}) voice {} speaker {} final={} {} bytes of text", id_, id, job->serial,
@@ -238,9 +238,9 @@ void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request
 }
 
 std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, std::unique_ptr<engine::Stream> stream,
-                                      protocol::SampleFormat format) {
+                                      protocol::SampleFormat format, uint64_t given_serial) {
   auto job = std::make_shared<Job>();
-  job->serial = context_->next_request_serial.fetch_add(1);
+  job->serial = given_serial ? given_serial : context_->next_request_serial.fetch_add(1);
   const uint32_t rate = static_cast<uint32_t>(stream->sample_rate());
   job->stream = std::move(stream);
   auto executor = socket_.get_executor();

@@ -98,7 +98,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<Error> CheckNewRequest(uint32_t id) const;
   // Starts the request's stream and its generation (or queues it on its channel).
   void OpenStream(uint32_t id, const protocol::SynthesizeRequest& request, const ResolvedVoice& voice,
-                  engine::StreamOptions options);
+                  engine::StreamOptions options, uint64_t serial = 0);
 
   // Reference audio, saved voices, emotion (session-style.cc).
   Result<ResolvedVoice> ResolveVoice(const std::string& name) const;
@@ -121,8 +121,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void DropPending();                                // the connection ends: forget them all
   void ExpirePending(int timeout_s);                 // idle: uploads that stalled end with kTimeout
 
+  // serial 0: a new daemon-wide number (a request that waited for its references keeps its own).
   std::shared_ptr<Job> MakeJob(uint32_t request_id, std::unique_ptr<engine::Stream> stream,
-                               protocol::SampleFormat format);
+                               protocol::SampleFormat format, uint64_t serial = 0);
   // Runs on the I/O thread after a job's terminal frame was queued.
   void EndRequest(uint32_t request_id, uint64_t serial);
 
