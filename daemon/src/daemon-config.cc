@@ -1,5 +1,7 @@
 #include "ttsd/daemon/daemon-config.h"
 
+#include "ttsd/daemon/wyoming-endpoint.h"
+
 #include <sstream>
 
 namespace ttsd::daemon {
@@ -27,6 +29,16 @@ Status DaemonConfig::Validate() const {
   if (!(min_reference_s >= 1 && min_reference_s <= 8 * max_reference_s)) {
     return MakeError(ErrorCode::kBadRequest, "min_reference_s must be 1 to 8 x max_reference_s");
   }
+  auto wyoming_endpoint = ParseWyomingEndpoint(wyoming);
+  if (!wyoming_endpoint) return std::unexpected(wyoming_endpoint.error());
+  if (!wyoming_socket.empty()) {
+    if (wyoming_socket.front() != '/' || wyoming_socket.size() >= 108) {
+      return MakeError(ErrorCode::kBadRequest, "wyoming_socket must be an absolute path shorter than 108 bytes");
+    }
+    if (wyoming_endpoint->kind == WyomingEndpoint::Kind::kUnix) {
+      return MakeError(ErrorCode::kBadRequest, "wyoming is a Unix socket already; leave wyoming_socket empty");
+    }
+  }
   static const char* kLevels[] = {"trace", "debug", "info", "warn", "error"};
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= log_level == l;
@@ -51,7 +63,8 @@ std::string DaemonConfig::ToString() const {
      << " voice_store=" << voice_store << " max_reference_bytes=" << max_reference_bytes
      << " min_reference_s=" << min_reference_s << " max_reference_s=" << max_reference_s
      << " idle_timeout_s=" << idle_timeout_s << " drain_timeout_s=" << drain_timeout_s
-     << " lexicon=" << (lexicon_path.empty() ? "(none)" : lexicon_path) << " " << engine.ToString();
+     << " lexicon=" << (lexicon_path.empty() ? "(none)" : lexicon_path) << " wyoming=" << wyoming
+     << " wyoming_socket=" << (wyoming_socket.empty() ? "(none)" : wyoming_socket) << " " << engine.ToString();
   return os.str();
 }
 

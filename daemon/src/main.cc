@@ -66,6 +66,10 @@ int Run(int argc, char** argv) {
   const std::string lexicon_file = EnvOr("XDG_CONFIG_HOME", Home() + "/.config") + "/ttsd/lexicon.txt";
   app.add_option("--lexicon", config.lexicon_path,
                  "user pronunciation lexicon, re-read on SIGHUP (default: " + lexicon_file + " if it exists)");
+  app.add_option("--wyoming", config.wyoming,
+                 "Wyoming server for Home Assistant: tcp://HOST:PORT, unix:///PATH, on (= tcp://127.0.0.1:10200) or off")
+      ->capture_default_str();
+  app.add_option("--wyoming-socket", config.wyoming_socket, "a Unix socket path to serve Wyoming on as well");
   app.add_flag("--no-warmup", no_warmup, "skip warming voices up at load");
   app.add_flag("--print-config", print_config, "print the effective configuration and exit");
   CLI11_PARSE(app, argc, argv);

@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "ttsd/engine/user-lexicon.h"
+#include "ttsd/daemon/wyoming-server.h"
 
 namespace ttsd::daemon {
 namespace {
@@ -57,6 +58,8 @@ Server::~Server() {
 }
 
 Status Server::Listen() {
+  wyoming_ = std::make_unique<WyomingServer>(io_, &context_);  // first: a bad address leaves no socket file
+  if (auto s = wyoming_->Listen(); !s) return s;
   const int passed = sd_listen_fds(1);
   if (passed > 1) return MakeError(ErrorCode::kIo, "systemd passed " + std::to_string(passed) + " sockets; ttsd takes one");
   if (passed == 1) {
@@ -119,6 +122,7 @@ void Server::Start() {
   });
   WaitForHangup();
   Accept();
+  if (wyoming_) wyoming_->Start();
 }
 
 void Server::WaitForHangup() {
@@ -166,6 +170,7 @@ void Server::Shutdown() {
   sd_notify(0, "STOPPING=1");
   boost::system::error_code ec;
   acceptor_.close(ec);
+  if (wyoming_) wyoming_->StopAccepting();
   signals_.cancel(ec);
   hangup_.cancel(ec);
   drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.drain_timeout_s);
@@ -182,15 +187,17 @@ void Server::DrainTick() {
       for (auto& weak : sessions_) {
         if (auto s = weak.lock()) s->CloseWhenFlushed();
       }
+      if (wyoming_) wyoming_->CloseSessions(/*flush=*/true);
       flushing_ = true;
       drain_deadline_ = now + std::chrono::seconds(2);  // for clients that stopped reading
     }
   } else {
     std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
-    if (sessions_.empty() || now >= drain_deadline_) {
+    if ((sessions_.empty() && !(wyoming_ && wyoming_->has_sessions())) || now >= drain_deadline_) {
       for (auto& weak : sessions_) {
         if (auto s = weak.lock()) s->Close();
       }
+      if (wyoming_) wyoming_->CloseSessions(/*flush=*/false);
       io_.stop();
       return;
     }

@@ -26,6 +26,9 @@ struct DaemonConfig {
   int drain_timeout_s = 10;               // on SIGTERM, how long in-flight requests may finish
   std::string log_level = "info";         // trace, debug, info, warn, error
   std::string lexicon_path;               // user pronunciation lexicon, re-read on SIGHUP; empty: none
+  // Wyoming (Home Assistant): tcp://HOST:PORT, unix:///PATH, "on" (tcp://127.0.0.1:10200) or "off".
+  std::string wyoming = "off";
+  std::string wyoming_socket;             // Wyoming on this Unix socket too; empty: none
   // Voices from reference audio (protocol version 2).
   std::string voice_store;                // saved voices; main fills in $XDG_DATA_HOME/ttsd/voices
   size_t max_reference_bytes = 16 << 20;  // one reference audio file as sent

@@ -22,6 +22,8 @@
 
 namespace ttsd::daemon {
 
+class WyomingServer;
+
 class Server {
  public:
   // store (not owned) holds the saved voices; null turns voice_add and saved voices off.
@@ -56,6 +58,7 @@ class Server {
   boost::asio::signal_set hangup_;  // SIGHUP
   boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
+  std::unique_ptr<WyomingServer> wyoming_;  // Home Assistant's protocol (config wyoming, wyoming_socket)
   std::vector<std::weak_ptr<Session>> sessions_;
   bool socket_activated_ = false;
   bool flushing_ = false;  // drained; waiting for sessions to write their last frames

@@ -1,0 +1,71 @@
+#include "ttsd/daemon/stream-job.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "ttsd/daemon/session.h"
+
+namespace ttsd::daemon {
+
+std::vector<uint8_t> EncodePcm(std::span<const float> samples, protocol::SampleFormat format) {
+  std::vector<uint8_t> out(samples.size() * protocol::BytesPerSample(format));
+  if (format == protocol::SampleFormat::kF32Le) {
+    std::memcpy(out.data(), samples.data(), out.size());  // x86-64 and arm64 are little-endian
+    return out;
+  }
+  for (size_t i = 0; i < samples.size(); ++i) {
+    float s = std::clamp(samples[i], -1.0f, 1.0f);
+    auto v = static_cast<int16_t>(std::lrintf(s * 32767.0f));
+    out[2 * i] = static_cast<uint8_t>(v & 0xff);
+    out[2 * i + 1] = static_cast<uint8_t>((v >> 8) & 0xff);
+  }
+  return out;
+}
+
+std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_executor executor, uint64_t serial,
+                                   std::unique_ptr<engine::Stream> stream,
+                                   std::shared_ptr<std::atomic<size_t>> outbound, StreamJobSink sink) {
+  auto job = std::make_shared<Job>();
+  job->serial = serial;
+  const int rate = stream->sample_rate();
+  job->stream = std::move(stream);
+  const auto started = std::chrono::steady_clock::now();
+  const size_t max_outbound = context->config->max_outbound_bytes;
+  auto shared_sink = std::make_shared<StreamJobSink>(std::move(sink));
+
+  // Both callbacks run on a worker thread; the bytes are built there and handed to the I/O thread.
+  job->on_chunk = [=](const engine::Chunk& chunk) {
+    auto bytes = shared_sink->encode(chunk);
+    outbound->fetch_add(bytes.size());
+    if (chunk.is_last) {
+      const double audio_s = static_cast<double>(chunk.sample_offset + chunk.samples.size()) / rate;
+      const double wall_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      spdlog::info("request #{} done: {:.2f} s of audio in {:.0f} ms", serial, audio_s, wall_ms);
+    }
+    boost::asio::post(executor, [=, bytes = std::move(bytes), last = chunk.is_last]() mutable {
+      if (last) context->open_requests.fetch_sub(1);
+      shared_sink->deliver(std::move(bytes), last);
+    });
+  };
+  job->on_error = [=, stream = job->stream.get()](const Error& error) {
+    const double audio_s = static_cast<double>(stream->samples_produced()) / rate;
+    if (error.code == ErrorCode::kCancelled) {
+      spdlog::info("request #{} cancelled: generation stopped after {:.2f} s of audio", serial, audio_s);
+    } else {
+      spdlog::warn("request #{} failed: {}", serial, error.ToString());
+    }
+    boost::asio::post(executor, [=] {
+      context->open_requests.fetch_sub(1);
+      shared_sink->fail(error);
+    });
+  };
+  job->can_send = [outbound, max_outbound] { return outbound->load() < max_outbound; };
+  return job;
+}
+
+}  // namespace ttsd::daemon

@@ -1,0 +1,160 @@
+#include "ttsd/daemon/wyoming-server.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "ttsd/daemon/wyoming-endpoint.h"
+#include "ttsd/daemon/wyoming-session.h"
+
+namespace ttsd::daemon {
+namespace {
+
+namespace asio = boost::asio;
+using Tcp = asio::ip::tcp;
+using Local = asio::local::stream_protocol;
+
+// True when something accepts connections at path.
+bool SomeoneListens(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+WyomingServer::WyomingServer(asio::io_context& io, SessionContext* context)
+    : context_(context), tcp_(io), unix_(io) {}
+
+WyomingServer::~WyomingServer() {
+  if (!unix_path_.empty()) unlink(unix_path_.c_str());
+}
+
+Status WyomingServer::Listen() {
+  const DaemonConfig& config = *context_->config;
+  auto endpoint = ParseWyomingEndpoint(config.wyoming);
+  if (!endpoint) return std::unexpected(endpoint.error());
+  if (endpoint->kind == WyomingEndpoint::Kind::kTcp) {
+    if (auto s = ListenTcp(endpoint->host, endpoint->port); !s) return s;
+  }
+  std::string path = config.wyoming_socket;
+  if (endpoint->kind == WyomingEndpoint::Kind::kUnix) path = endpoint->path;
+  if (!path.empty()) return ListenUnix(path);
+  return {};
+}
+
+Status WyomingServer::ListenTcp(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  const Tcp::endpoint endpoint(asio::ip::make_address(host, ec), port);
+  if (!ec) tcp_.open(endpoint.protocol(), ec);  // Asio opens sockets close-on-exec
+  if (!ec) tcp_.set_option(Tcp::acceptor::reuse_address(true), ec);
+  if (!ec) tcp_.bind(endpoint, ec);
+  if (!ec) tcp_.listen(asio::socket_base::max_listen_connections, ec);
+  WyomingEndpoint bound{WyomingEndpoint::Kind::kTcp, host, port, {}};
+  if (ec) return MakeError(ErrorCode::kIo, "cannot listen for Wyoming on " + bound.ToString() + ": " + ec.message());
+  tcp_port_ = bound.port = tcp_.local_endpoint().port();
+  spdlog::info("wyoming: listening on {}", bound.ToString());
+  if (!bound.loopback()) {
+    spdlog::warn("wyoming: {} is reachable from other machines, and Wyoming has no authentication: anyone who can "
+                 "connect can make this daemon speak. Keep it behind a firewall or on a trusted network.",
+                 bound.ToString());
+  }
+  return {};
+}
+
+Status WyomingServer::ListenUnix(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(path).parent_path();
+  std::error_code fs_error;
+  if (!dir.empty() && !fs::exists(dir, fs_error)) {
+    fs::create_directories(dir, fs_error);
+    if (fs_error) return MakeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + fs_error.message());
+    chmod(dir.c_str(), 0700);
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) return MakeError(ErrorCode::kIo, "refusing a Wyoming socket path that is a symlink: " + path);
+    if (!S_ISSOCK(st.st_mode)) return MakeError(ErrorCode::kIo, path + " exists and is not a socket");
+    if (SomeoneListens(path)) return MakeError(ErrorCode::kIo, "another program is listening on " + path);
+    if (unlink(path.c_str()) != 0) return MakeError(ErrorCode::kIo, "unlink " + path + ": " + std::strerror(errno));
+  }
+  boost::system::error_code ec;
+  unix_.open(Local(), ec);
+  if (!ec) unix_.bind(Local::endpoint(path), ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot bind Wyoming socket " + path + ": " + ec.message());
+  unix_path_ = path;
+  if (chmod(path.c_str(), 0600) != 0) return MakeError(ErrorCode::kIo, "chmod " + path + ": " + std::strerror(errno));
+  unix_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot listen on " + path + ": " + ec.message());
+  spdlog::info("wyoming: listening on unix://{}", path);
+  return {};
+}
+
+void WyomingServer::Start() {
+  if (tcp_.is_open()) AcceptTcp();
+  if (unix_.is_open()) AcceptUnix();
+}
+
+void WyomingServer::AcceptTcp() {
+  tcp_.async_accept([this](boost::system::error_code ec, Tcp::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) spdlog::warn("wyoming: accept failed: {}", ec.message());
+      if (!tcp_.is_open()) return;
+    } else {
+      boost::system::error_code ignored;
+      socket.set_option(Tcp::no_delay(true), ignored);  // every audio chunk goes out at once
+      const auto remote = socket.remote_endpoint(ignored);
+      const std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+      Adopt(std::make_shared<WyomingSession>(WyomingSession::Socket(std::move(socket)), context_, peer));
+    }
+    AcceptTcp();
+  });
+}
+
+void WyomingServer::AcceptUnix() {
+  unix_.async_accept([this](boost::system::error_code ec, Local::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) spdlog::warn("wyoming: accept failed: {}", ec.message());
+      if (!unix_.is_open()) return;
+    } else {
+      Adopt(std::make_shared<WyomingSession>(WyomingSession::Socket(std::move(socket)), context_, "unix"));
+    }
+    AcceptUnix();
+  });
+}
+
+void WyomingServer::Adopt(std::shared_ptr<WyomingSession> session) {
+  std::erase_if(sessions_, [](const std::weak_ptr<WyomingSession>& s) { return s.expired(); });
+  sessions_.push_back(session);
+  session->Start();
+}
+
+void WyomingServer::StopAccepting() {
+  boost::system::error_code ec;
+  tcp_.close(ec);
+  unix_.close(ec);
+}
+
+void WyomingServer::CloseSessions(bool flush) {
+  for (auto& weak : sessions_) {
+    if (auto s = weak.lock()) flush ? s->CloseWhenFlushed() : s->Close();
+  }
+}
+
+bool WyomingServer::has_sessions() {
+  std::erase_if(sessions_, [](const std::weak_ptr<WyomingSession>& s) { return s.expired(); });
+  return !sessions_.empty();
+}
+
+}  // namespace ttsd::daemon
