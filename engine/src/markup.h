@@ -2,7 +2,7 @@
 // (CMU or IPA, phone-notation.h), and Chinese characters, each read as its Mandarin syllable or
 // as the pinyin written right after it in parentheses: 重(chóng), 行(hang2), 长（zhǎng）.
 //   auto m = FoldWithMarkup("Say [[h ə l oʊ]] 重(chóng)要.");
-//   m->ascii == "Say  \x05   \x05   \x05 ."  (one kMarkupMark per item, spaces around)
+//   m->ascii == "Say  \x05   \x05  \x05 ."  (one kMarkupMark per item, spaces around)
 //   m->items == {{kPhones, "hh ax0 l ow1"}, {kSyllable, "chong2"}, {kSyllable, "yao4"}}
 // Thread-safety: pure functions.
 #pragma once
