@@ -1,0 +1,316 @@
+// Client-measured time to first audio of the same texts through each of ttsd's front ends.
+//   build/bench/frontend-ttfa-bench --spawn build/daemon/ttsd --voices models/fixtures --voice fixture-stream
+// Starts its own daemon with --spawn (Wyoming on a free loopback port), or uses --socket and
+// --wyoming-port. Each front end is one function that speaks a text and reports when its first
+// audio arrived; runs alternate between front ends so that load drifts hit them alike. Prints a
+// table and a JSON line (--json FILE keeps it). To add a front end: write its Speak function and
+// add it to the list in main().
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "texts.h"
+#include "ttsd/client/connection.h"
+#include "ttsd/protocol/socket-path.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double Quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(q * (v.size() - 1) + 0.5)];
+}
+
+struct Sample {
+  double ttfa_ms = 0;  // request sent (or connect started) -> first audio with samples received
+  double audio_s = 0;
+};
+
+// One way into the daemon: speaks text with voice and times it.
+struct FrontEnd {
+  std::string name;
+  std::function<ttsd::Result<Sample>(const std::string& text)> speak;
+};
+
+// ----- native protocol: one connection kept open, as ttsc and libraries use it -----
+
+ttsd::Result<Sample> SpeakNative(ttsd::client::Connection& conn, const std::string& voice, const std::string& text) {
+  ttsd::protocol::SynthesizeRequest req;
+  req.voice = voice;
+  req.text = text;
+  const auto start = Clock::now();
+  auto id = conn.StartSynthesis(req);
+  if (!id) return std::unexpected(id.error());
+  Sample s;
+  uint64_t samples = 0;
+  uint32_t rate = 0;
+  for (;;) {
+    auto f = conn.ReadFrame(std::chrono::seconds(60));
+    if (!f) return std::unexpected(f.error());
+    if (f->header.request_id != *id) continue;
+    if (f->header.type == ttsd::protocol::FrameType::kError) {
+      auto body = ttsd::protocol::ParseErrorBody(f->payload);
+      return ttsd::MakeError(body ? body->code : ttsd::ErrorCode::kInternal, body ? body->message : "bad error");
+    }
+    if (f->header.type != ttsd::protocol::FrameType::kAudio) continue;
+    std::span<const uint8_t> pcm;
+    auto h = ttsd::protocol::ParseAudioHeader(f->payload, &pcm);
+    if (!h) return std::unexpected(h.error());
+    rate = h->sample_rate;
+    const size_t n = pcm.size() / ttsd::protocol::BytesPerSample(h->sample_format);
+    if (n > 0 && samples == 0) s.ttfa_ms = Ms(Clock::now() - start);
+    samples += n;
+    if (f->header.flags & ttsd::protocol::kFlagLast) break;
+  }
+  s.audio_s = rate ? static_cast<double>(samples) / rate : 0;
+  return s;
+}
+
+// ----- Wyoming over TCP, written from the protocol's README -----
+
+class WyomingLink {
+ public:
+  ~WyomingLink() {
+    if (fd_ >= 0) close(fd_);
+  }
+  ttsd::Status Connect(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      return ttsd::MakeError(ttsd::ErrorCode::kIo, "cannot connect to Wyoming port " + std::to_string(port));
+    }
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return {};
+  }
+  ttsd::Status Send(const std::string& type, const json& data) {
+    const std::string block = data.dump();
+    const std::string bytes = json{{"type", type}, {"data_length", block.size()}}.dump() + "\n" + block;
+    if (send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
+      return ttsd::MakeError(ttsd::ErrorCode::kIo, "Wyoming send failed");
+    }
+    return {};
+  }
+  // The next event's type, data and payload size.
+  ttsd::Result<std::tuple<std::string, json, size_t>> Read() {
+    std::string line;
+    for (size_t nl; (nl = buffer_.find('\n')) == std::string::npos;) {
+      if (auto s = Fill(); !s) return std::unexpected(s.error());
+    }
+    const size_t nl = buffer_.find('\n');
+    json header = json::parse(buffer_.substr(0, nl));
+    buffer_.erase(0, nl + 1);
+    const size_t data_length = header.value("data_length", size_t{0});
+    const size_t payload_length = header.value("payload_length", size_t{0});
+    while (buffer_.size() < data_length + payload_length) {
+      if (auto s = Fill(); !s) return std::unexpected(s.error());
+    }
+    json data = header.value("data", json::object());
+    if (data_length) data.update(json::parse(buffer_.substr(0, data_length)));
+    buffer_.erase(0, data_length + payload_length);
+    return std::make_tuple(header["type"].get<std::string>(), data, payload_length);
+  }
+
+ private:
+  ttsd::Status Fill() {
+    pollfd p{fd_, POLLIN, 0};
+    char buf[65536];
+    ssize_t n = poll(&p, 1, 60'000) > 0 ? recv(fd_, buf, sizeof(buf), 0) : -1;
+    if (n <= 0) return ttsd::MakeError(ttsd::ErrorCode::kIo, "Wyoming connection ended");
+    buffer_.append(buf, static_cast<size_t>(n));
+    return {};
+  }
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// A synthesize on link; start is when the request (or its connection) began.
+ttsd::Result<Sample> SpeakWyoming(WyomingLink& link, Clock::time_point start, const std::string& voice,
+                                  const std::string& text) {
+  json data = {{"text", text}};
+  if (!voice.empty()) data["voice"] = {{"name", voice}};
+  if (auto s = link.Send("synthesize", data); !s) return std::unexpected(s.error());
+  Sample s;
+  uint64_t bytes = 0;
+  int rate = 0;
+  for (;;) {
+    auto e = link.Read();
+    if (!e) return std::unexpected(e.error());
+    const auto& [type, body, payload] = *e;
+    if (type == "error") return ttsd::MakeError(ttsd::ErrorCode::kInternal, body.dump());
+    if (type == "audio-start") rate = body.value("rate", 0);
+    if (type == "audio-chunk" && payload > 0) {
+      if (bytes == 0) s.ttfa_ms = Ms(Clock::now() - start);
+      bytes += payload;
+    }
+    if (type == "audio-stop") break;
+  }
+  s.audio_s = rate ? static_cast<double>(bytes / 2) / rate : 0;
+  return s;
+}
+
+pid_t Spawn(const std::string& ttsd, const std::string& voices, const std::string& socket, const std::string& log,
+            const std::string& extra) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<std::string> args = {ttsd, "--socket", socket, "--voices", voices, "--log-level", "info",
+                                     "--wyoming", "tcp://127.0.0.1:0"};
+    std::istringstream in(extra);
+    for (std::string a; in >> a;) args.push_back(a);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// The Wyoming port the spawned daemon logged.
+uint16_t PortFromLog(const std::string& log) {
+  for (int i = 0; i < 600; ++i) {
+    std::ifstream in(log);
+    std::stringstream s;
+    s << in.rdbuf();
+    std::smatch m;
+    const std::string text = s.str();
+    if (std::regex_search(text, m, std::regex(R"(wyoming: listening on tcp://[^ ]*:(\d+))"))) {
+      return static_cast<uint16_t>(std::stoi(m[1]));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"frontend-ttfa-bench: time to first audio of the same texts through each ttsd front end"};
+  std::string socket, spawn, voices = "models/fixtures", voice, json_path, daemon_args;
+  int repeat = 5;
+  int wyoming_port = 0;
+  app.add_option("--socket", socket, "use a running daemon (native protocol)");
+  app.add_option("--wyoming-port", wyoming_port, "its Wyoming port on 127.0.0.1");
+  app.add_option("--spawn", spawn, "start this ttsd binary on a private socket and a free Wyoming port");
+  app.add_option("--voices", voices, "voices for --spawn")->capture_default_str();
+  app.add_option("--daemon-args", daemon_args, "more flags for --spawn, e.g. \"--threads 2\"");
+  app.add_option("--voice", voice, "voice to speak with (default: the daemon's)");
+  app.add_option("--repeat", repeat, "passes over the text set")->capture_default_str();
+  app.add_option("--json", json_path, "write the results here");
+  CLI11_PARSE(app, argc, argv);
+
+  pid_t child = -1;
+  if (!spawn.empty()) {
+    const auto tmp = std::filesystem::temp_directory_path();
+    const std::string tag = "frontend-ttfa-bench-" + std::to_string(getpid());
+    socket = tmp / (tag + ".sock");
+    const std::string log = tmp / (tag + ".log");
+    child = Spawn(spawn, voices, socket, log, daemon_args);
+    wyoming_port = PortFromLog(log);
+  }
+  if (socket.empty()) socket = ttsd::protocol::ResolveSocketPath("");
+  std::unique_ptr<ttsd::client::Connection> conn;
+  for (int i = 0; i < 600 && !conn; ++i) {
+    auto c = ttsd::client::Connection::Connect(socket);
+    if (c) conn = std::move(*c);
+    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  WyomingLink wyoming;
+  if (!conn || wyoming_port <= 0 || !wyoming.Connect(static_cast<uint16_t>(wyoming_port))) {
+    std::fprintf(stderr, "frontend-ttfa-bench: cannot reach the daemon (socket %s, Wyoming port %d)\n", socket.c_str(),
+                 wyoming_port);
+    if (child > 0) kill(child, SIGTERM);
+    return 1;
+  }
+
+  const uint16_t port = static_cast<uint16_t>(wyoming_port);
+  std::vector<FrontEnd> front_ends = {
+      {"native", [&](const std::string& text) { return SpeakNative(*conn, voice, text); }},
+      {"wyoming", [&](const std::string& text) { return SpeakWyoming(wyoming, Clock::now(), voice, text); }},
+      // What Home Assistant does: a new TCP connection per request, its setup included in the time.
+      {"wyoming-new-connection",
+       [&](const std::string& text) -> ttsd::Result<Sample> {
+         const auto start = Clock::now();
+         WyomingLink link;
+         if (auto s = link.Connect(port); !s) return std::unexpected(s.error());
+         return SpeakWyoming(link, start, voice, text);
+       }},
+  };
+
+  // Untimed: nothing measured pays a first-use cost.
+  for (auto& f : front_ends) (void)f.speak("Warming up.");
+  std::map<std::string, std::vector<Sample>> runs;
+  const auto& texts = ttsd::bench::ShortSentences();
+  const int total = repeat * static_cast<int>(texts.size() * front_ends.size());
+  int done = 0;
+  for (int r = 0; r < repeat; ++r) {
+    for (const auto& text : texts) {
+      for (auto& f : front_ends) {
+        auto s = f.speak(text);
+        if (!s) {
+          std::fprintf(stderr, "frontend-ttfa-bench: %s: %s\n", f.name.c_str(), s.error().ToString().c_str());
+          if (child > 0) kill(child, SIGTERM);
+          return 1;
+        }
+        runs[f.name].push_back(*s);
+        std::fprintf(stderr, "\r[%d/%d]", ++done, total);
+      }
+    }
+  }
+  std::fprintf(stderr, "\n");
+  if (child > 0) {
+    kill(child, SIGTERM);
+    waitpid(child, nullptr, 0);
+  }
+
+  json out = {{"voice", voice.empty() ? "(default)" : voice}, {"daemon_args", daemon_args}, {"texts", "10 words"}};
+  std::printf("| front end | runs | TTFA p50 ms | TTFA p95 ms | mean ms | p50 - native ms |\n|---|---|---|---|---|---|\n");
+  double native_p50 = 0;
+  for (auto& f : front_ends) {
+    std::vector<double> ttfa;
+    double sum = 0;
+    for (const auto& s : runs[f.name]) {
+      ttfa.push_back(s.ttfa_ms);
+      sum += s.ttfa_ms;
+    }
+    const double p50 = Quantile(ttfa, 0.5), p95 = Quantile(ttfa, 0.95), mean = sum / std::max<size_t>(1, ttfa.size());
+    if (f.name == "native") native_p50 = p50;
+    out["front_ends"][f.name] = {{"runs", ttfa.size()}, {"ttfa_ms_p50", p50}, {"ttfa_ms_p95", p95},
+                                 {"ttfa_ms_mean", mean}, {"p50_minus_native_ms", p50 - native_p50}};
+    std::printf("| %s | %zu | %.2f | %.2f | %.2f | %+.2f |\n", f.name.c_str(), ttfa.size(), p50, p95, mean,
+                p50 - native_p50);
+  }
+  std::printf("%s\n", out.dump().c_str());
+  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+  return 0;
+}
