@@ -34,7 +34,7 @@
 #include "texts.h"
 #include "ttsd/client/connection.h"
 #include "ttsd/client/portaudio-sink.h"
-#include "ttsd/client/resampler.h"
+#include "ttsd/codec/resampler.h"
 #include "ttsd/client/synthesis.h"
 
 extern char** environ;
@@ -297,7 +297,7 @@ PlayResult Play(ttsd::client::Connection* conn, const std::string& voice, const 
 }
 
 std::vector<float> To48k(const std::vector<int16_t>& pcm, uint32_t rate) {
-  auto r = ttsd::client::Resampler::Create(rate, kRecordRate);
+  auto r = ttsd::codec::Resampler::Create(rate, kRecordRate);
   if (!r) return {};
   std::vector<float> out;
   auto a = r->Process(std::span<const int16_t>(pcm));

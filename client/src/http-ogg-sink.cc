@@ -16,7 +16,7 @@ Result<std::unique_ptr<HttpOggSink>> HttpOggSink::Create(const HttpStreamOptions
   // Header pages come out inside OggOpusEncoder::Create, before encoder_ is set: they become the preamble
   // rather than a broadcast.
   HttpOggSink* self = sink.get();
-  auto encoder = OggOpusEncoder::Create(bitrate_bps, [self](std::span<const uint8_t> page) -> Status {
+  auto encoder = codec::OggOpusEncoder::Create(bitrate_bps, [self](std::span<const uint8_t> page) -> Status {
     if (self->encoder_) self->server_->Broadcast(page);
     return {};
   });

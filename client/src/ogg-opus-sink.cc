@@ -29,7 +29,7 @@ Status OggOpusSink::Open(const AudioFormat& format) {
   if (format.sample_rate_hz == 0) return MakeError(ErrorCode::kBadRequest, "audio format has a zero rate");
   auto framer = OpusFramer::Create(format);
   if (!framer) return std::unexpected(framer.error());
-  auto encoder = OggOpusEncoder::Create(bitrate_bps_, [this](std::span<const uint8_t> page) { return WriteBytes(page); });
+  auto encoder = codec::OggOpusEncoder::Create(bitrate_bps_, [this](std::span<const uint8_t> page) { return WriteBytes(page); });
   if (!encoder) return std::unexpected(encoder.error());
   framer_ = std::make_unique<OpusFramer>(std::move(*framer));
   encoder_ = std::move(*encoder);

@@ -13,7 +13,7 @@ Result<OpusFramer> OpusFramer::Create(const AudioFormat& format) {
     return MakeError(ErrorCode::kBadRequest,
                      "cannot encode Opus from " + std::to_string(format.channels) + " channels");
   }
-  auto resampler = Resampler::Create(format.sample_rate_hz, kRateHz);
+  auto resampler = codec::Resampler::Create(format.sample_rate_hz, kRateHz);
   if (!resampler) return std::unexpected(resampler.error());
   return OpusFramer(format, std::move(*resampler));
 }

@@ -12,18 +12,18 @@
 #include <vector>
 
 #include "ttsd/client/audio-sink.h"
-#include "ttsd/client/resampler.h"
+#include "ttsd/codec/resampler.h"
 
 namespace ttsd::client {
 
 class OpusFramer {
  public:
-  static constexpr uint32_t kRateHz = Resampler::kOpusRateHz;
+  static constexpr uint32_t kRateHz = codec::Resampler::kOpusRateHz;
   static constexpr size_t kFrameSamples = kRateHz / 50;  // 20 ms
 
   using FrameFn = std::function<Status(std::span<const float> frame)>;
 
-  // Errors: kBadRequest (zero channels, more than 255, or a rate Resampler refuses).
+  // Errors: kBadRequest (zero channels, more than 255, or a rate the resampler refuses).
   static Result<OpusFramer> Create(const AudioFormat& format);
 
   // pcm: interleaved little-endian samples in the format given to Create, whole frames only; borrowed.
@@ -35,11 +35,11 @@ class OpusFramer {
   const AudioFormat& format() const { return format_; }
 
  private:
-  OpusFramer(const AudioFormat& format, Resampler resampler) : format_(format), resampler_(std::move(resampler)) {}
+  OpusFramer(const AudioFormat& format, codec::Resampler resampler) : format_(format), resampler_(std::move(resampler)) {}
   Status Emit(std::span<const float> samples, const FrameFn& on_frame);
 
   AudioFormat format_;
-  Resampler resampler_;
+  codec::Resampler resampler_;
   std::vector<float> mono_;     // the chunk as mono float, before resampling
   std::vector<float> pending_;  // 48 kHz samples not yet a whole frame (< kFrameSamples)
 };

@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "ttsd/client/http-stream-server.h"
-#include "ttsd/client/ogg-opus-encoder.h"
+#include "ttsd/codec/ogg-opus-encoder.h"
 
 namespace ttsd::client {
 
@@ -41,7 +41,7 @@ void AddOutputOptions(CLI::App* app, OutputOptions* options) {
   app->add_option("--opus-bitrate", options->opus_bitrate_kbps, "Opus bitrate in kb/s for the Opus outputs")
       ->type_name("KBPS")
       ->capture_default_str()
-      ->check(CLI::Range(OggOpusEncoder::kMinBitrateBps / 1000.0, OggOpusEncoder::kMaxBitrateBps / 1000.0));
+      ->check(CLI::Range(codec::OggOpusEncoder::kMinBitrateBps / 1000.0, codec::OggOpusEncoder::kMaxBitrateBps / 1000.0));
 }
 
 Result<HostPort> ParseHostPort(std::string_view text) {

@@ -69,10 +69,10 @@ std::string RtpOpusSink::Sdp(const std::string& address, uint16_t port) {
 
 Result<std::unique_ptr<RtpOpusSink>> RtpOpusSink::Create(const RtpOptions& options) {
   if (options.port == 0) return MakeError(ErrorCode::kBadRequest, "RTP needs a destination port other than 0");
-  if (options.bitrate_bps < OggOpusEncoder::kMinBitrateBps || options.bitrate_bps > OggOpusEncoder::kMaxBitrateBps) {
+  if (options.bitrate_bps < codec::OggOpusEncoder::kMinBitrateBps || options.bitrate_bps > codec::OggOpusEncoder::kMaxBitrateBps) {
     return MakeError(ErrorCode::kBadRequest, "Opus bitrate " + std::to_string(options.bitrate_bps) + " b/s is outside " +
-                                                 std::to_string(OggOpusEncoder::kMinBitrateBps) + ".." +
-                                                 std::to_string(OggOpusEncoder::kMaxBitrateBps));
+                                                 std::to_string(codec::OggOpusEncoder::kMinBitrateBps) + ".." +
+                                                 std::to_string(codec::OggOpusEncoder::kMaxBitrateBps));
   }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

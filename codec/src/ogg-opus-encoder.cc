@@ -1,11 +1,11 @@
-#include "ttsd/client/ogg-opus-encoder.h"
+#include "ttsd/codec/ogg-opus-encoder.h"
 
 #include <opusenc.h>
 
 #include <exception>
 #include <string>
 
-namespace ttsd::client {
+namespace ttsd::codec {
 
 Result<std::unique_ptr<OggOpusEncoder>> OggOpusEncoder::Create(uint32_t bitrate_bps, PageFn on_page) {
   if (bitrate_bps < kMinBitrateBps || bitrate_bps > kMaxBitrateBps) {
@@ -16,7 +16,7 @@ Result<std::unique_ptr<OggOpusEncoder>> OggOpusEncoder::Create(uint32_t bitrate_
   std::unique_ptr<OggOpusEncoder> self(new OggOpusEncoder(std::move(on_page)));
   self->comments_ = ope_comments_create();
   if (!self->comments_) return MakeError(ErrorCode::kInternal, "libopusenc: cannot create comments");
-  ope_comments_add(self->comments_, "ENCODER", "ttsc");
+  ope_comments_add(self->comments_, "ENCODER", "ttsd");
   OpusEncCallbacks callbacks{&OggOpusEncoder::WritePage, &OggOpusEncoder::CloseStream};
   int error = OPE_OK;
   self->enc_ = ope_encoder_create_callbacks(&callbacks, self.get(), self->comments_, kRateHz, 1, 0, &error);
@@ -91,4 +91,4 @@ Status OggOpusEncoder::Finish() {
   return {};
 }
 
-}  // namespace ttsd::client
+}  // namespace ttsd::codec

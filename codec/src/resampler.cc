@@ -1,10 +1,10 @@
-#include "ttsd/client/resampler.h"
+#include "ttsd/codec/resampler.h"
 
 #include <soxr.h>
 
 #include <string>
 
-namespace ttsd::client {
+namespace ttsd::codec {
 
 void Resampler::SoxrDeleter::operator()(soxr* s) const { soxr_delete(s); }
 
@@ -86,4 +86,4 @@ std::span<const float> Resampler::Run(const float* input, size_t samples) {
   return out_;
 }
 
-}  // namespace ttsd::client
+}  // namespace ttsd::codec

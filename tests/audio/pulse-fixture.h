@@ -29,7 +29,7 @@
 #include <gtest/gtest.h>
 
 #include "support/daemon-process.h"
-#include "ttsd/client/resampler.h"
+#include "ttsd/codec/resampler.h"
 
 extern char** environ;
 
@@ -346,7 +346,7 @@ inline std::vector<float> ReadWavMono(const std::string& path, int* rate) {
 }
 
 inline std::vector<float> ResampleTo48k(const std::vector<float>& in, uint32_t rate_hz) {
-  auto r = client::Resampler::Create(rate_hz, kSinkRateHz);
+  auto r = codec::Resampler::Create(rate_hz, kSinkRateHz);
   if (!r) {
     ADD_FAILURE() << r.error().message;
     return {};

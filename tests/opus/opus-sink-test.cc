@@ -15,7 +15,7 @@
 #include "opus/opus-test-support.h"
 #include "ttsd/client/http-ogg-sink.h"
 #include "ttsd/client/http-stream-server.h"
-#include "ttsd/client/ogg-opus-encoder.h"
+#include "ttsd/codec/ogg-opus-encoder.h"
 #include "ttsd/client/ogg-opus-sink.h"
 #include "ttsd/client/output-options.h"
 #include "ttsd/client/rtp-opus-sink.h"
@@ -24,6 +24,7 @@ namespace ttsd::client {
 namespace {
 
 using namespace std::chrono_literals;
+using codec::OggOpusEncoder;
 using protocol::SampleFormat;
 using testing::OggPage;
 using testing::ParseOggPages;

@@ -29,7 +29,7 @@
 #include <gtest/gtest.h>
 
 #include "support/daemon-process.h"
-#include "ttsd/client/resampler.h"
+#include "ttsd/codec/resampler.h"
 
 namespace ttsd::testing {
 
@@ -197,7 +197,7 @@ inline std::vector<float> ReadWav(const std::string& path, int* rate) {
 }
 
 inline std::vector<float> To48k(const std::vector<float>& in, uint32_t rate) {
-  auto r = client::Resampler::Create(rate);
+  auto r = codec::Resampler::Create(rate);
   if (!r) {
     ADD_FAILURE() << r.error().ToString();
     return {};

@@ -1,5 +1,5 @@
 // Resampler: lengths, a sine's frequency and level, int16 input, passthrough, chunking, reuse after Flush.
-#include "ttsd/client/resampler.h"
+#include "ttsd/codec/resampler.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <numbers>
 #include <vector>
 
-namespace ttsd::client {
+namespace ttsd::codec {
 namespace {
 
 std::vector<float> Sine(double freq_hz, uint32_t rate_hz, size_t n, double amplitude = 0.5) {
@@ -133,4 +133,4 @@ TEST(Resampler, RefusesRatesOutOfRange) {
 }
 
 }  // namespace
-}  // namespace ttsd::client
+}  // namespace ttsd::codec

@@ -18,7 +18,7 @@
 
 #include "ttsd/client/audio-sink.h"
 #include "ttsd/client/http-stream-server.h"
-#include "ttsd/client/ogg-opus-encoder.h"
+#include "ttsd/codec/ogg-opus-encoder.h"
 
 namespace ttsd::client {
 
@@ -30,7 +30,7 @@ class HttpOggSink final : public AudioSink {
   // Starts the server now (a busy port or a refused address fails before any request) and makes the Ogg
   // headers, so clients may connect at once. Errors: HttpStreamServer::Start's, OggOpusEncoder::Create's.
   static Result<std::unique_ptr<HttpOggSink>> Create(const HttpStreamOptions& options,
-                                                     uint32_t bitrate_bps = OggOpusEncoder::kDefaultBitrateBps,
+                                                     uint32_t bitrate_bps = codec::OggOpusEncoder::kDefaultBitrateBps,
                                                      bool pace = true);
   ~HttpOggSink() override;
 
@@ -55,7 +55,7 @@ class HttpOggSink final : public AudioSink {
   Status WriteFrame(std::span<const float> frame);
 
   std::unique_ptr<HttpStreamServer> server_;
-  std::unique_ptr<OggOpusEncoder> encoder_;
+  std::unique_ptr<codec::OggOpusEncoder> encoder_;
   std::unique_ptr<OpusFramer> framer_;  // set by Open
   std::unique_ptr<RealTimePacer> pacer_;
   bool pace_ = true;

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "ttsd/client/audio-sink.h"
-#include "ttsd/client/ogg-opus-encoder.h"
+#include "ttsd/codec/ogg-opus-encoder.h"
 
 namespace ttsd::client {
 
@@ -20,10 +20,10 @@ class OpusFramer;
 class OggOpusSink final : public AudioSink {
  public:
   // fd: where the Ogg stream goes; closed by Close only when owns_fd. name: for messages.
-  OggOpusSink(int fd, bool owns_fd, std::string name, uint32_t bitrate_bps = OggOpusEncoder::kDefaultBitrateBps);
+  OggOpusSink(int fd, bool owns_fd, std::string name, uint32_t bitrate_bps = codec::OggOpusEncoder::kDefaultBitrateBps);
   // Creates or truncates path now. Errors: kIo.
   static Result<std::unique_ptr<OggOpusSink>> CreateFile(const std::string& path,
-                                                         uint32_t bitrate_bps = OggOpusEncoder::kDefaultBitrateBps);
+                                                         uint32_t bitrate_bps = codec::OggOpusEncoder::kDefaultBitrateBps);
   ~OggOpusSink() override;
 
   // Any rate (resampled to 48 kHz), any channel count (averaged). Writes the header pages.
@@ -44,7 +44,7 @@ class OggOpusSink final : public AudioSink {
   bool unlink_if_unused_ = false;  // a file we created
   bool closed_ = false;
   std::unique_ptr<OpusFramer> framer_;      // set by Open
-  std::unique_ptr<OggOpusEncoder> encoder_;  // set by Open
+  std::unique_ptr<codec::OggOpusEncoder> encoder_;  // set by Open
 };
 
 }  // namespace ttsd::client

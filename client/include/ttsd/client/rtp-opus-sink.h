@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "ttsd/client/audio-sink.h"
-#include "ttsd/client/ogg-opus-encoder.h"
+#include "ttsd/codec/ogg-opus-encoder.h"
 
 struct OpusEncoder;
 
@@ -33,7 +33,7 @@ struct RtpOptions {
   std::string host = "127.0.0.1";  // where packets go: a numeric address or a name
   uint16_t port = 5004;            // even, by RTP custom (port + 1 is RTCP's; none is sent)
   std::string sdp_path;            // the SDP file to write at Create; empty: none
-  uint32_t bitrate_bps = OggOpusEncoder::kDefaultBitrateBps;
+  uint32_t bitrate_bps = codec::OggOpusEncoder::kDefaultBitrateBps;
   bool pace = true;                // keep to real time; off for tests that want packets at once
 };
 

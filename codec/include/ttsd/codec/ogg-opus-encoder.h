@@ -22,7 +22,7 @@
 struct OggOpusEnc;
 struct OggOpusComments;
 
-namespace ttsd::client {
+namespace ttsd::codec {
 
 class OggOpusEncoder {
  public:
@@ -69,4 +69,4 @@ class OggOpusEncoder {
   Status error_;  // the first error on_page returned
 };
 
-}  // namespace ttsd::client
+}  // namespace ttsd::codec

@@ -19,7 +19,7 @@
 
 struct soxr;  // libsoxr's soxr_t points at this
 
-namespace ttsd::client {
+namespace ttsd::codec {
 
 class Resampler {
  public:
@@ -65,4 +65,4 @@ class Resampler {
   uint64_t output_samples_ = 0;
 };
 
-}  // namespace ttsd::client
+}  // namespace ttsd::codec
