@@ -43,6 +43,7 @@ Status DaemonConfig::Validate() const {
   bool level_ok = false;
   for (const char* l : kLevels) level_ok |= log_level == l;
   if (!level_ok) return MakeError(ErrorCode::kBadRequest, "log_level must be trace, debug, info, warn or error");
+  if (auto s = http.Validate(); !s) return s;
   return engine.Validate();
 }
 
@@ -64,7 +65,8 @@ std::string DaemonConfig::ToString() const {
      << " min_reference_s=" << min_reference_s << " max_reference_s=" << max_reference_s
      << " idle_timeout_s=" << idle_timeout_s << " drain_timeout_s=" << drain_timeout_s
      << " lexicon=" << (lexicon_path.empty() ? "(none)" : lexicon_path) << " wyoming=" << wyoming
-     << " wyoming_socket=" << (wyoming_socket.empty() ? "(none)" : wyoming_socket) << " " << engine.ToString();
+     << " wyoming_socket=" << (wyoming_socket.empty() ? "(none)" : wyoming_socket) << " " << http.ToString()
+     << " " << engine.ToString();
   return os.str();
 }
 

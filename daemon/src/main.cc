@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "ttsd/daemon/http-server.h"
 #include "ttsd/daemon/logging.h"
 #include "ttsd/daemon/server.h"
 #include "ttsd/engine/user-lexicon.h"
@@ -70,6 +71,13 @@ int Run(int argc, char** argv) {
                  "Wyoming server for Home Assistant: tcp://HOST:PORT, unix:///PATH, on (= tcp://127.0.0.1:10200) or off")
       ->capture_default_str();
   app.add_option("--wyoming-socket", config.wyoming_socket, "a Unix socket path to serve Wyoming on as well");
+  auto* http_option = app.add_option("--http", config.http.listen,
+                                     "HTTP API (OpenAI-compatible speech, control page): HOST:PORT, or off")
+                          ->capture_default_str();
+  app.add_option("--http-token", config.http.token, "bearer token HTTP requests must carry (required beyond loopback)");
+  app.add_option("--http-token-file", config.http.token_file, "read the bearer token from this file's first line");
+  app.add_option("--http-max-connections", config.http.max_connections, "HTTP connections open at once")
+      ->capture_default_str();
   app.add_flag("--no-warmup", no_warmup, "skip warming voices up at load");
   app.add_flag("--print-config", print_config, "print the effective configuration and exit");
   CLI11_PARSE(app, argc, argv);
@@ -82,6 +90,10 @@ int Run(int argc, char** argv) {
     config.lexicon_path = lexicon_file;
   }
   ttsd::daemon::SetupLogging(config.log_level);
+  if (auto s = config.http.LoadToken(); !s) {
+    spdlog::critical("bad configuration: {}", s.error().message);
+    return 2;
+  }
   if (auto s = config.Validate(); !s) {
     spdlog::critical("bad configuration: {}", s.error().message);
     return 2;
@@ -124,6 +136,22 @@ int Run(int argc, char** argv) {
     return 1;
   }
   server.Start();
+  // The HTTP API. An address given explicitly must work; the default one may be taken by something else.
+  std::unique_ptr<ttsd::daemon::HttpServer> http;
+  if (config.http.enabled()) {
+    http = std::make_unique<ttsd::daemon::HttpServer>(io, config.http, [&server] { return server.ConnectInProcess(); });
+    if (auto s = http->Listen(); !s) {
+      if (http_option->count() > 0) {
+        spdlog::critical("{}", s.error().ToString());
+        return 1;
+      }
+      spdlog::warn("{}; the HTTP API is off (set http = HOST:PORT, or off)", s.error().message);
+      http.reset();
+    } else {
+      http->Start();
+      server.OnShutdown([&http] { http->Shutdown(); });
+    }
+  }
   sd_notifyf(0, "READY=1\nSTATUS=serving %zu voices, default %s", voices->Describe().voices.size(),
              voices->default_voice().c_str());
   spdlog::info("ready: default voice '{}'", voices->default_voice());

@@ -162,6 +162,18 @@ void Server::Accept() {
   });
 }
 
+Result<Protocol::socket> Server::ConnectInProcess() {
+  Protocol::socket ours(io_), theirs(io_);
+  boost::system::error_code ec;
+  asio::local::connect_pair(ours, theirs, ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot make a socket pair: " + ec.message());
+  auto session = std::make_shared<Session>(std::move(ours), &context_);
+  std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+  sessions_.push_back(session);
+  session->Start();
+  return theirs;
+}
+
 size_t Server::OpenRequests() { return context_.open_requests.load(); }
 
 void Server::Shutdown() {
@@ -173,6 +185,7 @@ void Server::Shutdown() {
   if (wyoming_) wyoming_->StopAccepting();
   signals_.cancel(ec);
   hangup_.cancel(ec);
+  for (auto& hook : shutdown_hooks_) hook();
   drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.drain_timeout_s);
   if (OpenRequests() > 0) spdlog::info("waiting up to {} s for {} open requests", config_.drain_timeout_s, OpenRequests());
   DrainTick();

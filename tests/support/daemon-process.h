@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -84,6 +85,11 @@ class DaemonProcess {
                           std::string("--default-voice"), std::string("fixture-ar"), std::string("--log-level"),
                           std::string("debug")}) {
       args.push_back(a);
+    }
+    // No HTTP API unless a test asks for one: tests run in parallel and would all want port 5002.
+    if (std::find(extra.begin(), extra.end(), "--http") == extra.end()) {
+      args.push_back("--http");
+      args.push_back("off");
     }
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = fork();

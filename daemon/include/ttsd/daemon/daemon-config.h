@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ttsd/daemon/http-config.h"
 #include "ttsd/daemon/reference-audio.h"
 #include "ttsd/engine/engine-config.h"
 #include "ttsd/protocol/error.h"
@@ -35,6 +36,7 @@ struct DaemonConfig {
   double min_reference_s = 3;             // the speaker references of a request together
   double max_reference_s = 15;            // one reference file
   engine::EngineConfig engine;
+  HttpConfig http;                        // the HTTP API (OpenAI-compatible speech, control page)
 
   // Errors: kBadRequest naming the field.
   Status Validate() const;

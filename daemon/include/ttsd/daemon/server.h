@@ -6,6 +6,7 @@
 // Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -43,6 +44,12 @@ class Server {
   void Shutdown();
   bool socket_activated() const { return socket_activated_; }
 
+  // A connection from inside the daemon, for front ends that speak the native protocol to it (the
+  // HTTP API): a Session on one end of a socket pair; the other end is returned. Errors: kIo.
+  Result<boost::asio::local::stream_protocol::socket> ConnectInProcess();
+  // Runs hook (on the I/O thread) when Shutdown starts: other front ends stop accepting then.
+  void OnShutdown(std::function<void()> hook) { shutdown_hooks_.push_back(std::move(hook)); }
+
  private:
   void Accept();
   void WaitForHangup();
@@ -60,6 +67,7 @@ class Server {
   std::chrono::steady_clock::time_point drain_deadline_;
   std::unique_ptr<WyomingServer> wyoming_;  // Home Assistant's protocol (config wyoming, wyoming_socket)
   std::vector<std::weak_ptr<Session>> sessions_;
+  std::vector<std::function<void()>> shutdown_hooks_;
   bool socket_activated_ = false;
   bool flushing_ = false;  // drained; waiting for sessions to write their last frames
   bool owns_socket_file_ = false;

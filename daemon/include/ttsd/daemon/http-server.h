@@ -1,0 +1,59 @@
+// ttsd's HTTP API on the daemon's I/O context (Boost.Beast): the OpenAI-compatible speech endpoint,
+// voices, health, channel control with live events, and the control page for an OBS browser dock.
+// Requests reach the daemon as native-protocol requests over in-process connections (NativeLink).
+//   HttpServer http(io, config.http, [&] { return server.ConnectInProcess(); });
+//   if (auto s = http.Listen(); !s) fail(s.error());   // logs "HTTP API on http://HOST:PORT/"
+//   http.Start(); server.OnShutdown([&] { http.Shutdown(); });
+// Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <utility>  // before Asio: Boost 1.74 needs it under C++23
+
+#include <boost/asio.hpp>
+
+#include "ttsd/daemon/http-config.h"
+#include "ttsd/daemon/http-native-link.h"
+
+namespace ttsd::daemon {
+
+class HttpConnection;
+
+// What the server and its connections share; connections hold it, so it outlives the server.
+struct HttpShared {
+  HttpConfig config;
+  // Opens an in-process native connection (Server::ConnectInProcess).
+  std::function<Result<NativeLink::Socket>()> connect;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  size_t connections = 0;  // open now
+  bool shutting_down = false;
+  std::vector<std::weak_ptr<HttpConnection>> live;
+};
+
+class HttpServer {
+ public:
+  using Connect = std::function<Result<NativeLink::Socket>()>;
+
+  HttpServer(boost::asio::io_context& io, const HttpConfig& config, Connect connect);
+  ~HttpServer();
+
+  // Binds config.listen. Errors: kIo (in use, no such address), kBadRequest (a bad address).
+  Status Listen();
+  void Start();
+  // Stops accepting; idle connections close, responses in progress end with the daemon's drain.
+  void Shutdown();
+  uint16_t port() const { return port_; }  // the bound port (config port 0 picks one)
+
+ private:
+  void Accept();
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<HttpShared> shared_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace ttsd::daemon

@@ -1,0 +1,384 @@
+// HttpConnection: reading requests, access checks, routing, and writing whole or chunked responses.
+#include "ttsd/daemon/http-connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "ttsd/version.h"
+
+namespace ttsd::daemon {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+// Beast 1.74 speaks boost::string_view.
+std::string_view Sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+}
+
+// Compares without stopping at the first difference, so that timing tells nothing about the token.
+bool SameSecret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % std::max<size_t>(b.size(), 1)]);
+  return diff == 0;
+}
+
+// The host part of a Host header: "127.0.0.1:5002" -> "127.0.0.1", "[::1]:5002" -> "::1".
+std::string_view HostName(std::string_view host) {
+  if (!host.empty() && host.front() == '[') return host.substr(1, host.find(']') - 1);
+  return host.substr(0, host.find(':'));
+}
+
+bool IsLoopbackName(std::string_view name) {
+  return EqualsNoCase(name, "localhost") || name == "::1" || name.starts_with("127.");
+}
+
+std::string Hex(size_t n) {
+  char buf[20];
+  const int len = std::snprintf(buf, sizeof(buf), "%zx", n);
+  return std::string(buf, static_cast<size_t>(len));
+}
+
+}  // namespace
+
+HttpConnection::HttpConnection(Tcp::socket socket, std::shared_ptr<HttpShared> shared)
+    : socket_(std::move(socket)),
+      shared_(std::move(shared)),
+      deadline_(socket_.get_executor()),
+      poll_timer_(socket_.get_executor()) {
+  shared_->connections++;
+}
+
+HttpConnection::~HttpConnection() {
+  shared_->connections--;
+  if (link_) link_->Close();
+}
+
+void HttpConnection::Start() {
+  boost::system::error_code ec;
+  socket_.set_option(Tcp::no_delay(true), ec);  // each chunk goes out at once
+  ArmDeadline(HttpConfig::kIdleTimeoutS);
+  WaitForInput();
+}
+
+void HttpConnection::RejectBusy() {
+  keep_alive_ = false;
+  state_ = State::kBusy;
+  ReplyError({503, "server_error", "too_many_connections",
+              "ttsd has " + std::to_string(shared_->config.max_connections) + " HTTP connections open; try again", ""});
+}
+
+void HttpConnection::Shutdown() {
+  shutting_down_ = true;
+  if (state_ == State::kIdle || state_ == State::kReading) return Close();
+  if (events_) return EndStream();  // an event stream would never end by itself
+}
+
+void HttpConnection::Close() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  if (link_) link_->Close();
+  link_.reset();
+  boost::system::error_code ec;
+  deadline_.cancel();
+  poll_timer_.cancel();
+  socket_.shutdown(Tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+void HttpConnection::ArmDeadline(int seconds) {
+  deadline_.expires_after(std::chrono::seconds(seconds));
+  deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->state_ == State::kClosed) return;
+    spdlog::debug("http: connection timed out");
+    self->Close();
+  });
+}
+
+// While idle this waits for the next request; during a response it notices a client that leaves,
+// so that its request is cancelled. Bytes that arrive are kept for the parser.
+void HttpConnection::WaitForInput() {
+  if (watching_ || state_ == State::kClosed) return;
+  watching_ = true;
+  socket_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+    self->watching_ = false;
+    if (self->state_ == State::kClosed) return;
+    if (ec) {
+      if (self->state_ != State::kIdle) spdlog::debug("http: client left during a response");
+      return self->Close();
+    }
+    self->buffer_.commit(n);
+    if (self->state_ != State::kIdle) return;
+    if (self->keep_alive_) return self->ReadRequest();
+    self->buffer_.consume(self->buffer_.size());  // closing: wait for the client's end of the connection
+    self->WaitForInput();
+  });
+}
+
+void HttpConnection::ReadRequest() {
+  state_ = State::kReading;
+  ArmDeadline(HttpConfig::kIdleTimeoutS);
+  parser_.emplace();
+  parser_->header_limit(HttpConfig::kMaxHeaderBytes);
+  parser_->body_limit(HttpConfig::kMaxBodyBytes);
+  http::async_read_header(socket_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+}
+
+void HttpConnection::OnHeader(beast::error_code ec) {
+  if (ec) return OnRequest(ec);
+  const auto& req = parser_->get();
+  if (EqualsNoCase(Sv(req[http::field::expect]), "100-continue")) {
+    // curl asks before sending a body over 1 KiB; say yes unless the answer is already no.
+    if (parser_->content_length() && *parser_->content_length() > HttpConfig::kMaxBodyBytes) {
+      return OnRequest(http::error::body_limit);
+    }
+    Write(std::vector<uint8_t>{'H', 'T', 'T', 'P', '/', '1', '.', '1', ' ', '1', '0', '0', ' ', 'C', 'o', 'n', 't',
+                               'i', 'n', 'u', 'e', '\r', '\n', '\r', '\n'});
+  }
+  ReadBody();
+}
+
+void HttpConnection::ReadBody() {
+  http::async_read(socket_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRequest(ec); });
+}
+
+void HttpConnection::OnRequest(beast::error_code ec) {
+  if (state_ == State::kClosed) return;
+  if (ec) {
+    keep_alive_ = false;
+    state_ = State::kBusy;
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      return ReplyError({413, "invalid_request_error", "body_too_large",
+                         "the request body is larger than " + std::to_string(HttpConfig::kMaxBodyBytes) + " bytes", ""});
+    }
+    if (ec == http::error::header_limit) {
+      return Reply(431, "application/json",
+                   HttpError{431, "invalid_request_error", "headers_too_large", "request headers are too large", ""}.Json());
+    }
+    spdlog::debug("http: malformed request: {}", ec.message());
+    return ReplyError({400, "invalid_request_error", "malformed_request", "malformed HTTP request: " + ec.message(), ""});
+  }
+  request_ = parser_->release();
+  parser_.reset();
+  keep_alive_ = request_.keep_alive() && !shutting_down_;
+  chunked_ = request_.version() >= 11;
+  state_ = State::kBusy;
+  deadline_.cancel();
+  if (buffer_.size() == 0) WaitForInput();  // else a pipelined request waits in buffer_
+  Route();
+}
+
+bool HttpConnection::Allowed(bool needs_token) {
+  const HttpConfig& config = shared_->config;
+  const std::string_view host = Sv(request_[http::field::host]);
+  // A page elsewhere may send requests here but must not act: its Origin differs from our host.
+  const std::string_view origin = Sv(request_[http::field::origin]);
+  if (!origin.empty() && !EqualsNoCase(origin, "http://" + std::string(host))) {
+    ReplyError({403, "invalid_request_error", "forbidden_origin", "requests from other web pages are not allowed", ""});
+    return false;
+  }
+  if (config.token.empty()) {
+    // Without a token only this machine may call, by a loopback name (DNS rebinding gets a foreign Host).
+    if (!IsLoopbackName(HostName(host))) {
+      ReplyError({403, "invalid_request_error", "forbidden_host",
+                  "without http-token ttsd answers only requests addressed to 127.0.0.1 or localhost", ""});
+      return false;
+    }
+    return true;
+  }
+  if (!needs_token) return true;
+  const std::string_view auth = Sv(request_[http::field::authorization]);
+  const std::string_view scheme = "Bearer ";
+  if (auth.size() > scheme.size() && EqualsNoCase(auth.substr(0, scheme.size()), scheme) &&
+      SameSecret(auth.substr(scheme.size()), config.token)) {
+    return true;
+  }
+  ReplyError({401, "invalid_request_error", "invalid_api_key",
+              auth.empty() ? "this ttsd needs 'Authorization: Bearer <http-token>'" : "wrong bearer token", ""});
+  return false;
+}
+
+void HttpConnection::Route() {
+  const std::string_view target = Sv(request_.target());
+  const std::string path(target.substr(0, target.find('?')));
+  const auto method = request_.method();
+  spdlog::debug("http: {} {}", std::string(request_.method_string()), path);
+  auto not_allowed = [&](const char* allow) {
+    ReplyError({405, "invalid_request_error", "method_not_allowed",
+                std::string(request_.method_string()) + " is not allowed on " + path + " (allowed: " + allow + ")", ""});
+  };
+
+  if (path == "/" || path == "/index.html" || path == "/app.js" || path == "/style.css") {
+    if (method != http::verb::get) return not_allowed("GET");
+    if (!Allowed(/*needs_token=*/false)) return;
+    return HandleAsset(path == "/" ? "/index.html" : path);
+  }
+  if (!Allowed(/*needs_token=*/true)) return;
+  if (shared_->shutting_down) {
+    return ReplyError(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
+  }
+  if (path == "/v1/audio/speech") return method == http::verb::post ? HandleSpeech() : not_allowed("POST");
+  if (path == "/v1/voices") return method == http::verb::get ? HandleVoices(false) : not_allowed("GET");
+  if (path == "/health") return method == http::verb::get ? HandleVoices(true) : not_allowed("GET");
+  if (path == "/v1/models") return method == http::verb::get ? HandleModels() : not_allowed("GET");
+  const std::string_view prefix = "/v1/channels/";
+  if (path.starts_with(prefix)) {
+    std::string rest = path.substr(prefix.size());
+    const size_t slash = rest.find('/');
+    const std::string channel = rest.substr(0, slash);
+    const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (!protocol::IsValidChannelName(channel)) {
+      return ReplyError({400, "invalid_request_error", "invalid_channel",
+                         "channel names are 1-64 characters of a-z A-Z 0-9 - _ .", "channel"});
+    }
+    if (action.empty()) return method == http::verb::get ? HandleChannel(channel, "status") : not_allowed("GET");
+    if (action == "skip" || action == "clear") {
+      return method == http::verb::post ? HandleChannel(channel, action) : not_allowed("POST");
+    }
+    if (action == "events") return method == http::verb::get ? HandleEvents(channel) : not_allowed("GET");
+  }
+  ReplyError({404, "invalid_request_error", "not_found", "no such endpoint: " + path, ""});
+}
+
+void HttpConnection::Reply(int status, std::string content_type, std::string body) {
+  http::response<http::string_body> res{static_cast<http::status>(status), request_.version() ? request_.version() : 11};
+  res.set(http::field::server, "ttsd/" TTSD_VERSION);
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  if (status == 401) res.set(http::field::www_authenticate, "Bearer");
+  if (status == 429 || status == 503) res.set(http::field::retry_after, "1");
+  res.keep_alive(keep_alive_);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  std::ostringstream os;
+  os << res;
+  const std::string bytes = os.str();
+  Write(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+  ResponseDone();
+}
+
+void HttpConnection::ReplyError(const HttpError& error) {
+  if (error.status >= 500) spdlog::info("http: {} {}", error.status, error.message);
+  Reply(error.status, "application/json", error.Json());
+}
+
+void HttpConnection::BeginStream(Head head) {
+  head.version(request_.version() ? request_.version() : 11);
+  head.set(http::field::server, "ttsd/" TTSD_VERSION);
+  head.set(http::field::cache_control, "no-store");
+  head.set("X-Accel-Buffering", "no");
+  if (chunked_) {
+    head.chunked(true);
+    head.keep_alive(keep_alive_);
+  } else {
+    keep_alive_ = false;  // an HTTP/1.0 body without a length ends when the connection does
+    head.keep_alive(false);
+  }
+  std::ostringstream os;
+  os << head.base();
+  const std::string bytes = os.str();
+  state_ = State::kStreaming;
+  Write(std::vector<uint8_t>(bytes.begin(), bytes.end()));
+}
+
+void HttpConnection::StreamBytes(std::vector<uint8_t> bytes) {
+  if (bytes.empty() || state_ != State::kStreaming) return;
+  if (!chunked_) return Write(std::move(bytes));
+  const std::string size = Hex(bytes.size()) + "\r\n";
+  std::vector<uint8_t> chunk;
+  chunk.reserve(size.size() + bytes.size() + 2);
+  chunk.insert(chunk.end(), size.begin(), size.end());
+  chunk.insert(chunk.end(), bytes.begin(), bytes.end());
+  chunk.push_back('\r');
+  chunk.push_back('\n');
+  Write(std::move(chunk));
+}
+
+void HttpConnection::EndStream() {
+  if (state_ != State::kStreaming) return;
+  if (chunked_) Write({'0', '\r', '\n', '\r', '\n'});
+  ResponseDone();
+}
+
+void HttpConnection::AbortStream(const std::string& why) {
+  spdlog::info("http: response cut: {}", why);
+  keep_alive_ = false;
+  Close();
+}
+
+// The whole response is queued: once written, the next request (keep-alive) or the end.
+void HttpConnection::ResponseDone() {
+  if (link_) link_->Close();
+  link_.reset();
+  speech_.reset();
+  events_.reset();
+  poll_timer_.cancel();
+  if (state_ == State::kClosed) return;
+  state_ = State::kIdle;
+  if (!keep_alive_ || shutting_down_) keep_alive_ = false;
+  WriteNext();
+}
+
+void HttpConnection::Write(std::vector<uint8_t> bytes) {
+  if (state_ == State::kClosed) return;
+  queued_bytes_ += bytes.size();
+  write_queue_.push_back(std::move(bytes));
+  WriteNext();
+}
+
+void HttpConnection::WriteNext() {
+  if (writing_ || state_ == State::kClosed) return;
+  if (write_queue_.empty()) {
+    if (state_ != State::kIdle) return;  // a response in progress waits for the daemon: no deadline
+    if (!keep_alive_) {
+      boost::system::error_code ec;
+      socket_.shutdown(Tcp::socket::shutdown_send, ec);  // then the client closes; we close on its EOF
+      ArmDeadline(2);
+      return WaitForInput();
+    }
+    if (buffer_.size() > 0 && !watching_) return ReadRequest();
+    ArmDeadline(HttpConfig::kIdleTimeoutS);
+    return WaitForInput();
+  }
+  writing_ = true;
+  ArmDeadline(HttpConfig::kWriteStallTimeoutS);
+  asio::async_write(socket_, asio::buffer(write_queue_.front()),
+                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                      self->writing_ = false;
+                      if (self->state_ == State::kClosed) return;
+                      if (ec) {
+                        spdlog::debug("http: write failed: {}", ec.message());
+                        return self->Close();
+                      }
+                      self->queued_bytes_ -= self->write_queue_.front().size();
+                      self->write_queue_.pop_front();
+                      if (self->write_queue_.empty()) {
+                        // Reading a body after "100 Continue" keeps its deadline; otherwise none
+                        // while the response waits for the daemon.
+                        if (self->state_ == State::kReading) {
+                          self->ArmDeadline(HttpConfig::kIdleTimeoutS);
+                        } else {
+                          self->deadline_.cancel();
+                        }
+                      }
+                      if (self->link_ && self->queued_bytes_ < kResumeBytes) self->link_->Resume();
+                      self->WriteNext();
+                    });
+}
+
+}  // namespace ttsd::daemon

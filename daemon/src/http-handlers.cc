@@ -1,0 +1,274 @@
+// HttpConnection: the endpoints. Each opens an in-process native connection (NativeLink), sends the
+// daemon the request it stands for and turns the answer into an HTTP response.
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "ttsd/daemon/http-connection.h"
+#include "ttsd/daemon/http-web-assets.h"
+#include "ttsd/version.h"
+
+namespace ttsd::daemon {
+namespace {
+
+namespace http = boost::beast::http;
+using json = nlohmann::json;
+using protocol::FrameType;
+
+constexpr auto kEventPoll = std::chrono::milliseconds(200);
+constexpr auto kEventHeartbeat = std::chrono::seconds(15);
+
+std::vector<uint8_t> Bytes(std::string_view s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+Error ErrorOf(const protocol::Frame& frame) {
+  auto body = protocol::ParseErrorBody(frame.payload);
+  if (!body) return {ErrorCode::kInternal, "the daemon sent an unreadable error"};
+  return {body->code, body->message};
+}
+
+json VoicesJson(const protocol::VoiceList& list) {
+  json voices = json::array();
+  for (const auto& v : list.voices) {
+    voices.push_back({{"name", v.name},
+                      {"description", v.description},
+                      {"languages", v.languages},
+                      {"speakers", v.speakers},
+                      {"sample_rate", v.sample_rate}});
+  }
+  json saved = json::array();
+  for (const auto& v : list.saved) {
+    saved.push_back({{"name", v.name}, {"voice", v.voice}, {"references", v.references}, {"seconds", v.seconds},
+                     {"created", v.created}});
+  }
+  return {{"default_voice", list.default_voice}, {"voices", voices}, {"saved", saved}};
+}
+
+}  // namespace
+
+std::shared_ptr<NativeLink> HttpConnection::OpenLink() {
+  auto socket = shared_->connect();
+  if (!socket) {
+    ReplyError(ToHttpError(socket.error()));
+    return nullptr;
+  }
+  link_ = std::make_shared<NativeLink>(std::move(*socket));
+  return link_;
+}
+
+void HttpConnection::Ask(FrameType type, std::vector<uint8_t> payload, std::function<void(protocol::Frame)> on_reply) {
+  auto link = OpenLink();
+  if (!link) return;
+  auto weak = weak_from_this();
+  link->Start(
+      [weak, on_reply = std::move(on_reply)](protocol::Frame frame) {
+        auto self = weak.lock();
+        if (!self || (frame.header.request_id != 1 && frame.header.request_id != 0)) return;
+        if (frame.header.type == FrameType::kError) return self->ReplyError(ToHttpError(ErrorOf(frame)));
+        on_reply(std::move(frame));
+      },
+      [weak](const Error& error) {
+        if (auto self = weak.lock()) self->ReplyError(ToHttpError({ErrorCode::kShuttingDown, error.message}));
+      });
+  link->Send(protocol::EncodeFrame(type, 0, 1, payload));
+}
+
+void HttpConnection::HandleAsset(std::string_view path) {
+  const WebAsset* asset = FindWebAsset(path);
+  if (!asset) return ReplyError({404, "invalid_request_error", "not_found", "no such file", ""});
+  Reply(200, std::string(asset->content_type), std::string(asset->body));
+}
+
+void HttpConnection::HandleVoices(bool health) {
+  Ask(FrameType::kListVoices, {}, [this, health](protocol::Frame frame) {
+    auto list = protocol::ParseVoiceList(frame.payload);
+    if (!list) return ReplyError(ToHttpError({ErrorCode::kInternal, "unreadable voice list: " + list.error().message}));
+    if (!health) return ReplyJson(200, VoicesJson(*list).dump());
+    json names = json::array();
+    for (const auto& v : list->voices) names.push_back(v.name);
+    json saved = json::array();
+    for (const auto& v : list->saved) saved.push_back(v.name);
+    const double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - shared_->started).count();
+    ReplyJson(200, json{{"status", "ok"},
+                        {"version", TTSD_VERSION},
+                        {"uptime_s", std::round(uptime * 10) / 10},
+                        {"default_voice", list->default_voice},
+                        {"voices", names},
+                        {"saved_voices", saved}}
+                       .dump());
+  });
+}
+
+// OpenAI clients list models to fill a menu: every voice is offered as one.
+void HttpConnection::HandleModels() {
+  Ask(FrameType::kListVoices, {}, [this](protocol::Frame frame) {
+    auto list = protocol::ParseVoiceList(frame.payload);
+    if (!list) return ReplyError(ToHttpError({ErrorCode::kInternal, "unreadable voice list"}));
+    json data = json::array();
+    for (const auto& v : list->voices) data.push_back({{"id", v.name}, {"object", "model"}, {"owned_by", "ttsd"}});
+    for (const auto& v : list->saved) data.push_back({{"id", v.name}, {"object", "model"}, {"owned_by", "ttsd"}});
+    ReplyJson(200, json{{"object", "list"}, {"data", data}}.dump());
+  });
+}
+
+void HttpConnection::HandleChannel(const std::string& channel, std::string_view action) {
+  protocol::ChannelControl control;
+  control.channel = channel;
+  using Action = protocol::ChannelControl::Action;
+  control.action = action == "skip" ? Action::kSkip : action == "clear" ? Action::kClear : Action::kStatus;
+  Ask(FrameType::kChannelControl, protocol::Serialize(control), [this](protocol::Frame frame) {
+    ReplyJson(200, std::string(frame.payload.begin(), frame.payload.end()));
+  });
+}
+
+// Server-sent events: the channel's status whenever it changes (polled every 200 ms), a comment
+// every 15 s so that proxies and browsers keep the stream open.
+void HttpConnection::HandleEvents(const std::string& channel) {
+  auto link = OpenLink();
+  if (!link) return;
+  events_.emplace();
+  events_->channel = channel;
+  auto weak = weak_from_this();
+  link->Start(
+      [weak](protocol::Frame frame) {
+        auto self = weak.lock();
+        if (!self || !self->events_) return;
+        if (frame.header.type != FrameType::kChannelStatus) return;
+        std::string status(frame.payload.begin(), frame.payload.end());
+        if (status == self->events_->last) return;
+        self->StreamBytes(Bytes("event: status\ndata: " + status + "\n\n"));
+        self->events_->last = std::move(status);
+        self->events_->last_sent = std::chrono::steady_clock::now();
+      },
+      [weak](const Error&) {
+        if (auto self = weak.lock()) self->EndStream();
+      });
+  Head head{http::status::ok, 11};
+  head.set(http::field::content_type, "text/event-stream");
+  BeginStream(std::move(head));
+  StreamBytes(Bytes("retry: 2000\n\n"));
+  events_->last_sent = std::chrono::steady_clock::now();
+  PollEvents();
+}
+
+void HttpConnection::PollEvents() {
+  if (!events_ || !link_ || state_ != State::kStreaming) return;
+  if (!Behind()) {
+    protocol::ChannelControl control;
+    control.channel = events_->channel;
+    link_->Send(protocol::EncodeFrame(FrameType::kChannelControl, 0, events_->next_id++, protocol::Serialize(control)));
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (now - events_->last_sent > kEventHeartbeat) {
+    StreamBytes(Bytes(": keep-alive\n\n"));
+    events_->last_sent = now;
+  }
+  poll_timer_.expires_after(kEventPoll);
+  poll_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self) self->PollEvents();
+  });
+}
+
+void HttpConnection::HandleSpeech() {
+  const auto field = request_[http::field::content_type];
+  const std::string_view type(field.data(), field.size());
+  // JSON only: a form post from another web page (which needs no permission) is refused here.
+  if (type.substr(0, type.find(';')) != "application/json") {
+    return ReplyError({415, "invalid_request_error", "unsupported_media_type",
+                       "send the request body as JSON with 'Content-Type: application/json'", ""});
+  }
+  auto request = ParseSpeechRequest(request_.body());
+  if (!request) return ReplyError(request.error());
+  speech_.emplace();
+  speech_->request = std::move(*request);
+  auto link = OpenLink();
+  if (!link) return;
+  auto weak = weak_from_this();
+  link->Start(
+      [weak](protocol::Frame frame) {
+        if (auto self = weak.lock()) self->OnSpeechFrame(std::move(frame));
+      },
+      [weak](const Error& error) {
+        auto self = weak.lock();
+        if (!self || !self->speech_) return;
+        if (!self->speech_->accepted) return self->ReplyError(ToHttpError({ErrorCode::kShuttingDown, error.message}));
+        self->AbortStream(error.message);
+      });
+  StartSpeech(speech_->request.synthesize);
+}
+
+void HttpConnection::StartSpeech(const std::string& body) {
+  link_->Send(protocol::EncodeFrame(FrameType::kSynthesize, 0, speech_->id, Bytes(body)));
+}
+
+void HttpConnection::OnSpeechFrame(protocol::Frame frame) {
+  if (!speech_) return;
+  Speech& s = *speech_;
+  if (frame.header.request_id != s.id && frame.header.request_id != 0) return;
+  switch (frame.header.type) {
+    case FrameType::kAccepted: {
+      auto accepted = protocol::ParseAccepted(frame.payload);
+      if (!accepted) return ReplyError(ToHttpError({ErrorCode::kInternal, "unreadable accepted frame"}));
+      return OnSpeechAccepted(*accepted);
+    }
+    case FrameType::kError: {
+      const Error error = ErrorOf(frame);
+      if (s.accepted) return AbortStream("synthesis failed: " + error.ToString());
+      if (error.code == ErrorCode::kUnknownVoice && s.request.fallback && s.id == 1) {
+        s.id = 2;  // one of OpenAI's voice names: the default voice speaks
+        return StartSpeech(*s.request.fallback);
+      }
+      return ReplyError(ToHttpError(error));
+    }
+    case FrameType::kAudio: {
+      if (!s.accepted || !s.body) return;
+      std::span<const uint8_t> pcm;
+      auto header = protocol::ParseAudioHeader(frame.payload, &pcm);
+      if (!header) return AbortStream("unreadable audio frame");
+      auto bytes = s.body->Audio(pcm);
+      if (!bytes) return AbortStream(bytes.error().ToString());
+      StreamBytes(std::move(*bytes));
+      if (frame.header.flags & protocol::kFlagLast) {
+        auto tail = s.body->Finish();
+        if (!tail) return AbortStream(tail.error().ToString());
+        StreamBytes(std::move(*tail));
+        return EndStream();
+      }
+      if (Behind() && link_) link_->Pause();  // the daemon pauses generation in turn
+      return;
+    }
+    default: return;
+  }
+}
+
+void HttpConnection::OnSpeechAccepted(const protocol::Accepted& accepted) {
+  Speech& s = *speech_;
+  s.accepted = true;
+  if (!s.request.channel.empty()) {
+    // Queued: the utterance keeps its place when this link closes.
+    return ReplyJson(202, json{{"status", "queued"},
+                               {"channel", accepted.channel},
+                               {"voice", accepted.voice},
+                               {"speaker", accepted.speaker}}
+                              .dump());
+  }
+  auto body = SpeechBody::Create(s.request.format, accepted.sample_rate);
+  if (!body) {
+    s.accepted = false;
+    return ReplyError(ToHttpError(body.error()));
+  }
+  s.body = std::move(*body);
+  Head head{http::status::ok, 11};
+  head.set(http::field::content_type, std::string(ContentType(s.request.format)));
+  const uint32_t rate = s.request.format == SpeechFormat::kOpus ? codec::OggOpusEncoder::kRateHz : accepted.sample_rate;
+  head.set("X-Sample-Rate", std::to_string(rate));
+  if (s.request.format == SpeechFormat::kPcm) head.set("X-Sample-Format", "s16le");
+  head.set("X-Channels", "1");
+  head.set("X-Voice", accepted.voice);
+  head.set("X-Speaker", accepted.speaker);
+  BeginStream(std::move(head));
+  StreamBytes(s.body->Begin());
+}
+
+}  // namespace ttsd::daemon
