@@ -10,6 +10,7 @@ libsndfile1-dev libsoxr-dev libsystemd-dev systemd
 libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
 pulseaudio pulseaudio-utils alsa-utils
 flite1-dev unicode-data ffmpeg
+curl chromium
 libgtest-dev libgmock-dev
 python3-torch python3-numpy"
 
