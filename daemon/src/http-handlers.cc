@@ -59,17 +59,15 @@ std::shared_ptr<NativeLink> HttpConnection::OpenLink() {
 void HttpConnection::Ask(FrameType type, std::vector<uint8_t> payload, std::function<void(protocol::Frame)> on_reply) {
   auto link = OpenLink();
   if (!link) return;
-  auto weak = weak_from_this();
+  // The callbacks keep this connection alive while it waits for the daemon; closing the link drops them.
+  auto self = shared_from_this();
   link->Start(
-      [weak, on_reply = std::move(on_reply)](protocol::Frame frame) {
-        auto self = weak.lock();
-        if (!self || (frame.header.request_id != 1 && frame.header.request_id != 0)) return;
+      [self, on_reply = std::move(on_reply)](protocol::Frame frame) {
+        if (frame.header.request_id != 1 && frame.header.request_id != 0) return;
         if (frame.header.type == FrameType::kError) return self->ReplyError(ToHttpError(ErrorOf(frame)));
         on_reply(std::move(frame));
       },
-      [weak](const Error& error) {
-        if (auto self = weak.lock()) self->ReplyError(ToHttpError({ErrorCode::kShuttingDown, error.message}));
-      });
+      [self](const Error& error) { self->ReplyError(ToHttpError({ErrorCode::kShuttingDown, error.message})); });
   link->Send(protocol::EncodeFrame(type, 0, 1, payload));
 }
 
@@ -128,11 +126,10 @@ void HttpConnection::HandleEvents(const std::string& channel) {
   if (!link) return;
   events_.emplace();
   events_->channel = channel;
-  auto weak = weak_from_this();
+  auto self = shared_from_this();
   link->Start(
-      [weak](protocol::Frame frame) {
-        auto self = weak.lock();
-        if (!self || !self->events_) return;
+      [self](protocol::Frame frame) {
+        if (!self->events_) return;
         if (frame.header.type != FrameType::kChannelStatus) return;
         std::string status(frame.payload.begin(), frame.payload.end());
         if (status == self->events_->last) return;
@@ -140,9 +137,7 @@ void HttpConnection::HandleEvents(const std::string& channel) {
         self->events_->last = std::move(status);
         self->events_->last_sent = std::chrono::steady_clock::now();
       },
-      [weak](const Error&) {
-        if (auto self = weak.lock()) self->EndStream();
-      });
+      [self](const Error&) { self->EndStream(); });
   Head head{http::status::ok, 11};
   head.set(http::field::content_type, "text/event-stream");
   BeginStream(std::move(head));
@@ -184,17 +179,15 @@ void HttpConnection::HandleSpeech() {
   speech_->request = std::move(*request);
   auto link = OpenLink();
   if (!link) return;
-  auto weak = weak_from_this();
-  link->Start(
-      [weak](protocol::Frame frame) {
-        if (auto self = weak.lock()) self->OnSpeechFrame(std::move(frame));
-      },
-      [weak](const Error& error) {
-        auto self = weak.lock();
-        if (!self || !self->speech_) return;
-        if (!self->speech_->accepted) return self->ReplyError(ToHttpError({ErrorCode::kShuttingDown, error.message}));
-        self->AbortStream(error.message);
-      });
+  auto self = shared_from_this();
+  link->Start([self](protocol::Frame frame) { self->OnSpeechFrame(std::move(frame)); },
+              [self](const Error& error) {
+                if (!self->speech_) return;
+                if (!self->speech_->accepted) {
+                  return self->ReplyError(ToHttpError({ErrorCode::kShuttingDown, error.message}));
+                }
+                self->AbortStream(error.message);
+              });
   StartSpeech(speech_->request.synthesize);
 }
 

@@ -74,8 +74,11 @@ int Run(int argc, char** argv) {
   auto* http_option = app.add_option("--http", config.http.listen,
                                      "HTTP API (OpenAI-compatible speech, control page): HOST:PORT, or off")
                           ->capture_default_str();
-  app.add_option("--http-token", config.http.token, "bearer token HTTP requests must carry (required beyond loopback)");
-  app.add_option("--http-token-file", config.http.token_file, "read the bearer token from this file's first line");
+  // The token keys also take the spelling with underscores (http_token) in the config file.
+  app.add_option("--http-token,--http_token", config.http.token,
+                 "bearer token HTTP requests must carry (required beyond loopback)");
+  app.add_option("--http-token-file,--http_token_file", config.http.token_file,
+                 "read the bearer token from this file's first line");
   app.add_option("--http-max-connections", config.http.max_connections, "HTTP connections open at once")
       ->capture_default_str();
   app.add_flag("--no-warmup", no_warmup, "skip warming voices up at load");

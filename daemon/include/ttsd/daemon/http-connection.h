@@ -3,6 +3,8 @@
 // whole JSON bodies, or chunked streams (speech audio, server-sent events) that follow the daemon's
 // frames as they arrive and pause the daemon's generation while the client is behind.
 //   auto c = std::make_shared<HttpConnection>(std::move(socket), shared); c->Start();
+// Ownership: pending socket operations and the open link's callbacks hold the connection; closing
+// the link (at the end of each response) lets it go.
 // Thread-safety: every method runs on the I/O thread. Handlers live in http-handlers.cc.
 #pragma once
 

@@ -1,0 +1,107 @@
+// The control page in a real browser: headless chromium loads it from ttsd (with a bearer token in its
+// URL), a test types, picks a voice and clicks Speak, and a native-protocol listener on the channel hears
+// the speech; the page's live queue view follows the channel, and Clear empties it.
+// Skips (GTEST_SKIP, with the reason) only when chromium is not installed or exits at start.
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/daemon-process.h"
+#include "support/headless-chromium.h"
+#include "support/http-client.h"
+
+namespace ttsd::testing {
+namespace {
+
+using protocol::FrameType;
+
+// Reads a listen stream on another thread and keeps the loudest sample heard.
+class Listener {
+ public:
+  Listener(const std::string& socket, const std::string& channel) : client_(socket) {
+    client_.Handshake();
+    protocol::ListenRequest l;
+    l.channel = channel;
+    client_.Send(FrameType::kListen, 1, protocol::Serialize(l));
+    auto f = client_.Read();
+    EXPECT_TRUE(f && f->header.type == FrameType::kAccepted);
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        auto f = client_.Read(std::chrono::seconds(2));
+        if (!f) return;
+        if (f->header.type != FrameType::kAudio) continue;
+        std::span<const uint8_t> pcm;
+        if (!protocol::ParseAudioHeader(f->payload, &pcm)) continue;
+        float peak = 0;
+        for (float s : S16ToFloat(std::string_view(reinterpret_cast<const char*>(pcm.data()), pcm.size()))) {
+          peak = std::max(peak, std::abs(s));
+        }
+        if (peak > peak_) peak_ = peak;
+      }
+    });
+  }
+  ~Listener() {
+    stop_ = true;
+    thread_.join();
+  }
+  float peak() const { return peak_; }
+
+ private:
+  RawClient client_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<float> peak_{0};
+};
+
+TEST(HttpBrowser, SpeakButtonQueuesSpeechThatAListenerHears) {
+  HeadlessChromium chromium;
+  std::string why;
+  if (!chromium.Start(&why)) GTEST_SKIP() << why;
+
+  DaemonProcess daemon({"--http", "127.0.0.1:0", "--http-token", "page-token"});
+  const int port = HttpPort(daemon);
+  ASSERT_GT(port, 0);
+  Listener listener(daemon.socket_path(), "browser");
+
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/?token=page-token&channel=browser";
+  ASSERT_TRUE(chromium.Open(url)) << chromium.Log();
+  ASSERT_TRUE(chromium.WaitFor("document.body && document.body.dataset.ready === 'true'"))
+      << "the page did not load its voices; " << chromium.product() << " log:\n" << chromium.Log();
+  // The voices came from /v1/voices with the token; the live view has connected to the channel.
+  EXPECT_EQ(chromium.Eval("document.querySelectorAll('#voice option').length"), 3);
+  ASSERT_TRUE(chromium.WaitFor("document.getElementById('channel-state').textContent.includes('1 listening')"))
+      << chromium.Eval("document.getElementById('channel-state').textContent").dump();
+
+  chromium.Eval("document.getElementById('voice').value = 'fixture-stream';"
+                "document.getElementById('voice').dispatchEvent(new Event('change'))");
+  ASSERT_TRUE(chromium.Click("#text"));
+  ASSERT_TRUE(chromium.Type("Hello from the browser dock. This sentence goes on for a little while."));
+  ASSERT_TRUE(chromium.Click("#speak"));
+
+  EXPECT_TRUE(chromium.WaitFor("document.getElementById('message').textContent.startsWith('Queued')"))
+      << chromium.Eval("document.getElementById('message').textContent").dump();
+  // The queue view shows what plays, from the event stream.
+  EXPECT_TRUE(chromium.WaitFor("document.querySelector('#queue li.current') !== null"));
+  for (int i = 0; i < 100 && listener.peak() < 0.01f; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GT(listener.peak(), 0.01f) << "the listener on the channel heard only silence";
+  EXPECT_TRUE(daemon.WaitForLog("connection")) << daemon.Log();
+
+  // Clear empties the channel; the view follows.
+  ASSERT_TRUE(chromium.Click("#clear"));
+  EXPECT_TRUE(chromium.WaitFor("document.querySelectorAll('#queue li').length === 0"));
+}
+
+TEST(HttpBrowser, APageWithoutTheTokenIsRefused) {
+  HeadlessChromium chromium;
+  std::string why;
+  if (!chromium.Start(&why)) GTEST_SKIP() << why;
+  DaemonProcess daemon({"--http", "127.0.0.1:0", "--http-token", "page-token"});
+  const int port = HttpPort(daemon);
+  ASSERT_TRUE(chromium.Open("http://127.0.0.1:" + std::to_string(port) + "/"));
+  EXPECT_TRUE(chromium.WaitFor("document.getElementById('message').textContent.includes('Bearer')"))
+      << chromium.Eval("document.getElementById('message').textContent").dump();
+}
+
+}  // namespace
+}  // namespace ttsd::testing
