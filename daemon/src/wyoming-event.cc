@@ -12,7 +12,7 @@ using nlohmann::json;
 Result<size_t> LengthField(const json& header, const char* key, size_t cap) {
   auto it = header.find(key);
   if (it == header.end() || it->is_null()) return size_t{0};
-  if (!it->is_number_integer() || it->get<int64_t>() < 0) {
+  if (!it->is_number_unsigned()) {  // JSON parsers store non-negative integers as unsigned
     return MakeError(ErrorCode::kMalformedFrame, std::string("'") + key + "' is not a non-negative integer");
   }
   const auto n = it->get<uint64_t>();
