@@ -76,6 +76,14 @@ void Session::OnReference(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
   auto it = pending_.find(id);
   if (it == pending_.end() || it->second->preparing) {
+    // Like text after the text was closed: a request that has all its files ends with bad_request.
+    const Error extra{ErrorCode::kBadRequest, "more reference audio than the request announced"};
+    if (it != pending_.end() && it->second->kind == PendingRequest::Kind::kSynthesize) return EndPending(id, extra);
+    std::shared_ptr<Job> job;
+    if (auto j = jobs_.find(id); j != jobs_.end()) job = j->second;
+    if (auto ch = channel_requests_.find(id); ch != channel_requests_.end()) job = context_->channels->FindJob(ch->second);
+    if (job) return context_->scheduler->Cancel(job, extra);
+    // Not open, or a voice being saved (which is saved whatever comes now).
     return SendError(id, {ErrorCode::kUnknownRequest, "request " + std::to_string(id) + " is not waiting for reference audio"});
   }
   if (auto s = it->second->upload.Add(frame.header.flags, frame.payload); !s) return EndPending(id, s.error());

@@ -49,10 +49,15 @@ TEST_F(ServerTest, SocketIsPrivate) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST_F(ServerTest, HandshakeNegotiatesVersionOne) {
+TEST_F(ServerTest, HandshakeNegotiatesTheHighestCommonVersion) {
+  RawClient old_client(daemon_->socket_path());
+  old_client.Send(FrameType::kHello, 0, protocol::Serialize(protocol::Hello{1, 1, "version 1 client"}));
+  auto old_welcome = old_client.Read();
+  ASSERT_TRUE(old_welcome);
+  EXPECT_EQ(protocol::ParseWelcome(old_welcome->payload)->version, 1u);
   RawClient c(daemon_->socket_path());
   auto welcome = c.Handshake();
-  EXPECT_EQ(welcome.version, 1u);
+  EXPECT_EQ(welcome.version, 2u);
   EXPECT_EQ(welcome.max_payload_bytes, protocol::kMaxClientPayloadBytes);
   EXPECT_NE(welcome.server.find("ttsd"), std::string::npos);
 }

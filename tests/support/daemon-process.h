@@ -80,6 +80,11 @@ class DaemonProcess {
         break;
       }
     }
+    // Saved voices stay private to the test unless it names a store.
+    if (std::find(extra.begin(), extra.end(), "--voice-store") == extra.end()) {
+      extra.push_back("--voice-store");
+      extra.push_back(dir_.path() + "/saved-voices");
+    }
     std::vector<std::string> args = wrapper;
     for (std::string a : {TtsdBinary(), std::string("--socket"), socket_path_, std::string("--voices"), FixturesDir(),
                           std::string("--default-voice"), std::string("fixture-ar"), std::string("--log-level"),
