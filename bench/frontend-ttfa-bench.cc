@@ -1,7 +1,7 @@
 // Client-measured time to first audio of the same texts through each of ttsd's front ends.
 //   build/bench/frontend-ttfa-bench --spawn build/daemon/ttsd --voices models/fixtures --voice fixture-stream
-// Starts its own daemon with --spawn (Wyoming on a free loopback port), or uses --socket and
-// --wyoming-port. Each front end is one function that speaks a text and reports when its first
+// Starts its own daemon with --spawn (Wyoming and HTTP on free loopback ports), or uses --socket,
+// --wyoming-port and --http-port. Each front end is one function that speaks a text and reports when its first
 // audio arrived; runs alternate between front ends so that load drifts hit them alike. Prints a
 // table and a JSON line (--json FILE keeps it). To add a front end: write its Speak function and
 // add it to the list in main().
@@ -177,12 +177,87 @@ ttsd::Result<Sample> SpeakWyoming(WyomingLink& link, Clock::time_point start, co
   return s;
 }
 
+// ----- HTTP: POST /v1/audio/speech with "response_format": "pcm", as an OpenAI client sends it -----
+
+class HttpLink {
+ public:
+  ~HttpLink() {
+    if (fd_ >= 0) close(fd_);
+  }
+  ttsd::Status Connect(uint16_t port) {
+    port_ = port;
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      return ttsd::MakeError(ttsd::ErrorCode::kIo, "cannot connect to HTTP port " + std::to_string(port));
+    }
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return {};
+  }
+  // One request on the kept-alive connection; start is when the request (or its connection) began.
+  // TTFA: the first bytes of the body, which for pcm are audio.
+  ttsd::Result<Sample> Speak(Clock::time_point start, const std::string& voice, const std::string& text) {
+    json body = {{"model", "tts-1"}, {"input", text}, {"response_format", "pcm"}};
+    if (!voice.empty()) body["voice"] = voice;
+    const std::string b = body.dump();
+    const std::string req = "POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
+                            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(b.size()) +
+                            "\r\n\r\n" + b;
+    if (send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+      return ttsd::MakeError(ttsd::ErrorCode::kIo, "HTTP send failed");
+    }
+    size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (auto s = Fill(); !s) return std::unexpected(s.error());
+    }
+    const std::string head = buffer_.substr(0, end);
+    buffer_.erase(0, end + 4);
+    if (head.compare(9, 3, "200") != 0) return ttsd::MakeError(ttsd::ErrorCode::kInternal, head);
+    std::smatch m;
+    const int rate = std::regex_search(head, m, std::regex("X-Sample-Rate: (\\d+)")) ? std::stoi(m[1]) : 0;
+    Sample s;
+    size_t bytes = 0;
+    for (;;) {  // chunked body
+      while ((end = buffer_.find("\r\n")) == std::string::npos) {
+        if (auto st = Fill(); !st) return std::unexpected(st.error());
+      }
+      const size_t size = std::stoul(buffer_.substr(0, end), nullptr, 16);
+      if (size > 0 && bytes == 0) s.ttfa_ms = Ms(Clock::now() - start);
+      while (buffer_.size() < end + 2 + size + 2) {
+        if (auto st = Fill(); !st) return std::unexpected(st.error());
+      }
+      buffer_.erase(0, end + 2 + size + 2);
+      bytes += size;
+      if (size == 0) break;
+    }
+    s.audio_s = rate ? static_cast<double>(bytes / 2) / rate : 0;
+    return s;
+  }
+
+ private:
+  ttsd::Status Fill() {
+    pollfd p{fd_, POLLIN, 0};
+    char buf[65536];
+    ssize_t n = poll(&p, 1, 60'000) > 0 ? recv(fd_, buf, sizeof(buf), 0) : -1;
+    if (n <= 0) return ttsd::MakeError(ttsd::ErrorCode::kIo, "HTTP connection ended");
+    buffer_.append(buf, static_cast<size_t>(n));
+    return {};
+  }
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::string buffer_;
+};
+
 pid_t Spawn(const std::string& ttsd, const std::string& voices, const std::string& socket, const std::string& log,
             const std::string& extra) {
   pid_t pid = fork();
   if (pid == 0) {
     std::vector<std::string> args = {ttsd, "--socket", socket, "--voices", voices, "--log-level", "info",
-                                     "--wyoming", "tcp://127.0.0.1:0"};
+                                     "--wyoming", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"};
     std::istringstream in(extra);
     for (std::string a; in >> a;) args.push_back(a);
     std::vector<char*> argv;
@@ -196,15 +271,15 @@ pid_t Spawn(const std::string& ttsd, const std::string& voices, const std::strin
   return pid;
 }
 
-// The Wyoming port the spawned daemon logged.
-uint16_t PortFromLog(const std::string& log) {
+// The port the spawned daemon logged on the line pattern matches (the port is its group 1).
+uint16_t PortFromLog(const std::string& log, const std::string& pattern) {
   for (int i = 0; i < 600; ++i) {
     std::ifstream in(log);
     std::stringstream s;
     s << in.rdbuf();
     std::smatch m;
     const std::string text = s.str();
-    if (std::regex_search(text, m, std::regex(R"(wyoming: listening on tcp://[^ ]*:(\d+))"))) {
+    if (std::regex_search(text, m, std::regex(pattern))) {
       return static_cast<uint16_t>(std::stoi(m[1]));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -219,8 +294,10 @@ int main(int argc, char** argv) {
   std::string socket, spawn, voices = "models/fixtures", voice, json_path, daemon_args;
   int repeat = 5;
   int wyoming_port = 0;
+  int http_port = 0;
   app.add_option("--socket", socket, "use a running daemon (native protocol)");
   app.add_option("--wyoming-port", wyoming_port, "its Wyoming port on 127.0.0.1");
+  app.add_option("--http-port", http_port, "its HTTP API port on 127.0.0.1");
   app.add_option("--spawn", spawn, "start this ttsd binary on a private socket and a free Wyoming port");
   app.add_option("--voices", voices, "voices for --spawn")->capture_default_str();
   app.add_option("--daemon-args", daemon_args, "more flags for --spawn, e.g. \"--threads 2\"");
@@ -236,7 +313,8 @@ int main(int argc, char** argv) {
     socket = tmp / (tag + ".sock");
     const std::string log = tmp / (tag + ".log");
     child = Spawn(spawn, voices, socket, log, daemon_args);
-    wyoming_port = PortFromLog(log);
+    wyoming_port = PortFromLog(log, R"(wyoming: listening on tcp://[^ ]*:(\d+))");
+    http_port = PortFromLog(log, R"(HTTP API on http://[^ ]*:(\d+)/)");
   }
   if (socket.empty()) socket = ttsd::protocol::ResolveSocketPath("");
   std::unique_ptr<ttsd::client::Connection> conn;
@@ -246,14 +324,17 @@ int main(int argc, char** argv) {
     else std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   WyomingLink wyoming;
-  if (!conn || wyoming_port <= 0 || !wyoming.Connect(static_cast<uint16_t>(wyoming_port))) {
-    std::fprintf(stderr, "frontend-ttfa-bench: cannot reach the daemon (socket %s, Wyoming port %d)\n", socket.c_str(),
-                 wyoming_port);
+  HttpLink http;
+  if (!conn || wyoming_port <= 0 || !wyoming.Connect(static_cast<uint16_t>(wyoming_port)) || http_port <= 0 ||
+      !http.Connect(static_cast<uint16_t>(http_port))) {
+    std::fprintf(stderr, "frontend-ttfa-bench: cannot reach the daemon (socket %s, Wyoming port %d, HTTP port %d)\n",
+                 socket.c_str(), wyoming_port, http_port);
     if (child > 0) kill(child, SIGTERM);
     return 1;
   }
 
   const uint16_t port = static_cast<uint16_t>(wyoming_port);
+  // The first is the reference the others are compared with.
   std::vector<FrontEnd> front_ends = {
       {"native", [&](const std::string& text) { return SpeakNative(*conn, voice, text); }},
       {"wyoming", [&](const std::string& text) { return SpeakWyoming(wyoming, Clock::now(), voice, text); }},
@@ -264,6 +345,15 @@ int main(int argc, char** argv) {
          WyomingLink link;
          if (auto s = link.Connect(port); !s) return std::unexpected(s.error());
          return SpeakWyoming(link, start, voice, text);
+       }},
+      // OpenAI's clients keep their HTTP connection alive between requests.
+      {"http", [&](const std::string& text) { return http.Speak(Clock::now(), voice, text); }},
+      {"http-new-connection",
+       [&](const std::string& text) -> ttsd::Result<Sample> {
+         const auto start = Clock::now();
+         HttpLink link;
+         if (auto s = link.Connect(static_cast<uint16_t>(http_port)); !s) return std::unexpected(s.error());
+         return link.Speak(start, voice, text);
        }},
   };
 
