@@ -70,7 +70,9 @@ int Run(int argc, char** argv) {
   app.add_option("--wyoming", config.wyoming,
                  "Wyoming server for Home Assistant: tcp://HOST:PORT, unix:///PATH, on (= tcp://127.0.0.1:10200) or off")
       ->capture_default_str();
-  app.add_option("--wyoming-socket", config.wyoming_socket, "a Unix socket path to serve Wyoming on as well");
+  // The socket key also takes the spelling with an underscore (wyoming_socket) in the config file.
+  app.add_option("--wyoming-socket,--wyoming_socket", config.wyoming_socket,
+                 "a Unix socket path to serve Wyoming on as well");
   auto* http_option = app.add_option("--http", config.http.listen,
                                      "HTTP API (OpenAI-compatible speech, control page): HOST:PORT, or off")
                           ->capture_default_str();

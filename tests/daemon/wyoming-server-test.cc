@@ -387,6 +387,15 @@ TEST(WyomingServer, UnixSocketOption) {
   EXPECT_EQ(d.Log().find("wyoming: listening on tcp://"), std::string::npos);  // TCP stays off by default
 }
 
+TEST(WyomingServer, ConfigFileKeys) {
+  TempDir dir;
+  const std::string config = dir.path() + "/ttsd.toml";
+  std::ofstream(config) << "wyoming = \"tcp://127.0.0.1:0\"\nwyoming_socket = \"" << dir.path() << "/w.sock\"\n";
+  DaemonProcess d({"--config", config});
+  EXPECT_GT(WyomingPort(d), 0);
+  EXPECT_TRUE(d.WaitForLog("wyoming: listening on unix://" + dir.path() + "/w.sock")) << d.Log();
+}
+
 TEST(WyomingServer, BeyondLoopbackWarnsThatThereIsNoAuthentication) {
   DaemonProcess d({"--wyoming", "tcp://0.0.0.0:0"});
   const uint16_t port = WyomingPort(d);
