@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "ttsd/protocol/messages.h"
+#include "ttsd/protocol/voice-messages.h"
 
 namespace ttsd {
 // Failure messages print "bad_request (5)" rather than raw bytes.
@@ -580,6 +581,36 @@ TEST(ReadmeExamples, ExchangeHeadersAndBodies) {
   auto refused = NegotiateVersion(Hello{3, 4, ""});
   ASSERT_FALSE(refused);
   EXPECT_EQ(Serialize(ErrorBody{refused.error().code, refused.error().message}).size(), 0x63u);
+}
+
+TEST(ReadmeExamples, VoiceAddAndReferenceFrames) {
+  const Bytes wire = {0x1e, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00};
+  const std::string json = R"({"name":"anna","references":2})";
+  EXPECT_EQ(EncodeFrame(FrameType::kVoiceAdd, 0, 5, Serialize(VoiceAdd{"anna", "", 2, false})), Cat({wire, Str(json)}));
+  auto add = ParseVoiceAdd(Str(json));
+  ASSERT_TRUE(add);
+  EXPECT_EQ(add->references, 2u);
+
+  HeaderBytes first, second, emotion;
+  EncodeHeader({1048576, FrameType::kReference, 0, 5}, first);
+  EncodeHeader({451424, FrameType::kReference, kFlagEndOfFile, 5}, second);
+  EncodeHeader({0, FrameType::kReference, kFlagEndOfFile | kFlagEmotion, 7}, emotion);
+  EXPECT_EQ(first, RawHeader(0x00100000, 0x09, 0x00, 5));
+  EXPECT_EQ(second, RawHeader(0x0006e360, 0x09, 0x01, 5));
+  EXPECT_EQ(emotion[5], 0x03);
+
+  const std::string saved = R"({"name":"anna","references":2,"seconds":7.5,"voice":"fixture-style"})";
+  EXPECT_EQ(Serialize(VoiceSaved{"anna", "fixture-style", 2, 7.5}), Str(saved));
+  EXPECT_EQ(saved.size(), 0x44u);
+  SynthesizeRequest styled;
+  styled.voice = "anna";
+  styled.text = "Hello.";
+  styled.duration_s = 2;
+  styled.emotion = EmotionWeights{0, 0.8, 0.2};
+  auto parsed = ParseSynthesize(Str(R"({"duration":2,"emotion":{"angry":0.8,"sad":0.2},"text":"Hello.","voice":"anna"})"));
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  EXPECT_EQ(parsed->emotion, styled.emotion);
+  EXPECT_EQ(parsed->duration_s, 2.0);
 }
 
 // ---- over a real socket pair -------------------------------------------------------------
