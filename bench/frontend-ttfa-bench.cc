@@ -363,9 +363,12 @@ int main(int argc, char** argv) {
   const auto& texts = ttsd::bench::ShortSentences();
   const int total = repeat * static_cast<int>(texts.size() * front_ends.size());
   int done = 0;
+  size_t turn = 0;
   for (int r = 0; r < repeat; ++r) {
     for (const auto& text : texts) {
-      for (auto& f : front_ends) {
+      // Each front end goes first in turn, so that none always follows another.
+      for (size_t k = 0; k < front_ends.size(); ++k) {
+        auto& f = front_ends[(k + turn) % front_ends.size()];
         auto s = f.speak(text);
         if (!s) {
           std::fprintf(stderr, "frontend-ttfa-bench: %s: %s\n", f.name.c_str(), s.error().ToString().c_str());
@@ -375,6 +378,7 @@ int main(int argc, char** argv) {
         runs[f.name].push_back(*s);
         std::fprintf(stderr, "\r[%d/%d]", ++done, total);
       }
+      ++turn;
     }
   }
   std::fprintf(stderr, "\n");
