@@ -337,9 +337,10 @@ TEST_F(ServerTest, ListsVoicesAndAnswersPing) {
   EXPECT_EQ(f->header.request_id, 3u);
   auto list = protocol::ParseVoiceList(f->payload).value();
   EXPECT_EQ(list.default_voice, "fixture-ar");
-  ASSERT_EQ(list.voices.size(), 2u);
+  ASSERT_EQ(list.voices.size(), 3u);
   EXPECT_EQ(list.voices[0].name, "fixture-ar");
   EXPECT_EQ(list.voices[1].name, "fixture-stream");
+  EXPECT_EQ(list.voices[2].name, "fixture-style");
   EXPECT_EQ(list.voices[0].speakers, (std::vector<std::string>{"alpha", "beta"}));
   c.Send(FrameType::kPing, 4, {});
   f = c.Read();

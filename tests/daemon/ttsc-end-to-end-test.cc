@@ -89,12 +89,12 @@ TEST_F(TtscEndToEnd, StdinStreamsOneRequestAsTextArrives) {
   EXPECT_EQ(whole.samples.size() * 2, pcm.size());
 }
 
-TEST_F(TtscEndToEnd, VoicesListsBothFixtures) {
+TEST_F(TtscEndToEnd, VoicesListsEveryFixture) {
   const std::string out = tmp_.path() + "/out";
   ASSERT_EQ(Shell(Ttsc() + " voices --json >" + out), 0);
   auto voices = nlohmann::json::parse(ReadFile(out));
   EXPECT_EQ(voices["default_voice"], "fixture-ar");
-  EXPECT_EQ(voices["voices"].size(), 2u);
+  EXPECT_EQ(voices["voices"].size(), 3u);  // fixture-ar, fixture-stream, fixture-style
 }
 
 TEST_F(TtscEndToEnd, UnknownVoiceExitsOneWithTheErrorName) {
