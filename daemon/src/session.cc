@@ -1,31 +1,16 @@
 #include "ttsd/daemon/session.h"
 
+#include "ttsd/daemon/stream-job.h"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cmath>
-#include <cstring>
 
 namespace ttsd::daemon {
 namespace {
 
 namespace asio = boost::asio;
 using protocol::FrameType;
-
-std::vector<uint8_t> ToPcm(std::span<const float> samples, protocol::SampleFormat format) {
-  std::vector<uint8_t> out(samples.size() * protocol::BytesPerSample(format));
-  if (format == protocol::SampleFormat::kF32Le) {
-    std::memcpy(out.data(), samples.data(), out.size());  // x86-64 and arm64 are little-endian
-    return out;
-  }
-  for (size_t i = 0; i < samples.size(); ++i) {
-    float s = std::clamp(samples[i], -1.0f, 1.0f);
-    auto v = static_cast<int16_t>(std::lrintf(s * 32767.0f));
-    out[2 * i] = static_cast<uint8_t>(v & 0xff);
-    out[2 * i + 1] = static_cast<uint8_t>((v >> 8) & 0xff);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -239,55 +224,27 @@ void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request
 
 std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, std::unique_ptr<engine::Stream> stream,
                                       protocol::SampleFormat format, uint64_t given_serial) {
-  auto job = std::make_shared<Job>();
-  job->serial = given_serial ? given_serial : context_->next_request_serial.fetch_add(1);
+  const uint64_t serial = given_serial ? given_serial : context_->next_request_serial.fetch_add(1);
   const uint32_t rate = static_cast<uint32_t>(stream->sample_rate());
-  job->stream = std::move(stream);
-  auto executor = socket_.get_executor();
-  auto weak = weak_from_this();
-  auto outbound = outbound_bytes_;
-  SessionContext* context = context_;
-  const uint64_t serial = job->serial;
-  const auto started = std::chrono::steady_clock::now();
-  const size_t max_outbound = context_->config->max_outbound_bytes;
-
-  // Both callbacks run on a worker thread; the frame is built there and handed to the I/O thread.
-  job->on_chunk = [=](const engine::Chunk& chunk) {
+  StreamJobSink sink;
+  sink.encode = [=](const engine::Chunk& chunk) {  // on a worker
     protocol::AudioHeader header{rate, format, 1, chunk.sample_offset};
-    auto frame = protocol::EncodeFrame(FrameType::kAudio, chunk.is_last ? protocol::kFlagLast : 0, request_id,
-                                       protocol::SerializeAudio(header, ToPcm(chunk.samples, format)));
-    outbound->fetch_add(frame.size());
-    if (chunk.is_last) {
-      const double audio_s = static_cast<double>(chunk.sample_offset + chunk.samples.size()) / rate;
-      const double wall_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-      spdlog::info("request #{} done: {:.2f} s of audio in {:.0f} ms", serial, audio_s, wall_ms);
-    }
-    asio::post(executor, [=, frame = std::move(frame), last = chunk.is_last]() mutable {
-      if (last) context->open_requests.fetch_sub(1);
-      auto self = weak.lock();
-      if (!self) return;
-      self->Send(std::move(frame), /*counted=*/true);
-      if (last) self->EndRequest(request_id, serial);
-    });
+    return protocol::EncodeFrame(FrameType::kAudio, chunk.is_last ? protocol::kFlagLast : 0, request_id,
+                                 protocol::SerializeAudio(header, EncodePcm(chunk.samples, format)));
   };
-  job->on_error = [=, stream = job->stream.get()](const Error& error) {
-    const double audio_s = static_cast<double>(stream->samples_produced()) / rate;
-    if (error.code == ErrorCode::kCancelled) {
-      spdlog::info("request #{} cancelled: generation stopped after {:.2f} s of audio", serial, audio_s);
-    } else {
-      spdlog::warn("request #{} failed: {}", serial, error.ToString());
-    }
-    asio::post(executor, [=] {
-      context->open_requests.fetch_sub(1);
-      auto self = weak.lock();
-      if (!self) return;
-      self->SendError(request_id, error);
-      self->EndRequest(request_id, serial);
-    });
+  sink.deliver = [weak = weak_from_this(), request_id, serial](std::vector<uint8_t> frame, bool last) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->Send(std::move(frame), /*counted=*/true);
+    if (last) self->EndRequest(request_id, serial);
   };
-  job->can_send = [outbound, max_outbound] { return outbound->load() < max_outbound; };
-  return job;
+  sink.fail = [weak = weak_from_this(), request_id, serial](const Error& error) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->SendError(request_id, error);
+    self->EndRequest(request_id, serial);
+  };
+  return MakeStreamJob(context_, socket_.get_executor(), serial, std::move(stream), outbound_bytes_, std::move(sink));
 }
 
 void Session::EndRequest(uint32_t request_id, uint64_t serial) {
@@ -358,7 +315,7 @@ void Session::OnListen(const protocol::Frame& frame) {
     protocol::AudioHeader header{protocol::kChannelSampleRate, format, 1, *offset};
     *offset += samples.size();
     return self->SendLive(
-        protocol::EncodeFrame(FrameType::kAudio, 0, id, protocol::SerializeAudio(header, ToPcm(samples, format))));
+        protocol::EncodeFrame(FrameType::kAudio, 0, id, protocol::SerializeAudio(header, EncodePcm(samples, format))));
   };
   auto on_end = [weak, id](const Error& error) {
     auto self = weak.lock();
