@@ -50,6 +50,7 @@ print('tiny pipeline OK:', len(a), len(b), 'samples')"
     wait $a
     $PY models/corpus/make_style_corpus.py --neutral 50 --per-emotion 8 2>$W/style-corpus.err | tee $W/style-corpus.log
     (cd models/train && $PY train_style.py --minutes "${STYLE_MIN:-70}" > ../work/style.log 2>&1)
+    (cd models/train && $PY train_emotion_encoder.py --minutes 8 > ../work/emotion.log 2>&1)
     (cd models/train && $PY export_style.py --default ${DEFAULT_SPEAKER:-hts-deep}) | tee $W/export.log
     cp $W/acoustic/loss.png models/train/loss-acoustic.png
     cp $W/vocoder/loss.png models/train/loss-vocoder.png

@@ -77,7 +77,7 @@ struct Voice::Impl {
 struct Prepared {
   torch::Tensor hidden;         // [T, H] on device
   std::vector<float> durations; // frames per phone, already scaled
-  std::vector<bool> is_pause;   // per phone
+  std::vector<float> elasticity;  // per phone: how much it stretches (pause 1.5, vowel 1, consonant 0.6)
   std::string text;             // for logs
 };
 
@@ -418,9 +418,13 @@ Result<bool> Stream::Encode(const std::string& sentence, Prepared* out) {
   out->durations.assign(d.data_ptr<float>(), d.data_ptr<float>() + d.numel());
   for (float& f : out->durations) f = std::isfinite(f) ? std::max(0.0f, f) / static_cast<float>(st.speed) : 0.0f;
   out->text = std::move(segment->text);
-  const auto pau = impl.phone_ids.find("pau");
-  out->is_pause.assign(ids->size(), false);
-  for (size_t i = 0; i < ids->size() && pau != impl.phone_ids.end(); ++i) out->is_pause[i] = (*ids)[i] == pau->second;
+  // In slow and fast reading pauses change most, vowels more than consonants.
+  out->elasticity.resize(segment->phones.size());
+  for (size_t i = 0; i < segment->phones.size(); ++i) {
+    const std::string& ph = segment->phones[i];
+    const bool vowel = !ph.empty() && std::isdigit(static_cast<unsigned char>(ph.back()));
+    out->elasticity[i] = ph == "pau" ? 1.5f : vowel ? 1.0f : 0.6f;
+  }
   return true;
 }
 
@@ -460,12 +464,9 @@ Status Stream::PrepareDuration(double seconds) {
     if (*got) st.prepared.push_back(std::move(p));
   }
   if (st.prepared.empty()) return MakeError(ErrorCode::kEmptyText, "nothing speakable in the text");
-  double speech = 0, pauses = 0;
-  for (const Prepared& p : st.prepared) {
-    for (size_t i = 0; i < p.durations.size(); ++i) (p.is_pause[i] ? pauses : speech) += p.durations[i];
-  }
+  double natural = 0;
+  for (const Prepared& p : st.prepared) natural = std::accumulate(p.durations.begin(), p.durations.end(), natural);
   const VoiceManifest& m = voice.manifest();
-  const double natural = speech + pauses;
   const double target =
       (seconds * m.sample_rate - static_cast<double>(voice.impl_->flush_samples)) / m.hop_samples;
   const double ratio = target / std::max(natural, 1.0);
@@ -475,13 +476,24 @@ Status Stream::PrepareDuration(double seconds) {
                   seconds, (natural * m.hop_samples + static_cast<double>(voice.impl_->flush_samples)) / m.sample_rate);
     return MakeError(ErrorCode::kBadRequest, buf);
   }
-  // Pauses stretch and shrink more than speech does (as in people's slow and fast reading); the
-  // speech factor then makes the total exact.
-  double pause_scale = std::pow(ratio, 1.5);
-  double speech_scale = speech > 0 ? (target - pauses * pause_scale) / speech : ratio;
-  if (speech_scale <= 0.2 * ratio) pause_scale = speech_scale = ratio;
+  // Phone p is scaled by q^elasticity_p; q is found by bisection so that the total is the target.
+  auto total = [&](double log_q) {
+    double sum = 0;
+    for (const Prepared& p : st.prepared) {
+      for (size_t i = 0; i < p.durations.size(); ++i) sum += p.durations[i] * std::exp(log_q * p.elasticity[i]);
+    }
+    return sum;
+  };
+  double lo = std::log(0.05), hi = std::log(20.0);
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (total(mid) < target ? lo : hi) = mid;
+  }
+  const double log_q = 0.5 * (lo + hi);
   for (Prepared& p : st.prepared) {
-    for (size_t i = 0; i < p.durations.size(); ++i) p.durations[i] *= p.is_pause[i] ? pause_scale : speech_scale;
+    for (size_t i = 0; i < p.durations.size(); ++i) {
+      p.durations[i] *= static_cast<float>(std::exp(log_q * p.elasticity[i]));
+    }
   }
   st.rounding_spans_sentences = true;
   return {};

@@ -6,8 +6,11 @@
 import numpy as np
 
 
-def f0_track(x, sr, fmin=55.0, fmax=500.0, hop=160, win=800, threshold=0.3):
-    """YIN (de Cheveigné & Kawahara 2002) F0 per hop; 0 where unvoiced."""
+def f0_track(x, sr, fmin=55.0, fmax=500.0, hop=160, win=800, threshold=0.15, fallback=0.4):
+    """YIN (de Cheveigné & Kawahara 2002) F0 per hop; 0 where unvoiced. The first dip under
+    `threshold` wins (as in YIN); with none, the global minimum if it is under `fallback` (breathy
+    vocoded speech rarely dips as deep as clean speech, and a looser first-dip threshold makes
+    octave-up errors)."""
     x = np.asarray(x, np.float64)
     tmin, tmax = int(sr / fmax), int(sr / fmin)
     out = []
@@ -30,8 +33,10 @@ def f0_track(x, sr, fmin=55.0, fmax=500.0, hop=160, win=800, threshold=0.3):
         while tau < tmax and cmnd[tau] >= threshold:
             tau += 1
         if tau >= tmax:
-            out.append(0.0)
-            continue
+            tau = tmin + int(np.argmin(cmnd[tmin:tmax]))
+            if cmnd[tau] >= fallback:
+                out.append(0.0)
+                continue
         while tau + 1 < tmax and cmnd[tau + 1] < cmnd[tau]:
             tau += 1
         # Parabolic interpolation around the minimum.
@@ -46,6 +51,9 @@ def measure(x, sr):
     x = np.asarray(x, np.float64)
     f0 = f0_track(x, sr)
     voiced = f0[f0 > 0]
+    if len(voiced):  # fold octave errors (a tracker's, or a teacher's pitch doubling) around the median
+        med = np.median(voiced)
+        voiced = np.where(voiced > 1.6 * med, voiced / 2, np.where(voiced < 0.62 * med, voiced * 2, voiced))
     st = 12 * np.log2(voiced / 100.0) if len(voiced) else np.array([0.0])
     frames = x[: len(x) // 400 * 400].reshape(-1, 400)
     rms = np.sqrt(np.mean(frames ** 2, 1))

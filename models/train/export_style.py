@@ -63,7 +63,8 @@ def main():
     spk_enc = RefEncoder(ck["config"]["spk_dim"], ch=ck["spk_ch"])
     spk_enc.load_state_dict(ck["spk_enc"])
     emo_enc = RefEncoder(len(AXES), ch=ck["emo_ch"], layers=3)
-    emo_enc.load_state_dict(ck["emo_enc"])
+    emo_path = os.path.join(os.path.dirname(args.style), "emotion.pt")  # train_emotion_encoder.py
+    emo_enc.load_state_dict(torch.load(emo_path)["emo_enc"] if os.path.exists(emo_path) else ck["emo_enc"])
     voc = Vocoder(**cv["config"])
     voc.load_state_dict(cv["model"])
     for m in (am, spk_enc, emo_enc, voc):
