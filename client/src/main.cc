@@ -341,6 +341,9 @@ int RunVoices(bool json, const GlobalOptions& global) {
       std::cout << '\n';
     }
   }
+  for (const auto& v : list->saved) {
+    std::cout << "  " << v.name << "  saved voice, spoken by " << v.voice << " (ttsc voice ls)\n";
+  }
   std::cout << "(* default voice)\n";
   return kExitOk;
 }

@@ -58,8 +58,8 @@ struct SynthesizeRequest {
   std::string channel;
   bool interrupt = false;  // channel only: cut what the channel is playing and go first
   // Style. Absent fields keep the voice's own manner.
-  std::optional<EmotionWeights> emotion;  // wire: object axis name -> 0..1
-  std::string emotion_text;    // a description of the emotion, at most kMaxEmotionTextBytes
+  std::optional<EmotionWeights> emotion = {};  // wire: object axis name -> 0..1
+  std::string emotion_text = {};  // a description of the emotion, at most kMaxEmotionTextBytes
   double emotion_alpha = 1.0;  // 0..1, how strongly the emotion applies
   double duration_s = 0;       // wire "duration": > 0 = the whole utterance lasts this long; needs final
   uint32_t references = 0;     // speaker reference files that follow in kReference frames, 0..8
@@ -141,7 +141,7 @@ struct SavedVoiceInfo {
 struct VoiceList {
   std::string default_voice;
   std::vector<VoiceInfo> voices;
-  std::vector<SavedVoiceInfo> saved;  // sorted by name
+  std::vector<SavedVoiceInfo> saved = {};  // sorted by name
 };
 
 struct ErrorBody {
