@@ -2,6 +2,8 @@
 // daemon the request it stands for and turns the answer into an HTTP response.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -167,9 +169,12 @@ void HttpConnection::PollEvents() {
 
 void HttpConnection::HandleSpeech() {
   const auto field = request_[http::field::content_type];
-  const std::string_view type(field.data(), field.size());
+  std::string type(field.data(), field.size());
+  type = type.substr(0, type.find(';'));
+  std::erase(type, ' ');
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
   // JSON only: a form post from another web page (which needs no permission) is refused here.
-  if (type.substr(0, type.find(';')) != "application/json") {
+  if (type != "application/json") {
     return ReplyError({415, "invalid_request_error", "unsupported_media_type",
                        "send the request body as JSON with 'Content-Type: application/json'", ""});
   }
