@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <set>
 
 #include "ttsd/daemon/stream-job.h"
 #include "ttsd/daemon/wyoming-voices.h"
@@ -137,6 +138,12 @@ void WyomingSession::OnEvent(WyomingEvent event) {
     if (auto text = event.data.find("text"); text != event.data.end()) data["text"] = *text;
     return SendEvent("pong", data);
   }
+  static const std::set<std::string> kHandled = {"describe", "synthesize", "synthesize-start", "synthesize-chunk",
+                                                 "synthesize-stop"};
+  if (!kHandled.contains(event.type)) {  // not a TTS server's business (audio, transcribe, ...): dropped now
+    spdlog::debug("wyoming connection {}: ignoring event '{}'", id_, event.type);
+    return;
+  }
   if (waiting_.size() >= kMaxWaitingEvents) {
     return Fail({ErrorCode::kBusy, "more than " + std::to_string(kMaxWaitingEvents) + " events wait for the request in progress"});
   }
@@ -175,10 +182,7 @@ void WyomingSession::Handle(WyomingEvent event) {
     if (job_) return Fail({ErrorCode::kBadRequest, "synthesize-start inside an open stream"});
     return OnSynthesizeStart(event);
   }
-  if (type == "synthesize-chunk" || type == "synthesize-stop") {
-    return Fail({ErrorCode::kBadRequest, type + " without synthesize-start"});
-  }
-  spdlog::debug("wyoming connection {}: ignoring event '{}'", id_, type);
+  Fail({ErrorCode::kBadRequest, type + " without synthesize-start"});  // synthesize-chunk, synthesize-stop
 }
 
 void WyomingSession::OnSynthesize(const WyomingEvent& event) {

@@ -189,6 +189,27 @@ TEST_F(WyomingServerTest, EventsSentDuringARequestWaitForIt) {
   EXPECT_TRUE(Collect(c.ReadUntil("audio-stop")).stopped);
 }
 
+TEST_F(WyomingServerTest, UnknownEventsDuringARequestAreDroppedNotQueued) {
+  WyomingClient c(port_);
+  std::string bytes = WyomingClient::Encode("synthesize", {{"text", kLongText}});
+  const std::string audio = WyomingClient::Encode("audio-chunk", {{"rate", 16000}, {"width", 2}, {"channels", 1}},
+                                                  false, std::string(640, '\0'));
+  for (int i = 0; i < 3 * 16; ++i) bytes += audio;  // past the cap on events that wait
+  c.SendBytes(bytes + WyomingClient::Encode("describe"));
+  auto events = c.ReadUntil("info");
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().type, "info");
+  EXPECT_TRUE(Collect(events).stopped);
+  // Requests that wait are capped.
+  std::string many = WyomingClient::Encode("synthesize", {{"text", kLongText}});
+  for (int i = 0; i < 17; ++i) many += WyomingClient::Encode("describe");
+  c.SendBytes(many);
+  const auto capped = Collect(c.ReadUntil("error"));
+  ASSERT_TRUE(capped.error);
+  EXPECT_EQ(capped.error->data["code"], "busy");
+  EXPECT_TRUE(c.WaitClosed());
+}
+
 TEST_F(WyomingServerTest, PingAndUnknownEventsKeepTheConnection) {
   WyomingClient c(port_);
   c.Send("ping", {{"text", "abc"}});

@@ -5,9 +5,9 @@
 // synthesize-start, synthesize-chunk..., synthesize-stop -> audio-start, audio-chunk..., audio-stop,
 // synthesize-stopped; the chunks' text goes into one engine stream as it arrives, and the plain
 // synthesize a client also sends inside the stream (for older servers) is ignored. ping -> pong.
-// Other types are ignored. A failed request answers `error` {text, code} and the connection closes
+// Other types are ignored at once. A failed request answers `error` {text, code} and the connection closes
 // (what the reference server does, and what ends Home Assistant's wait); so does a broken stream.
-// Events that arrive while a request runs wait for it (at most kMaxWaitingEvents).
+// Requests and describe that arrive while a request runs wait for it (at most kMaxWaitingEvents).
 // Thread-safety: every method runs on the I/O thread; workers reach a session only by posting to it.
 #pragma once
 
