@@ -129,13 +129,14 @@ def cloning(d, tmp):
     return out
 
 
-def emotion(d, tmp, angry_ref):
+def emotion(d, tmp, refs):
     modes = {
         "neutral": [],
         "angry": ["--emotion", "angry=1"],
         "sad": ["--emotion", "sad=1"],
         "angry (text)": ["--emotion-text", "angrily, shouting"],
-        "angry (ref)": ["--emotion-ref", angry_ref],
+        "angry (ref)": ["--emotion-ref", refs["angry"]],
+        "sad (ref)": ["--emotion-ref", refs["sad"]],
         "happy": ["--emotion", "happy=1"],
         "calm": ["--emotion", "calm=1"],
     }
@@ -182,13 +183,13 @@ def wer(d, tmp, low_ref, n):
     res = {}
     for name, flags in conds.items():
         rows = [(t, recognize(d.say(t, os.path.join(tmp, "wer.wav"), *flags))) for t in sents]
-        res[name] = score(rows)[0]
+        res[name] = score(rows)
     # Duration: 1.25x the natural length of each sentence.
     rows = []
     for t in sents:
         natural = len(d.say(t, os.path.join(tmp, "wer.wav"))) / 16000
         rows.append((t, recognize(d.say(t, os.path.join(tmp, "wer.wav"), "--duration", "%.3f" % (natural * 1.25)))))
-    res["duration 1.25x"] = score(rows)[0]
+    res["duration 1.25x"] = score(rows)
     for k, v in res.items():
         print("WER %-15s %5.1f %%  (%+.1f vs plain)" % (k, v, v - res["plain"]), flush=True)
     return res
@@ -219,7 +220,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--voices", default=os.path.join(ROOT, "models", "voices"))
-    ap.add_argument("--wer-sentences", type=int, default=20)
+    ap.add_argument("--wer-sentences", type=int, default=38, help="held-out sentences for WER (38: all)")
     ap.add_argument("--out", default=os.path.join(HERE, "style-results.json"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -229,11 +230,14 @@ def main():
             s = mc.SPEAKERS[[x[0] for x in mc.SPEAKERS].index("kal16")]
             sys.path.insert(0, os.path.join(HERE, "..", "corpus"))
             import make_style_corpus as msc
-            spk, shape = msc.emotional(s, "angry", 1.0)
-            angry_path, _ = teacher("flite", "kal16", spk[3], REF_TEXT, tmp, "angry-ref")
-            rate, x = wavfile.read(angry_path)
-            wavfile.write(angry_path, rate, (np.clip(shape(x.astype(np.float32) / 32768), -1, 1) * 32767).astype(np.int16))
-            results = {"cloning": cloning(d, tmp), "emotion": emotion(d, tmp, angry_path), "duration": duration(d, tmp),
+            emo_refs = {}
+            for axis in ("angry", "sad"):  # a teacher speaking with the emotion's prosody profile
+                spk, shape = msc.emotional(s, axis, 1.0)
+                path, _ = teacher("flite", "kal16", spk[3], REF_TEXT, tmp, axis + "-ref")
+                rate, x = wavfile.read(path)
+                wavfile.write(path, rate, (np.clip(shape(x.astype(np.float32) / 32768), -1, 1) * 32767).astype(np.int16))
+                emo_refs[axis] = path
+            results = {"cloning": cloning(d, tmp), "emotion": emotion(d, tmp, emo_refs), "duration": duration(d, tmp),
                        "wer": wer(d, tmp, low_ref, args.wer_sentences)}
         finally:
             d.stop()
