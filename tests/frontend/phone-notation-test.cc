@@ -6,22 +6,10 @@
 #include <set>
 
 #include "ttsd/engine/text-frontend.h"
+#include "phone-list.h"
 
 namespace ttsd::engine {
 namespace {
-
-using Phones = std::vector<std::string>;
-
-Phones Split(std::string_view phones) {
-  Phones out;
-  for (size_t start = 0; start < phones.size();) {
-    size_t end = phones.find(' ', start);
-    if (end == std::string_view::npos) end = phones.size();
-    out.emplace_back(phones.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 // The phones joined, or "ERROR: <message>".
 std::string Parse(std::string_view written) {

@@ -8,22 +8,10 @@
 
 #include "../../engine/src/mandarin-readings.h"
 #include "ttsd/engine/text-frontend.h"
+#include "phone-list.h"
 
 namespace ttsd::engine {
 namespace {
-
-using Phones = std::vector<std::string>;
-
-Phones Split(std::string_view phones) {
-  Phones out;
-  for (size_t start = 0; start < phones.size();) {
-    size_t end = phones.find(' ', start);
-    if (end == std::string_view::npos) end = phones.size();
-    out.emplace_back(phones.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 TEST(ParsePinyin, ToneMarksAndDigits) {
   EXPECT_EQ(ParsePinyin("chóng"), "chong2");
