@@ -55,6 +55,7 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
     m.emotion_encoder_file = optional("emotion_encoder");
     m.emotion_text_file = optional("emotion_text");
     if (j.contains("emotion_axes")) m.emotion_axes = j.at("emotion_axes").get<std::vector<std::string>>();
+    if (j.contains("batching")) m.batching = j.at("batching").get<bool>();
   } catch (const json::exception& e) {
     return std::unexpected(Invalid(dir, e.what()).error());
   }

@@ -174,7 +174,7 @@ def main():
         "description": "ttsd default English voice: %d speakers learnt from flite, festival and hts_engine "
                        "voices; causal conv acoustic model + causal Vocos-style vocoder, 16 kHz." % len(ship),
         "languages": ["en-us"], "sample_rate": SR, "hop_samples": HOP, "mel_bins": N_MELS,
-        "speakers": ship, "phonemes": ph.INVENTORY, "acoustic_type": "streaming",
+        "speakers": ship, "phonemes": ph.INVENTORY, "acoustic_type": "streaming", "batching": True,
         "stages": {"encoder": {"file": "encoder.ts"}, "acoustic": {"file": "acoustic.ts"},
                    "vocoder": {"file": "vocoder.ts"}},
         "training": {"acoustic_steps": ca["step"], "acoustic_minutes": round(ca["train_seconds"] / 60, 1),

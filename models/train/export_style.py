@@ -105,7 +105,7 @@ def main():
                        "zero-shot voices from reference audio, emotion on IndexTTS2's eight axes; causal conv "
                        "acoustic model + causal Vocos-style vocoder, 16 kHz." % len(ship),
         "languages": ["en-us"], "sample_rate": SR, "hop_samples": HOP, "mel_bins": N_MELS,
-        "speakers": ship, "phonemes": ph.INVENTORY, "acoustic_type": "streaming",
+        "speakers": ship, "phonemes": ph.INVENTORY, "acoustic_type": "streaming", "batching": True,
         "emotion_axes": AXES, "stages": files,
         "training": {"acoustic_steps": ck["step"], "style_minutes": round(ck["train_seconds"] / 60, 1),
                      "vocoder_steps": cv["step"], "vocoder_minutes": round(cv["train_seconds"] / 60, 1),

@@ -25,6 +25,9 @@
 //     flush(state) -> [1, K] (the samples still held in the state, K >= 0)
 // The frame condition is the hidden vector of the frame's phone followed by the frame's position
 // inside the phone, (i + 0.5) / frames_of_phone.
+// A manifest with "batching": true promises that the acoustic and vocoder stages take any B >= 1 in
+// place of 1 and that every state tensor has the batch on dim 0: then Stream::NextBatch runs the
+// steps of several streams as one call (rows of a batch never mix).
 #pragma once
 
 #include <array>
@@ -62,6 +65,7 @@ struct VoiceManifest {
   // Optional stages; empty when the package has none.
   std::string speaker_encoder_file, emotion_encoder_file, emotion_text_file;
   std::vector<std::string> emotion_axes;  // empty, or exactly kEmotionAxisNames
+  bool batching = false;  // the acoustic and vocoder stages take a batch of streams (see above)
 
   // Reads and validates dir/voice.json. Errors: kModelError saying what is wrong, kIo if unreadable.
   static Result<VoiceManifest> Read(const std::string& dir);
@@ -96,7 +100,8 @@ enum class StepResult {
 };
 
 class Stream;
-struct Prepared;  // voice.cc: one encoded sentence
+struct Prepared;   // voice-impl.h: one encoded sentence
+struct StepInput;  // voice-impl.h: the frames of one model step
 
 class Voice : public std::enable_shared_from_this<Voice> {
  public:
@@ -131,6 +136,7 @@ class Voice : public std::enable_shared_from_this<Voice> {
 
  private:
   friend class Stream;
+  friend struct StepBatch;
   Voice() = default;
   struct Impl;
   VoiceManifest manifest_;
@@ -153,6 +159,12 @@ class Stream {
   // kModelError if a stage fails. After is_last or an error the stream is finished.
   Result<StepResult> Next(Chunk* chunk);
 
+  // Next() for several streams at once (continuous batching): the model steps of streams of one
+  // batching voice that want the same number of frames run as one batch, the others one by one.
+  // results[i] and chunks[i] belong to streams[i]; outputs equal what Next() gives each stream.
+  // Each stream must belong to the calling thread; a stream must not appear twice.
+  static std::vector<Result<StepResult>> NextBatch(std::span<Stream* const> streams, std::span<Chunk> chunks);
+
   // Safe from any thread; the next Next() returns kCancelled. Generation stops at a chunk boundary.
   void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   bool finished() const { return finished_; }
@@ -168,6 +180,10 @@ class Stream {
   void ExpandFrames(Prepared sentence);
   // Duration control: encodes all (closed) text now and scales it to last `seconds`.
   Status PrepareDuration(double seconds);
+  // Next() up to the model step: text, sentences, the end of the request. Returns a result when
+  // the call ends without a model step; otherwise fills *step.
+  Result<std::optional<StepResult>> Begin(Chunk* chunk, StepInput* step);
+  friend struct StepBatch;  // stream.cc: runs begun steps together and hands out their audio
   std::shared_ptr<const Voice> voice_;
   std::unique_ptr<State> state_;
   std::atomic<bool> cancelled_{false};

@@ -1,0 +1,371 @@
+#include <cmath>
+#include <numeric>
+
+#include "voice-impl.h"
+
+namespace ttsd::engine {
+
+Stream::Stream(std::shared_ptr<const Voice> voice) : voice_(std::move(voice)), state_(std::make_unique<State>()) {}
+Stream::~Stream() = default;
+
+int Stream::sample_rate() const { return voice_->sample_rate(); }
+
+Status Stream::Append(std::string_view text) {
+  if (state_->splitter.closed()) return MakeError(ErrorCode::kBadRequest, "text appended after the request was closed");
+  state_->text_bytes += text.size();
+  if (state_->text_bytes > voice_->config().max_text_bytes) {
+    return MakeError(ErrorCode::kTextTooLong,
+                     "text exceeds the limit of " + std::to_string(voice_->config().max_text_bytes) + " bytes");
+  }
+  if (text.find_first_not_of(" \t\r\n") != std::string_view::npos) state_->got_text = true;
+  state_->splitter.Append(text);
+  return {};
+}
+
+Status Stream::Close() {
+  state_->splitter.Close();
+  if (!state_->got_text) return MakeError(ErrorCode::kEmptyText, "the request has no text");
+  return {};
+}
+
+Result<bool> Stream::Encode(const std::string& sentence, Prepared* out) {
+  const Voice::Impl& impl = *voice_->impl_;
+  State& st = *state_;
+  auto segment = impl.frontend->Phonemize(sentence);
+  if (!segment) {
+    if (segment.error().code == ErrorCode::kEmptyText) return false;
+    return std::unexpected(segment.error());
+  }
+  auto ids = impl.PhoneIds(segment->phones);
+  if (!ids) return std::unexpected(ids.error());
+  auto encoded = Guarded("encoder", [&] {
+    auto phones = torch::from_blob(ids->data(), {1, static_cast<int64_t>(ids->size())}, torch::kLong).to(impl.device);
+    std::vector<c10::IValue> args{phones, st.speaker};
+    if (st.emotion.defined()) args.emplace_back(st.emotion);
+    auto tuple = impl.encoder.forward(args).toTuple();
+    return std::pair{tuple->elements()[0].toTensor(), tuple->elements()[1].toTensor()};
+  });
+  if (!encoded) return std::unexpected(encoded.error());
+  out->hidden = encoded->first.squeeze(0);
+  torch::Tensor d = encoded->second.to(torch::kCPU, torch::kFloat).contiguous().view({-1});
+  out->durations.assign(d.data_ptr<float>(), d.data_ptr<float>() + d.numel());
+  for (float& f : out->durations) f = std::isfinite(f) ? std::max(0.0f, f) / static_cast<float>(st.speed) : 0.0f;
+  out->text = std::move(segment->text);
+  // In slow and fast reading pauses change most, vowels more than consonants.
+  out->elasticity.resize(segment->phones.size());
+  for (size_t i = 0; i < segment->phones.size(); ++i) {
+    const std::string& ph = segment->phones[i];
+    const bool vowel = !ph.empty() && std::isdigit(static_cast<unsigned char>(ph.back()));
+    out->elasticity[i] = ph == "pau" ? 1.5f : vowel ? 1.0f : 0.6f;
+  }
+  return true;
+}
+
+void Stream::ExpandFrames(Prepared sentence) {
+  State& st = *state_;
+  st.hidden = std::move(sentence.hidden);
+  st.frame_phone.clear();
+  st.frame_pos.clear();
+  st.next_frame = 0;
+  // Cumulative rounding keeps the total length unbiased; every phone gets at least one frame.
+  if (!st.rounding_spans_sentences) {
+    st.cumulative = 0;
+    st.emitted = 0;
+  }
+  for (size_t p = 0; p < sentence.durations.size(); ++p) {
+    st.cumulative += sentence.durations[p];
+    const int64_t frames = std::max<int64_t>(1, std::llround(st.cumulative) - st.emitted);
+    for (int64_t i = 0; i < frames; ++i) {
+      st.frame_phone.push_back(static_cast<int64_t>(p));
+      st.frame_pos.push_back((static_cast<float>(i) + 0.5f) / static_cast<float>(frames));
+    }
+    st.emitted += frames;
+  }
+  SPDLOG_LOGGER_DEBUG(EngineLog(), "sentence of {} phones, {} frames: {}", sentence.durations.size(), st.frame_phone.size(),
+                      sentence.text);
+}
+
+Status Stream::PrepareDuration(double seconds) {
+  const Voice& voice = *voice_;
+  State& st = *state_;
+  c10::InferenceMode guard;
+  // Encode every sentence now: the scale depends on the natural length of the whole text.
+  for (std::string sentence = st.splitter.Next(); !sentence.empty(); sentence = st.splitter.Next()) {
+    Prepared p;
+    auto got = Encode(sentence, &p);
+    if (!got) return std::unexpected(got.error());
+    if (*got) st.prepared.push_back(std::move(p));
+  }
+  if (st.prepared.empty()) return MakeError(ErrorCode::kEmptyText, "nothing speakable in the text");
+  double natural = 0;
+  for (const Prepared& p : st.prepared) natural = std::accumulate(p.durations.begin(), p.durations.end(), natural);
+  const VoiceManifest& m = voice.manifest();
+  const double target =
+      (seconds * m.sample_rate - static_cast<double>(voice.impl_->flush_samples)) / m.hop_samples;
+  const double ratio = target / std::max(natural, 1.0);
+  if (!(ratio >= 0.25 && ratio <= 4.0)) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "duration %.2f s is outside 0.25-4x the natural length of this text (%.2f s)",
+                  seconds, (natural * m.hop_samples + static_cast<double>(voice.impl_->flush_samples)) / m.sample_rate);
+    return MakeError(ErrorCode::kBadRequest, buf);
+  }
+  // Phone p is scaled by q^elasticity_p; q is found by bisection so that the total is the target.
+  auto total = [&](double log_q) {
+    double sum = 0;
+    for (const Prepared& p : st.prepared) {
+      for (size_t i = 0; i < p.durations.size(); ++i) sum += p.durations[i] * std::exp(log_q * p.elasticity[i]);
+    }
+    return sum;
+  };
+  double lo = std::log(0.05), hi = std::log(20.0);
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (total(mid) < target ? lo : hi) = mid;
+  }
+  const double log_q = 0.5 * (lo + hi);
+  for (Prepared& p : st.prepared) {
+    for (size_t i = 0; i < p.durations.size(); ++i) {
+      p.durations[i] *= static_cast<float>(std::exp(log_q * p.elasticity[i]));
+    }
+  }
+  st.rounding_spans_sentences = true;
+  return {};
+}
+
+Result<std::optional<StepResult>> Stream::Begin(Chunk* chunk, StepInput* step) {
+  if (finished_) return MakeError(ErrorCode::kBadRequest, "stream already finished");
+  if (cancelled_.load(std::memory_order_relaxed)) {
+    finished_ = true;
+    return MakeError(ErrorCode::kCancelled, "request cancelled");
+  }
+  const Voice::Impl& impl = *voice_->impl_;
+  const EngineConfig& config = voice_->config();
+  State& st = *state_;
+
+  // Find a sentence with frames left, encoding the next one when the current is spent.
+  while (st.next_frame >= st.frame_phone.size()) {
+    if (!st.prepared.empty()) {
+      ExpandFrames(std::move(st.prepared.front()));
+      st.prepared.pop_front();
+      continue;
+    }
+    std::string sentence = st.splitter.Next();
+    if (sentence.empty()) {
+      if (!st.splitter.Done()) return StepResult::kNeedText;
+      // End of the request: whatever the vocoder still holds is the last chunk.
+      st.audio.clear();
+      if (st.vocoder_started) {
+        auto tail = Guarded("vocoder flush", [&] {
+          return impl.vocoder.get_method("flush")({st.vocoder_state}).toTensor();
+        });
+        if (!tail) {
+          finished_ = true;
+          return std::unexpected(tail.error());
+        }
+        torch::Tensor t = tail->to(torch::kCPU, torch::kFloat).contiguous().view({-1});
+        st.audio.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+      }
+      *chunk = Chunk{st.audio, sample_offset_, true};
+      sample_offset_ += st.audio.size();
+      finished_ = true;
+      return StepResult::kChunk;
+    }
+    Prepared sentence_prepared;
+    auto got = Encode(sentence, &sentence_prepared);
+    if (!got) {
+      finished_ = true;
+      return std::unexpected(got.error());
+    }
+    if (!*got) continue;  // nothing speakable in this piece
+    ExpandFrames(std::move(sentence_prepared));
+  }
+
+  const int want = st.chunks == 0 ? config.first_chunk_frames : config.chunk_frames;
+  const int64_t n = std::min<int64_t>(want, static_cast<int64_t>(st.frame_phone.size() - st.next_frame));
+  auto cond = Guarded("synthesis", [&] {
+    const auto opts = torch::TensorOptions().dtype(impl.dtype).device(impl.device);
+    auto idx = torch::from_blob(st.frame_phone.data() + st.next_frame, {n}, torch::kLong).to(impl.device);
+    auto pos = torch::from_blob(st.frame_pos.data() + st.next_frame, {n, 1}, torch::kFloat).to(opts);
+    return torch::cat({st.hidden.index_select(0, idx), pos}, 1).unsqueeze(0);  // [1, n, C]
+  });
+  if (!cond) {
+    finished_ = true;
+    return std::unexpected(cond.error());
+  }
+  *step = StepInput{n, std::move(*cond)};
+  return std::nullopt;
+}
+
+namespace {
+
+// One batch from the streams' states: each state tensor of the list concatenated along dim 0.
+c10::IValue StackStates(const std::vector<c10::IValue>& states) {
+  if (states.size() == 1) return states[0];
+  std::vector<std::vector<torch::Tensor>> lists;
+  lists.reserve(states.size());
+  for (const auto& s : states) lists.push_back(s.toTensorVector());
+  c10::List<torch::Tensor> out;
+  for (size_t k = 0; k < lists[0].size(); ++k) {
+    std::vector<torch::Tensor> parts;
+    parts.reserve(lists.size());
+    for (const auto& l : lists) parts.push_back(l.at(k));
+    out.push_back(torch::cat(parts, 0));
+  }
+  return out;
+}
+
+// The inverse of StackStates: stream i's state is row i of every tensor.
+std::vector<c10::IValue> UnstackStates(const c10::IValue& batched, size_t streams) {
+  if (streams == 1) return {batched};
+  const auto list = batched.toTensorVector();
+  std::vector<c10::IValue> out;
+  out.reserve(streams);
+  for (size_t i = 0; i < streams; ++i) {
+    c10::List<torch::Tensor> rows;
+    for (const auto& t : list) {
+      if (t.dim() == 0 || t.size(0) != static_cast<int64_t>(streams)) {
+        throw std::runtime_error("a state tensor is not batched on its first dimension");
+      }
+      rows.push_back(t.narrow(0, static_cast<int64_t>(i), 1));
+    }
+    out.emplace_back(std::move(rows));
+  }
+  return out;
+}
+
+}  // namespace
+
+// Model steps of streams of one voice with equal frame counts, run as one batch.
+struct StepBatch {
+  // Audio per stream, on the CPU as float.
+  static Result<std::vector<torch::Tensor>> Run(std::span<Stream* const> group, std::span<const StepInput> steps);
+  static StepResult Deliver(Stream& s, const torch::Tensor& audio, int64_t frames, Chunk* chunk);
+};
+
+Result<std::vector<torch::Tensor>> StepBatch::Run(std::span<Stream* const> group, std::span<const StepInput> steps) {
+  using State = Stream::State;
+  const Voice::Impl& impl = *group[0]->voice_->impl_;
+  const VoiceManifest& m = group[0]->voice_->manifest();
+  const size_t batch = group.size();
+  const int64_t n = steps[0].frames;
+  return Guarded("synthesis", [&] {
+    const auto opts = torch::TensorOptions().dtype(impl.dtype).device(impl.device);
+    std::vector<torch::Tensor> conds;
+    std::vector<c10::IValue> acoustic_states, vocoder_states;
+    for (size_t i = 0; i < batch; ++i) {
+      State& st = *group[i]->state_;
+      if (st.acoustic_state.isNone()) st.acoustic_state = impl.acoustic.get_method("initial_state")({});
+      if (!st.vocoder_started) {
+        st.vocoder_state = impl.vocoder.get_method("initial_state")({});
+        st.vocoder_started = true;
+      }
+      conds.push_back(steps[i].cond);
+      acoustic_states.push_back(st.acoustic_state);
+      vocoder_states.push_back(st.vocoder_state);
+    }
+    torch::Tensor cond = batch == 1 ? conds[0] : torch::cat(conds, 0);  // [B, n, C]
+    c10::IValue acoustic_state = StackStates(acoustic_states);
+    torch::Tensor mel;
+    if (m.acoustic_type == "autoregressive") {
+      std::vector<torch::Tensor> prevs;
+      for (Stream* s : group) {
+        State& st = *s->state_;
+        if (!st.prev_frame.defined()) st.prev_frame = torch::zeros({1, m.mel_bins}, opts);
+        prevs.push_back(st.prev_frame);
+      }
+      torch::Tensor prev = batch == 1 ? prevs[0] : torch::cat(prevs, 0);  // [B, M]
+      std::vector<torch::Tensor> frames;
+      frames.reserve(n);
+      auto step = impl.acoustic.get_method("step");
+      for (int64_t i = 0; i < n; ++i) {
+        auto out = step({cond.select(1, i), prev, acoustic_state}).toTuple();
+        prev = out->elements()[0].toTensor();
+        acoustic_state = out->elements()[1];
+        frames.push_back(prev);
+      }
+      for (size_t i = 0; i < batch; ++i) group[i]->state_->prev_frame = prev.narrow(0, static_cast<int64_t>(i), 1);
+      mel = torch::stack(frames, 1);  // [B, n, M]
+    } else {
+      auto out = impl.acoustic.forward({cond, acoustic_state}).toTuple();
+      mel = out->elements()[0].toTensor();
+      acoustic_state = out->elements()[1];
+    }
+    auto out = impl.vocoder.forward({mel, StackStates(vocoder_states)}).toTuple();
+    auto acoustic_each = UnstackStates(acoustic_state, batch);
+    auto vocoder_each = UnstackStates(out->elements()[1], batch);
+    torch::Tensor audio = out->elements()[0].toTensor().to(torch::kCPU, torch::kFloat).contiguous();  // [B, n * hop]
+    if (audio.dim() != 2 || audio.size(0) != static_cast<int64_t>(batch)) {
+      throw std::runtime_error("vocoder output is not [batch, samples]");
+    }
+    std::vector<torch::Tensor> rows;
+    for (size_t i = 0; i < batch; ++i) {
+      group[i]->state_->acoustic_state = std::move(acoustic_each[i]);
+      group[i]->state_->vocoder_state = std::move(vocoder_each[i]);
+      rows.push_back(audio.select(0, static_cast<int64_t>(i)));
+    }
+    return rows;
+  });
+}
+
+StepResult StepBatch::Deliver(Stream& s, const torch::Tensor& audio, int64_t frames, Chunk* chunk) {
+  Stream::State& st = *s.state_;
+  st.next_frame += static_cast<size_t>(frames);
+  st.chunks++;
+  st.audio.assign(audio.data_ptr<float>(), audio.data_ptr<float>() + audio.numel());
+  *chunk = Chunk{st.audio, s.sample_offset_, false};
+  s.sample_offset_ += st.audio.size();
+  return StepResult::kChunk;
+}
+
+std::vector<Result<StepResult>> Stream::NextBatch(std::span<Stream* const> streams, std::span<Chunk> chunks) {
+  c10::InferenceMode guard;
+  std::vector<Result<StepResult>> results(streams.size(), StepResult::kChunk);
+  std::vector<StepInput> steps(streams.size());
+  std::vector<size_t> pending;  // streams that need a model step
+  for (size_t i = 0; i < streams.size(); ++i) {
+    auto begun = streams[i]->Begin(&chunks[i], &steps[i]);
+    if (!begun) {
+      results[i] = std::unexpected(begun.error());
+    } else if (*begun) {
+      results[i] = **begun;
+    } else {
+      pending.push_back(i);
+    }
+  }
+  // Steps of one batching voice with the same frame count run together; the rest one by one.
+  while (!pending.empty()) {
+    const size_t first = pending.front();
+    const Voice* voice = streams[first]->voice_.get();
+    std::vector<size_t> members, rest;
+    for (size_t i : pending) {
+      const bool joins = i == first || (voice->manifest().batching && streams[i]->voice_.get() == voice &&
+                                        steps[i].frames == steps[first].frames);
+      (joins ? members : rest).push_back(i);
+    }
+    pending = std::move(rest);
+    std::vector<Stream*> group;
+    std::vector<StepInput> inputs;
+    for (size_t i : members) {
+      group.push_back(streams[i]);
+      inputs.push_back(std::move(steps[i]));
+    }
+    auto audio = StepBatch::Run(group, inputs);
+    for (size_t k = 0; k < members.size(); ++k) {
+      Stream& s = *group[k];
+      if (!audio) {
+        s.finished_ = true;
+        results[members[k]] = std::unexpected(audio.error());
+      } else {
+        results[members[k]] = StepBatch::Deliver(s, (*audio)[k], inputs[k].frames, &chunks[members[k]]);
+      }
+    }
+  }
+  return results;
+}
+
+Result<StepResult> Stream::Next(Chunk* chunk) {
+  Stream* self = this;
+  return NextBatch(std::span(&self, 1), std::span(chunk, 1)).front();
+}
+
+}  // namespace ttsd::engine

@@ -1,0 +1,101 @@
+// Internals shared by voice.cc (loading, style stages) and stream.cc (synthesis, batching):
+// the loaded modules, an encoded sentence, and a stream's state.
+// Thread-safety: Voice::Impl is immutable after Load; a Stream::State belongs to its Stream's thread.
+#pragma once
+
+#include <spdlog/spdlog.h>
+#include <torch/script.h>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ttsd/engine/text-frontend.h"
+#include "ttsd/engine/voice.h"
+
+namespace ttsd::engine {
+
+std::shared_ptr<spdlog::logger> EngineLog();
+
+// Runs f, turning any c10 / std exception from libtorch into a kModelError.
+template <typename F>
+auto Guarded(const char* what, F&& f) -> Result<decltype(f())> {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kModelError, std::string(what) + ": " + e.what());
+  }
+}
+
+struct Voice::Impl {
+  torch::Device device{torch::kCPU};
+  torch::Dtype dtype = torch::kFloat;
+  // Running a method does not change a module; libtorch allows concurrent calls, hence mutable.
+  mutable torch::jit::Module encoder, acoustic, vocoder;
+  mutable std::optional<torch::jit::Module> speaker_encoder, emotion_encoder, emotion_text;
+  size_t flush_samples = 0;  // what the vocoder's flush returns (measured at warm-up)
+  std::unique_ptr<TextFrontend> frontend;
+  std::unordered_map<std::string, int64_t> phone_ids;
+  std::vector<torch::Tensor> speaker_embeddings;  // [1, S] per speaker id, on device
+
+  Result<std::vector<int64_t>> PhoneIds(const std::vector<std::string>& phones) const {
+    std::vector<int64_t> ids;
+    ids.reserve(phones.size());
+    for (const auto& p : phones) {
+      auto it = phone_ids.find(p);
+      if (it == phone_ids.end() && !p.empty() && std::isdigit(static_cast<unsigned char>(p.back()))) {
+        it = phone_ids.find(p.substr(0, p.size() - 1));  // voices without stress marks
+      }
+      if (it == phone_ids.end()) return MakeError(ErrorCode::kUnsupportedText, "phone '" + p + "' is not in this voice");
+      ids.push_back(it->second);
+    }
+    return ids;
+  }
+};
+
+
+// A sentence encoded ahead of time (duration control encodes them all up front).
+struct Prepared {
+  torch::Tensor hidden;         // [T, H] on device
+  std::vector<float> durations; // frames per phone, already scaled
+  std::vector<float> elasticity;  // per phone: how much it stretches (pause 1.5, vowel 1, consonant 0.6)
+  std::string text;             // for logs
+};
+
+// The frames of one model step of one stream (Stream::Begin fills it).
+struct StepInput {
+  int64_t frames = 0;
+  torch::Tensor cond;  // [1, frames, C] on device
+};
+
+struct Stream::State {
+  SentenceSplitter splitter;
+  torch::Tensor speaker;  // [1, S] on device
+  torch::Tensor emotion;  // [1, E] on device; undefined for voices without emotion input
+  double speed = 1.0;
+  std::deque<Prepared> prepared;
+  bool rounding_spans_sentences = false;  // duration control: one rounding over the utterance
+  double cumulative = 0;
+  int64_t emitted = 0;
+  size_t text_bytes = 0;
+  bool got_text = false;
+
+  // Current sentence.
+  torch::Tensor hidden;                 // [T, H] on device
+  std::vector<int64_t> frame_phone;     // per frame: phone index
+  std::vector<float> frame_pos;         // per frame: position inside its phone
+  size_t next_frame = 0;
+
+  c10::IValue acoustic_state;
+  torch::Tensor prev_frame;  // [1, M], autoregressive stage only
+  c10::IValue vocoder_state;
+  bool vocoder_started = false;
+  int chunks = 0;
+
+  std::vector<float> audio;  // the last chunk handed out
+};
+
+}  // namespace ttsd::engine
