@@ -111,7 +111,15 @@ class DaemonProcess {
     if (wait_ready) WaitReady();
   }
 
-  ~DaemonProcess() { Stop(); }
+  // A sanitizer report in the daemon's log (a sanitized build: tests/sanitizers/) fails the test.
+  ~DaemonProcess() {
+    Stop();
+    const std::string log = Log();
+    for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+                               ": runtime error: "}) {
+      if (auto at = log.find(marker); at != std::string::npos) ADD_FAILURE() << "ttsd: " << log.substr(at);
+    }
+  }
 
   void WaitReady() {
     for (int i = 0; i < 600; ++i) {
