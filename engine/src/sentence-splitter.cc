@@ -157,19 +157,30 @@ bool SentenceSplitter::Done() const {
 
 std::string SentenceSplitter::Next() {
   const size_t start = std::ranges::find_if_not(buffer_, IsSpace) - buffer_.begin();
-  buffer_.erase(0, start);
+  if (start > 0) {
+    buffer_.erase(0, start);
+    scan_ = {};
+  }
   if (buffer_.empty()) return "";
   const std::string_view s = buffer_;
   auto take = [&](size_t end) {
     std::string sentence = buffer_.substr(0, end);
     buffer_.erase(0, end);
+    scan_ = {};
     while (!sentence.empty() && IsSpace(sentence.back())) sentence.pop_back();
     return sentence;
   };
   const size_t max_words = std::max<size_t>(max_words_, 1);
-  size_t words = 0;
-  size_t clause_end = std::string::npos;  // after the last word ending in , ; : ，、；：
-  size_t word_start = 0;                  // of the last word that starts outside a space: markup, 字
+  size_t words = scan_.words;
+  size_t clause_end = scan_.clause_end;  // after the last word ending in , ; : ，、；：
+  size_t word_start = scan_.word_start;  // of the last word that starts outside a space: markup, 字
+  // Waiting for more text at byte i: the next call starts again at i, with the counts as they
+  // were before byte i (every decision before it is final).
+  Scan before;
+  auto wait = [&] {
+    scan_ = before;
+    return std::string();
+  };
   // No end in sight by byte i: cut at the last space or before the last 字 or [[...]], else
   // inside the blob at a UTF-8 boundary.
   auto blob_cut = [&](size_t i) {
@@ -181,12 +192,14 @@ std::string SentenceSplitter::Next() {
     }
     return take(cut);
   };
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (size_t i = scan_.pos; i < s.size(); ++i) {
+    before = {i, words, clause_end, word_start};
     const char c = s[i];
+    if (c == '[' && i + 1 == s.size() && !closed_) return wait();  // perhaps the start of [[...]]
     if (c == '[' && i + 1 < s.size() && s[i + 1] == '[') {
       // Phones in [[...]]: one word, never cut inside; wait for the "]]" that may still come.
       const size_t end = InlinePhonesEnd(s, i);
-      if (end == kOpen && !closed_) return "";
+      if (end == kOpen && !closed_) return wait();
       if (end != kOpen && end != kNotMarkup) {
         if (i == 0 || IsSpace(s[i - 1])) {
           if (++words > max_words) return take(clause_end != std::string::npos ? clause_end : i);
@@ -202,18 +215,18 @@ std::string SentenceSplitter::Next() {
     const size_t clause = ChineseClauseLength(s, i);
     const size_t han = HanLength(s, i);
     constexpr size_t kPartial = std::string_view::npos;
-    if ((terminal == kPartial || clause == kPartial || han == kPartial) && !closed_) return "";
+    if ((terminal == kPartial || clause == kPartial || han == kPartial) && !closed_) return wait();
     if (terminal != 0 && terminal != kPartial) {
       // The sentence takes the whole run of ends and closing marks: "。」", "？！".
       size_t j = i + terminal;
       while (j < s.size()) {
         size_t m = ChineseTerminalLength(s, j);
         if (m == 0) m = IsTerminal(s[j]) ? 1 : CloserLength(s, j);
-        if (m == kPartial && !closed_) return "";
+        if (m == kPartial && !closed_) return wait();
         if (m == 0 || m == kPartial) break;
         j += m;
       }
-      if (j >= s.size() && !closed_) return "";
+      if (j >= s.size() && !closed_) return wait();
       return take(j);
     }
     if (clause != 0 && clause != kPartial) {
@@ -233,7 +246,7 @@ std::string SentenceSplitter::Next() {
       if (i > 0 && !IsSpace(s[i - 1]) && (s[i - 1] == ',' || s[i - 1] == ';' || s[i - 1] == ':')) clause_end = i;
       if (c == '\n') {  // a newline followed by whitespace: a paragraph break
         if (i + 1 < s.size() && IsSpace(s[i + 1])) return take(i);
-        if (i + 1 == s.size() && !closed_) return "";
+        if (i + 1 == s.size() && !closed_) return wait();
       }
       continue;
     }
@@ -244,13 +257,15 @@ std::string SentenceSplitter::Next() {
       size_t end = s.size();
       switch (EndAt(s, i, closed_, &end)) {
         case Decision::kEnd: return take(end);
-        case Decision::kWait: return "";
+        case Decision::kWait: return wait();
         case Decision::kNotEnd: break;
       }
     }
     if (i + 1 >= kMaxSentenceBytes) return blob_cut(i);
   }
-  return closed_ ? take(s.size()) : "";
+  if (closed_) return take(s.size());
+  before = {s.size(), words, clause_end, word_start};
+  return wait();
 }
 
 }  // namespace ttsd::engine

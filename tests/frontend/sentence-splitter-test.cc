@@ -233,6 +233,31 @@ TEST(SentenceSplitter, MarkupStreamedByteByByteMatchesWholeText) {
   }
 }
 
+// Found by fuzzing (tests/fuzz/corpus/frontend/regress-*): a "[" that ends the text so far may be
+// the start of [[...]], so the splitter waits there rather than read it as a plain character.
+TEST(SentenceSplitter, BracketAtTheEndMayOpenMarkup) {
+  for (const std::string text : {"[[.]] x", "Say [[h \u0259. l o\u028A]] now. Next.", "a [ b. [[c.]]"}) {
+    EXPECT_EQ(SplitByChar(text), SplitAll(text)) << text;
+  }
+  SentenceSplitter splitter;
+  splitter.Append("Say [");
+  EXPECT_EQ(splitter.Next(), "");
+  splitter.Append("[hh ax0. l ow1]] now. Next");
+  EXPECT_EQ(splitter.Next(), "Say [[hh ax0. l ow1]] now.");
+}
+
+// Found by fuzzing: a long run without a sentence end, streamed a byte at a time, took time
+// quadratic in its length (each Next() rescanned the buffer). Next() now resumes where it stopped;
+// the cuts are those of the whole text.
+TEST(SentenceSplitter, LongRunsStreamedByteByByteMatchWholeText) {
+  for (const std::string text : {std::string(4500, 'x') + " end.", Words(1, 39) + " " + std::string(3000, 'y'),
+                                 std::string(1999, 'z') + "\u4F60\u597D" + std::string(100, 'z')}) {
+    const auto whole = SplitAll(text);
+    EXPECT_GE(whole.size(), 2u);
+    EXPECT_EQ(SplitByChar(text), whole);
+  }
+}
+
 TEST(SentenceSplitter, DoneSemantics) {
   SentenceSplitter splitter;
   EXPECT_FALSE(splitter.Done());

@@ -79,9 +79,20 @@ class SentenceSplitter {
   bool Done() const;
 
  private:
+  // Where Next() stopped because it needed more text, and what it had counted up to there: the
+  // next call resumes at pos rather than rescanning buffer_, so text that arrives a byte at a
+  // time costs time linear in its length. Reset whenever buffer_'s front changes.
+  struct Scan {
+    size_t pos = 0;
+    size_t words = 0;
+    size_t clause_end = std::string::npos;
+    size_t word_start = 0;
+  };
+
   std::string buffer_;
   size_t max_words_;
   bool closed_ = false;
+  Scan scan_;
 };
 
 }  // namespace ttsd::engine
