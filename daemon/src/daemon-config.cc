@@ -13,6 +13,7 @@ Status DaemonConfig::Validate() const {
   if (inference_workers < 1 || inference_workers > 64) {
     return MakeError(ErrorCode::kBadRequest, "inference_workers must be 1..64");
   }
+  if (max_batch < 1 || max_batch > 256) return MakeError(ErrorCode::kBadRequest, "max_batch must be 1..256");
   if (max_requests_per_client < 1) return MakeError(ErrorCode::kBadRequest, "max_requests_per_client must be >= 1");
   if (max_requests_total < max_requests_per_client) {
     return MakeError(ErrorCode::kBadRequest, "max_requests_total must be >= max_requests_per_client");
@@ -59,7 +60,7 @@ std::string DaemonConfig::ToString() const {
   os << "socket=" << socket_path << " voices=";
   for (size_t i = 0; i < voice_dirs.size(); ++i) os << (i ? "," : "") << voice_dirs[i];
   os << " default_voice=" << (default_voice.empty() ? "(first)" : default_voice)
-     << " workers=" << inference_workers << " max_requests_per_client=" << max_requests_per_client
+     << " workers=" << inference_workers << " max_batch=" << max_batch << " max_requests_per_client=" << max_requests_per_client
      << " max_requests_total=" << max_requests_total << " max_outbound_bytes=" << max_outbound_bytes
      << " voice_store=" << voice_store << " max_reference_bytes=" << max_reference_bytes
      << " min_reference_s=" << min_reference_s << " max_reference_s=" << max_reference_s

@@ -48,6 +48,8 @@ int Run(int argc, char** argv) {
   app.add_option("--voices", config.voice_dirs, "voice package, or directory of packages (repeatable)");
   app.add_option("--default-voice", config.default_voice, "voice used when a request names none");
   app.add_option("--workers", config.inference_workers, "inference threads")->capture_default_str();
+  app.add_option("--max-batch", config.max_batch, "streams one inference thread steps together (1: no batching)")
+      ->capture_default_str();
   app.add_option("--threads", config.engine.threads, "torch intra-op threads")->capture_default_str();
   app.add_option("--device", config.engine.device, "cpu or cuda[:N]")->capture_default_str();
   app.add_option("--dtype", config.engine.dtype, "fp32 or fp16 (cuda only)")->capture_default_str();
@@ -125,7 +127,7 @@ int Run(int argc, char** argv) {
     return 1;
   }
   boost::asio::io_context io;
-  ttsd::daemon::InferenceScheduler scheduler(config.inference_workers);
+  ttsd::daemon::InferenceScheduler scheduler(config.inference_workers, static_cast<size_t>(config.max_batch));
   ttsd::daemon::VoiceStore store(config.voice_store);
   for (const auto& saved : store.List()) {
     if (!voices->Find(saved->voice)) {

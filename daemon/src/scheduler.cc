@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace ttsd::daemon {
 
-InferenceScheduler::InferenceScheduler(int workers) {
+InferenceScheduler::InferenceScheduler(int workers, size_t max_batch) : max_batch_(std::max<size_t>(1, max_batch)) {
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
@@ -77,24 +79,32 @@ bool InferenceScheduler::WaitingForText(const std::shared_ptr<Job>& job) {
 
 void InferenceScheduler::WorkerLoop() {
   for (;;) {
-    std::shared_ptr<Job> job;
+    std::vector<std::shared_ptr<Job>> batch;
     std::function<void()> task;
     {
       std::unique_lock lock(mu_);
+      ++idle_workers_;
       cv_.wait(lock, [this] { return stopping_ || !tasks_.empty() || !fresh_queue_.empty() || !queue_.empty(); });
+      --idle_workers_;
       if (stopping_) return;
       if (!tasks_.empty()) {
         task = std::move(tasks_.front());
         tasks_.pop_front();
       } else {
+        // New requests first, batched among themselves. The queued jobs are shared with the idle
+        // workers: each takes an equal part (rounded up), at most max_batch_.
         auto& q = fresh_queue_.empty() ? queue_ : fresh_queue_;
-        job = std::move(q.front());
-        q.pop_front();
-        job->state = Job::State::kRunning;
+        const size_t share = (q.size() + idle_workers_) / (idle_workers_ + 1);
+        const size_t take = std::clamp<size_t>(share, 1, max_batch_);
+        for (size_t i = 0; i < take && !q.empty(); ++i) {
+          batch.push_back(std::move(q.front()));
+          q.pop_front();
+          batch.back()->state = Job::State::kRunning;
+        }
       }
     }
-    if (job) {
-      RunOnce(job);
+    if (!batch.empty()) {
+      RunBatch(batch);
       continue;
     }
     try {
@@ -113,7 +123,7 @@ void InferenceScheduler::Finish(const std::shared_ptr<Job>& job) {
   active_.fetch_sub(1);
 }
 
-void InferenceScheduler::RunOnce(const std::shared_ptr<Job>& job) {
+bool InferenceScheduler::Prepare(const std::shared_ptr<Job>& job) {
   std::vector<std::string> text;
   bool close = false;
   {
@@ -125,28 +135,45 @@ void InferenceScheduler::RunOnce(const std::shared_ptr<Job>& job) {
   for (const auto& piece : text) {
     if (auto s = job->stream->Append(piece); !s) {
       job->on_error(s.error());
-      return Finish(job);
+      Finish(job);
+      return false;
     }
   }
   if (close) {
     if (auto s = job->stream->Close(); !s) {
       job->on_error(s.error());
-      return Finish(job);
+      Finish(job);
+      return false;
     }
   }
-
-  const bool cancelled = job->cancelled.load();
-  if (!cancelled) {
+  if (!job->cancelled.load()) {
     std::lock_guard lock(mu_);
     // Checked under the lock so a Wake() after the client drains cannot be missed.
     if (!job->can_send()) {
       job->state = Job::State::kWaitDrain;
-      return;
+      return false;
     }
   }
+  return true;
+}
 
-  engine::Chunk chunk;
-  auto result = job->stream->Next(&chunk);
+void InferenceScheduler::RunBatch(const std::vector<std::shared_ptr<Job>>& jobs) {
+  std::vector<std::shared_ptr<Job>> ready;
+  std::vector<engine::Stream*> streams;
+  for (const auto& job : jobs) {
+    if (!Prepare(job)) continue;
+    ready.push_back(job);
+    streams.push_back(job->stream.get());
+  }
+  if (ready.empty()) return;
+  if (ready.size() > 1) spdlog::debug("batched step: {} requests", ready.size());
+  std::vector<engine::Chunk> chunks(ready.size());
+  auto results = engine::Stream::NextBatch(streams, chunks);
+  for (size_t i = 0; i < ready.size(); ++i) Complete(ready[i], results[i], chunks[i]);
+}
+
+void InferenceScheduler::Complete(const std::shared_ptr<Job>& job, const Result<engine::StepResult>& result,
+                                  const engine::Chunk& chunk) {
   if (!result) {
     job->on_error(result.error().code == ErrorCode::kCancelled && job->cancelled.load() ? job->cancel_reason
                                                                                            : result.error());

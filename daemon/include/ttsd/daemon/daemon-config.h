@@ -20,6 +20,7 @@ struct DaemonConfig {
   std::vector<std::string> voice_dirs;    // each a voice package or a directory of packages
   std::string default_voice;              // empty: the first voice by name
   int inference_workers = 2;              // threads that run model steps
+  int max_batch = 8;                      // streams one worker steps at once (1: no batching)
   size_t max_requests_per_client = 16;    // open requests on one connection
   size_t max_requests_total = 256;        // open requests in the daemon
   size_t max_outbound_bytes = 512 * 1024; // per connection; generation pauses above it

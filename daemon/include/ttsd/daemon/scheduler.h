@@ -1,7 +1,10 @@
-// Runs synthesis jobs on a fixed pool of inference threads, one chunk at a time per turn:
-// requests that have not produced audio yet go first (first-chunk latency), the rest take turns.
-// One-off tasks (Post) go before both.
-//   InferenceScheduler s(2); auto job = std::make_shared<Job>(...); s.Submit(job); ... s.Stop();
+// Runs synthesis jobs on a fixed pool of inference threads, one chunk per job per turn, with
+// continuous batching: a worker takes several queued jobs and runs their next chunks as one
+// batched model step (engine::Stream::NextBatch); jobs join and leave between steps. Requests that
+// have not produced audio yet go first and are batched only among themselves, so a new request's
+// first chunk never waits behind a batch of long steps; the rest take turns round robin. Queued
+// jobs are shared out among idle workers. One-off tasks (Post) go before both.
+//   InferenceScheduler s(2, 8); auto job = std::make_shared<Job>(...); s.Submit(job); ... s.Stop();
 // Thread-safety: every public method is safe from any thread. Job callbacks run on worker threads.
 #pragma once
 
@@ -46,7 +49,8 @@ struct Job {
 
 class InferenceScheduler {
  public:
-  explicit InferenceScheduler(int workers);
+  // max_batch: the most jobs one worker steps at once (1: no batching).
+  explicit InferenceScheduler(int workers, size_t max_batch = 8);
   ~InferenceScheduler();  // Stop()s
 
   void Submit(std::shared_ptr<Job> job);
@@ -70,7 +74,11 @@ class InferenceScheduler {
 
  private:
   void WorkerLoop();
-  void RunOnce(const std::shared_ptr<Job>& job);
+  void RunBatch(const std::vector<std::shared_ptr<Job>>& jobs);
+  // Feeds the job its pending text and checks its client can take audio; false when the job ended
+  // or was parked instead.
+  bool Prepare(const std::shared_ptr<Job>& job);
+  void Complete(const std::shared_ptr<Job>& job, const Result<engine::StepResult>& result, const engine::Chunk& chunk);
   void EnqueueLocked(const std::shared_ptr<Job>& job);
   void Finish(const std::shared_ptr<Job>& job);
 
@@ -80,6 +88,8 @@ class InferenceScheduler {
   std::deque<std::shared_ptr<Job>> queue_;        // the rest, round robin
   std::deque<std::function<void()>> tasks_;       // one-off tasks, first come first served
   bool stopping_ = false;
+  size_t idle_workers_ = 0;  // workers waiting for work
+  const size_t max_batch_;
   std::atomic<size_t> active_{0};
   std::vector<std::thread> workers_;
 };
