@@ -22,6 +22,15 @@ uname -srm
 (. /etc/os-release && echo "$PRETTY_NAME") || true
 ldd --version | sed -n 1p
 c++ --version | sed -n 1p
+echo "compilers: $(ls /usr/bin/g++-* /usr/bin/clang++* 2>/dev/null | tr '\n' ' ')"
+# C++23 (std::expected) needs GCC 12 or newer: take the newest g++-N when the default is older.
+if [ -z "${CXX:-}" ] && [ "$(c++ -dumpversion | cut -d. -f1)" -lt 12 ]; then
+  newest=$(ls /usr/bin/g++-[0-9]* 2>/dev/null | sort -t- -k2 -n | tail -n 1 || true)
+  if [ -n "$newest" ]; then
+    export CXX=$newest CC=${newest/g++/gcc}
+    echo "default c++ is older than GCC 12: using $CXX"
+  fi
+fi
 cmake --version | sed -n 1p
 echo "ninja $(ninja --version)"
 command -v nvcc >/dev/null && nvcc --version | tail -n 2 | sed -n 1p || echo "nvcc: not on PATH"
