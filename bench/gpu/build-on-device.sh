@@ -86,7 +86,7 @@ cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
 echo "configured in $((SECONDS - t0)) s"
 
 echo "== build"
-ninja -C "$build" -j"$(nproc)" "$@"
+ninja -C "$build" -k 0 -j"$(nproc)" "$@"
 echo "built in $((SECONDS - t0)) s"
 if [ -x "$build/daemon/ttsd" ]; then
   echo "ttsd links: $(readelf -d "$build/daemon/ttsd" | grep -o 'Shared library: \[[^]]*\]' | cut -d'[' -f2 |
