@@ -290,7 +290,7 @@ Result<std::vector<torch::Tensor>> StepBatch::Run(std::span<Stream* const> group
       mel = out->elements()[0].toTensor();
       acoustic_state = out->elements()[1];
     }
-    auto out = impl.vocoder.forward({mel, StackStates(vocoder_states)}).toTuple();
+    auto out = impl.vocoder.forward({mel.to(torch::kFloat), StackStates(vocoder_states)}).toTuple();  // float32 (Load)
     auto acoustic_each = UnstackStates(acoustic_state, batch);
     auto vocoder_each = UnstackStates(out->elements()[1], batch);
     torch::Tensor audio = out->elements()[0].toTensor().to(torch::kCPU, torch::kFloat).contiguous();  // [B, n * hop]

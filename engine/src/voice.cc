@@ -60,22 +60,24 @@ Result<std::shared_ptr<Voice>> Voice::Load(const std::string& dir, const EngineC
   for (size_t i = 0; i < m.phonemes.size(); ++i) impl.phone_ids.emplace(m.phonemes[i], static_cast<int64_t>(i));
 
   namespace fs = std::filesystem;
-  auto load = [&](const std::string& file, torch::jit::Module* out) -> Status {
+  // fp16 covers the encoder and the acoustic stage. The vocoder and the analysis stages stay float32: their
+  // FFTs have sizes cuFFT does not take in half precision (powers of two only), and they cost little.
+  auto load = [&](const std::string& file, torch::jit::Module* out, torch::Dtype dtype = torch::kFloat) -> Status {
     const std::string path = (fs::path(dir) / file).string();
     auto r = Guarded(("loading " + path).c_str(), [&] {
       torch::jit::Module mod = torch::jit::load(path, impl.device);
       mod.eval();
-      mod.to(impl.dtype);
+      mod.to(dtype);
       return mod;
     });
     if (!r) return std::unexpected(r.error());
     *out = std::move(*r);
     return {};
   };
-  for (auto [file, mod] : {std::pair{m.encoder_file, &impl.encoder}, std::pair{m.acoustic_file, &impl.acoustic},
-                           std::pair{m.vocoder_file, &impl.vocoder}}) {
-    if (auto s = load(file, mod); !s) return std::unexpected(s.error());
+  for (auto [file, mod] : {std::pair{m.encoder_file, &impl.encoder}, std::pair{m.acoustic_file, &impl.acoustic}}) {
+    if (auto s = load(file, mod, impl.dtype); !s) return std::unexpected(s.error());
   }
+  if (auto s = load(m.vocoder_file, &impl.vocoder); !s) return std::unexpected(s.error());
   for (auto [file, mod] : {std::pair{m.speaker_encoder_file, &impl.speaker_encoder},
                            std::pair{m.emotion_encoder_file, &impl.emotion_encoder},
                            std::pair{m.emotion_text_file, &impl.emotion_text}}) {
@@ -264,7 +266,7 @@ Result<std::vector<float>> Voice::EmbedSpeaker(std::span<const std::vector<float
     }
     auto emb = Guarded("speaker encoder", [&] {
       auto audio = torch::from_blob(const_cast<float*>(ref.data()), {1, static_cast<int64_t>(ref.size())}, torch::kFloat)
-                       .to(impl.device, impl.dtype);
+                       .to(impl.device);
       return impl.speaker_encoder->forward({audio}).toTensor().to(torch::kCPU, torch::kFloat);
     });
     if (!emb) return std::unexpected(emb.error());
@@ -302,7 +304,7 @@ Result<EmotionVector> Voice::EmotionFromAudio(std::span<const float> audio) cons
   c10::InferenceMode guard;
   return ToEmotion(Guarded("emotion encoder", [&] {
     auto x = torch::from_blob(const_cast<float*>(audio.data()), {1, static_cast<int64_t>(audio.size())}, torch::kFloat)
-                 .to(impl.device, impl.dtype);
+                 .to(impl.device);
     return impl.emotion_encoder->forward({x}).toTensor();
   }));
 }

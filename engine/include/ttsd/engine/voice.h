@@ -6,7 +6,8 @@
 // thread at a time (the daemon hands it between inference workers, never to two at once).
 //
 // A voice package is a directory holding voice.json (the manifest, see models/README.md) and
-// TorchScript modules. Stage contracts (B = 1, float32 unless dtype fp16; T phones, N frames,
+// TorchScript modules. Stage contracts (B = 1, float32; dtype fp16 runs the encoder and acoustic
+// stages in half precision, the vocoder and analysis stages stay float32; T phones, N frames,
 // H encoder width, C = H + 1 frame condition width, M mel bins, S speaker embedding width):
 //   encoder "encoder":
 //     speaker_embedding(speaker_id: int64[1]) -> [1, S]
