@@ -7,6 +7,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "ttsd/daemon/http-route.h"
 #include "ttsd/version.h"
 
 namespace ttsd::daemon {
@@ -18,30 +19,6 @@ namespace http = beast::http;
 
 // Beast 1.74 speaks boost::string_view.
 std::string_view Sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-}
-
-// Compares without stopping at the first difference, so that timing tells nothing about the token's
-// contents (its length is no secret worth hiding).
-bool SameSecret(std::string_view given, std::string_view token) {
-  if (given.size() != token.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < token.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ token[i]);
-  return diff == 0;
-}
-
-// The host part of a Host header: "127.0.0.1:5002" -> "127.0.0.1", "[::1]:5002" -> "::1".
-std::string_view HostName(std::string_view host) {
-  if (!host.empty() && host.front() == '[') return host.substr(1, host.find(']') - 1);
-  return host.substr(0, host.find(':'));
-}
-
-bool IsLoopbackName(std::string_view name) {
-  return EqualsNoCase(name, "localhost") || name == "::1" || name.starts_with("127.");
-}
 
 std::string Hex(size_t n) {
   char buf[20];
@@ -185,76 +162,23 @@ void HttpConnection::OnRequest(beast::error_code ec) {
   Route();
 }
 
-bool HttpConnection::Allowed(bool needs_token) {
-  const HttpConfig& config = shared_->config;
-  const std::string_view host = Sv(request_[http::field::host]);
-  // A page elsewhere may send requests here but must not act: its Origin differs from our host.
-  const std::string_view origin = Sv(request_[http::field::origin]);
-  if (!origin.empty() && !EqualsNoCase(origin, "http://" + std::string(host))) {
-    ReplyError({403, "invalid_request_error", "forbidden_origin", "requests from other web pages are not allowed", ""});
-    return false;
-  }
-  if (config.token.empty()) {
-    // Without a token only this machine may call, by a loopback name (DNS rebinding gets a foreign Host).
-    if (!IsLoopbackName(HostName(host))) {
-      ReplyError({403, "invalid_request_error", "forbidden_host",
-                  "without http-token ttsd answers only requests addressed to 127.0.0.1 or localhost", ""});
-      return false;
-    }
-    return true;
-  }
-  if (!needs_token) return true;
-  const std::string_view auth = Sv(request_[http::field::authorization]);
-  const std::string_view scheme = "Bearer ";
-  if (auth.size() > scheme.size() && EqualsNoCase(auth.substr(0, scheme.size()), scheme) &&
-      SameSecret(auth.substr(scheme.size()), config.token)) {
-    return true;
-  }
-  ReplyError({401, "invalid_request_error", "invalid_api_key",
-              auth.empty() ? "this ttsd needs 'Authorization: Bearer <http-token>'" : "wrong bearer token", ""});
-  return false;
-}
-
 void HttpConnection::Route() {
-  const std::string_view target = Sv(request_.target());
-  const std::string path(target.substr(0, target.find('?')));
-  const auto method = request_.method();
-  spdlog::debug("http: {} {}", std::string(request_.method_string()), path);
-  auto not_allowed = [&](const char* allow) {
-    ReplyError({405, "invalid_request_error", "method_not_allowed",
-                std::string(request_.method_string()) + " is not allowed on " + path + " (allowed: " + allow + ")", ""});
-  };
-
-  if (path == "/" || path == "/index.html" || path == "/app.js" || path == "/style.css") {
-    if (method != http::verb::get) return not_allowed("GET");
-    if (!Allowed(/*needs_token=*/false)) return;
-    return HandleAsset(path == "/" ? "/index.html" : path);
+  auto header = [&](http::field f) { return Sv(request_[f]); };
+  const HttpRequestHead head{Sv(request_.method_string()), Sv(request_.target()), header(http::field::host),
+                             header(http::field::origin), header(http::field::authorization),
+                             header(http::field::content_type)};
+  spdlog::debug("http: {} {}", head.method, head.target.substr(0, head.target.find('?')));
+  auto route = RouteRequest(head, shared_->config.token, shared_->shutting_down);
+  if (!route) return ReplyError(route.error());
+  switch (route->handler) {
+    case HttpHandler::kAsset: return HandleAsset(route->asset);
+    case HttpHandler::kSpeech: return HandleSpeech();
+    case HttpHandler::kVoices: return HandleVoices(false);
+    case HttpHandler::kHealth: return HandleVoices(true);
+    case HttpHandler::kModels: return HandleModels();
+    case HttpHandler::kChannel: return HandleChannel(route->channel, route->action);
+    case HttpHandler::kEvents: return HandleEvents(route->channel);
   }
-  if (!Allowed(/*needs_token=*/true)) return;
-  if (shared_->shutting_down) {
-    return ReplyError(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
-  }
-  if (path == "/v1/audio/speech") return method == http::verb::post ? HandleSpeech() : not_allowed("POST");
-  if (path == "/v1/voices") return method == http::verb::get ? HandleVoices(false) : not_allowed("GET");
-  if (path == "/health") return method == http::verb::get ? HandleVoices(true) : not_allowed("GET");
-  if (path == "/v1/models") return method == http::verb::get ? HandleModels() : not_allowed("GET");
-  const std::string_view prefix = "/v1/channels/";
-  if (path.starts_with(prefix)) {
-    std::string rest = path.substr(prefix.size());
-    const size_t slash = rest.find('/');
-    const std::string channel = rest.substr(0, slash);
-    const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    if (!protocol::IsValidChannelName(channel)) {
-      return ReplyError({400, "invalid_request_error", "invalid_channel",
-                         "channel names are 1-64 characters of a-z A-Z 0-9 - _ .", "channel"});
-    }
-    if (action.empty()) return method == http::verb::get ? HandleChannel(channel, "status") : not_allowed("GET");
-    if (action == "skip" || action == "clear") {
-      return method == http::verb::post ? HandleChannel(channel, action) : not_allowed("POST");
-    }
-    if (action == "events") return method == http::verb::get ? HandleEvents(channel) : not_allowed("GET");
-  }
-  ReplyError({404, "invalid_request_error", "not_found", "no such endpoint: " + path, ""});
 }
 
 void HttpConnection::Reply(int status, std::string content_type, std::string body) {

@@ -167,17 +167,8 @@ void HttpConnection::PollEvents() {
   });
 }
 
+// Routing has checked the content type (JSON only: RouteRequest).
 void HttpConnection::HandleSpeech() {
-  const auto field = request_[http::field::content_type];
-  std::string type(field.data(), field.size());
-  type = type.substr(0, type.find(';'));
-  std::erase(type, ' ');
-  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
-  // JSON only: a form post from another web page (which needs no permission) is refused here.
-  if (type != "application/json") {
-    return ReplyError({415, "invalid_request_error", "unsupported_media_type",
-                       "send the request body as JSON with 'Content-Type: application/json'", ""});
-  }
   auto request = ParseSpeechRequest(request_.body());
   if (!request) return ReplyError(request.error());
   speech_.emplace();

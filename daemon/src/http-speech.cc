@@ -26,10 +26,12 @@ void PutLe(std::vector<uint8_t>* out, uint32_t v, int bytes) {
 
 }  // namespace
 
+// Never throws: a message may quote what the client sent (a request target is any bytes Beast lets
+// through, not UTF-8), so invalid UTF-8 is replaced by U+FFFD rather than thrown at the I/O thread.
 std::string HttpError::Json() const {
   json e = {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}};
   if (!param.empty()) e["param"] = param;
-  return json{{"error", e}}.dump();
+  return json{{"error", e}}.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 HttpError ToHttpError(const Error& error) {

@@ -54,9 +54,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void OnHeader(boost::beast::error_code ec);
   void ReadBody();
   void OnRequest(boost::beast::error_code ec);
-  void Route();
-  // Writes 401/403 and returns false when the request may not use the API.
-  bool Allowed(bool needs_token);
+  void Route();  // RouteRequest (http-route.h), then the handler
   void ArmDeadline(int seconds);
 
   // Responses.

@@ -28,7 +28,7 @@ struct HttpError {
   std::string message;
   std::string param;                           // the request field at fault; empty: null
 
-  std::string Json() const;
+  std::string Json() const;  // never throws; invalid UTF-8 becomes U+FFFD
 };
 
 // unknown_voice/speaker, bad fields, empty or unspeakable text -> 400; text_too_long -> 413;

@@ -1,0 +1,48 @@
+// Which endpoint of the HTTP API a request asks for, and whether it may: decided from the request
+// line and headers alone, before anything reaches the daemon. Pure, so that tests and the fuzzer
+// (tests/fuzz/fuzz-http.cc) call it with whatever Beast's parser lets through.
+//   auto route = RouteRequest(head, config.token, shared->shutting_down);
+//   if (!route) ReplyError(route.error()); else if (route->handler == HttpHandler::kSpeech) ...
+// Thread-safety: pure functions, safe from any thread.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <string_view>
+
+#include "ttsd/daemon/http-speech.h"
+
+namespace ttsd::daemon {
+
+// The parts of a request that routing reads; views into the request, which outlives them.
+struct HttpRequestHead {
+  std::string_view method;         // as sent: "GET"
+  std::string_view target;         // "/v1/channels/stream/events?x=1"
+  std::string_view host;           // the Host header; empty when absent (so for all that follow)
+  std::string_view origin;         // the Origin header
+  std::string_view authorization;  // the Authorization header
+  std::string_view content_type;   // the Content-Type header
+};
+
+enum class HttpHandler { kAsset, kSpeech, kVoices, kHealth, kModels, kChannel, kEvents };
+
+struct HttpRoute {
+  HttpHandler handler = HttpHandler::kAsset;
+  std::string asset;    // kAsset: the file, "/index.html" for "/"
+  std::string channel;  // kChannel, kEvents: a valid channel name
+  std::string action;   // kChannel: "status", "skip" or "clear"
+};
+
+// token: http-token, empty when none (then only requests addressed to a loopback name may call).
+// Errors, in the order checked: 405 method_not_allowed for the control page asked with another
+// method than GET; 403 forbidden_origin (an Origin other than our Host), 403 forbidden_host, 401
+// invalid_api_key (a token is set and the request lacks it; the page needs none); 503
+// shutting_down; 400 invalid_channel; 405 method_not_allowed; 404 not_found; 415
+// unsupported_media_type for speech sent as anything but JSON.
+std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, std::string_view token,
+                                                 bool shutting_down);
+
+// ASCII letters compared without case, as HTTP compares header values such as "100-continue".
+bool EqualsNoCase(std::string_view a, std::string_view b);
+
+}  // namespace ttsd::daemon

@@ -1,0 +1,122 @@
+#include "ttsd/daemon/http-route.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "ttsd/protocol/messages.h"
+
+namespace ttsd::daemon {
+namespace {
+
+std::unexpected<HttpError> Refuse(int status, std::string code, std::string message, std::string param = "") {
+  return std::unexpected(HttpError{status, "invalid_request_error", std::move(code), std::move(message), std::move(param)});
+}
+
+// Compares without stopping at the first difference, so that timing tells nothing about the token's
+// contents (its length is no secret worth hiding).
+bool SameSecret(std::string_view given, std::string_view token) {
+  if (given.size() != token.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < token.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ token[i]);
+  return diff == 0;
+}
+
+// The host part of a Host header: "127.0.0.1:5002" -> "127.0.0.1", "[::1]:5002" -> "::1".
+std::string_view HostName(std::string_view host) {
+  if (!host.empty() && host.front() == '[') return host.substr(1, host.find(']') - 1);
+  return host.substr(0, host.find(':'));
+}
+
+bool IsLoopbackName(std::string_view name) {
+  return EqualsNoCase(name, "localhost") || name == "::1" || name.starts_with("127.");
+}
+
+// A page elsewhere may send requests here but must not act; without a token only this machine may
+// call, by a loopback name (DNS rebinding gets a foreign Host).
+std::expected<void, HttpError> CheckAccess(const HttpRequestHead& head, std::string_view token, bool needs_token) {
+  if (!head.origin.empty() && !EqualsNoCase(head.origin, "http://" + std::string(head.host))) {
+    return Refuse(403, "forbidden_origin", "requests from other web pages are not allowed");
+  }
+  if (token.empty()) {
+    if (!IsLoopbackName(HostName(head.host))) {
+      return Refuse(403, "forbidden_host",
+                    "without http-token ttsd answers only requests addressed to 127.0.0.1 or localhost");
+    }
+    return {};
+  }
+  if (!needs_token) return {};
+  const std::string_view auth = head.authorization;
+  const std::string_view scheme = "Bearer ";
+  if (auth.size() > scheme.size() && EqualsNoCase(auth.substr(0, scheme.size()), scheme) &&
+      SameSecret(auth.substr(scheme.size()), token)) {
+    return {};
+  }
+  return Refuse(401, "invalid_api_key",
+                auth.empty() ? "this ttsd needs 'Authorization: Bearer <http-token>'" : "wrong bearer token");
+}
+
+// JSON only: a form post from another web page (which needs no permission) is refused.
+bool IsJson(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  std::erase(type, ' ');
+  return EqualsNoCase(type, "application/json");
+}
+
+}  // namespace
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, std::string_view token,
+                                                 bool shutting_down) {
+  const std::string path(head.target.substr(0, head.target.find('?')));
+  const bool get = head.method == "GET", post = head.method == "POST";
+  using Routed = std::expected<HttpRoute, HttpError>;
+  auto not_allowed = [&](const char* allow) -> Routed {
+    return Refuse(405, "method_not_allowed",
+                  std::string(head.method) + " is not allowed on " + path + " (allowed: " + allow + ")");
+  };
+  auto route = [](HttpHandler handler, std::string channel = "", std::string action = "") -> Routed {
+    return HttpRoute{handler, "", std::move(channel), std::move(action)};
+  };
+
+  if (path == "/" || path == "/index.html" || path == "/app.js" || path == "/style.css") {
+    if (!get) return not_allowed("GET");
+    if (auto ok = CheckAccess(head, token, /*needs_token=*/false); !ok) return std::unexpected(ok.error());
+    return HttpRoute{HttpHandler::kAsset, path == "/" ? "/index.html" : path, "", ""};
+  }
+  if (auto ok = CheckAccess(head, token, /*needs_token=*/true); !ok) return std::unexpected(ok.error());
+  if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
+  if (path == "/v1/audio/speech") {
+    if (!post) return not_allowed("POST");
+    if (!IsJson(head.content_type)) {
+      return Refuse(415, "unsupported_media_type",
+                    "send the request body as JSON with 'Content-Type: application/json'");
+    }
+    return route(HttpHandler::kSpeech);
+  }
+  if (path == "/v1/voices") return get ? route(HttpHandler::kVoices) : not_allowed("GET");
+  if (path == "/health") return get ? route(HttpHandler::kHealth) : not_allowed("GET");
+  if (path == "/v1/models") return get ? route(HttpHandler::kModels) : not_allowed("GET");
+  const std::string_view prefix = "/v1/channels/";
+  if (path.starts_with(prefix)) {
+    const std::string rest = path.substr(prefix.size());
+    const size_t slash = rest.find('/');
+    const std::string channel = rest.substr(0, slash);
+    const std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (!protocol::IsValidChannelName(channel)) {
+      return Refuse(400, "invalid_channel", "channel names are 1-64 characters of a-z A-Z 0-9 - _ .", "channel");
+    }
+    if (action.empty()) return get ? route(HttpHandler::kChannel, channel, "status") : not_allowed("GET");
+    if (action == "skip" || action == "clear") {
+      return post ? route(HttpHandler::kChannel, channel, action) : not_allowed("POST");
+    }
+    if (action == "events") return get ? route(HttpHandler::kEvents, channel) : not_allowed("GET");
+  }
+  return Refuse(404, "not_found", "no such endpoint: " + path);
+}
+
+}  // namespace ttsd::daemon
