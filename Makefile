@@ -12,7 +12,7 @@ endif
 SOCKET := $(abspath $(BUILD))/run/ttsd.sock
 TEXT ?= Hello! This is ttsd, speaking as soon as the first words are ready.
 
-.PHONY: all deps configure build test run fixtures voice voice-tiny clean
+.PHONY: all deps configure build test run fixtures voice voice-tiny clean fuzz-build fuzz-smoke
 
 all: build
 
@@ -29,6 +29,19 @@ test: build
 	./install-deps.sh --train
 	/usr/bin/python3 models/fixtures/check_fixtures.py
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# libFuzzer targets (tests/fuzz, tests/README.md "Fuzzing"): a clang-19 ASan+UBSan build of just what
+# they need, then each fuzzer for FUZZ_SECONDS after its seed corpus; fails on any crash.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
+fuzz-build:
+	./install-deps.sh --fuzz
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
+	  -DCMAKE_CXX_COMPILER=clang++-19 -DTTSD_FUZZ=ON -DTTSD_BUILD_TESTS=OFF -DTTSD_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
+
+fuzz-smoke: fuzz-build
+	tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 fixtures: deps
 	/usr/bin/python3 models/fixtures/make_fixtures.py

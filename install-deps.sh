@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages ttsd needs to build, test and run; installs only what is missing.
-# Usage: ./install-deps.sh [--train]   (--train adds the corpus/training/evaluation tools)
+# Usage: ./install-deps.sh [--train] [--fuzz]   (--train adds the corpus/training/evaluation tools,
+# --fuzz the clang toolchain of the libFuzzer targets: make fuzz-smoke)
 set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config git
@@ -17,7 +18,15 @@ python3-torch python3-numpy"
 TRAIN_PKGS="flite festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k htsengine sox
 wordnet-base fortunes-min pocketsphinx pocketsphinx-en-us python3-pocketsphinx python3-matplotlib python3-scipy"
 
-if [ "${1:-}" = "--train" ]; then PKGS="$PKGS $TRAIN_PKGS"; fi
+# clang-14 cannot compile libstdc++ 12's <expected>; clang-19 can, and has libFuzzer in its runtime.
+FUZZ_PKGS="clang-19 libclang-rt-19-dev llvm"
+
+for arg in "$@"; do
+  case $arg in
+    --train) PKGS="$PKGS $TRAIN_PKGS" ;;
+    --fuzz) PKGS="$PKGS $FUZZ_PKGS" ;;
+  esac
+done
 
 missing=""
 for p in $PKGS; do

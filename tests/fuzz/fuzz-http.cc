@@ -1,0 +1,93 @@
+// Fuzzes the HTTP API's request handling up to the daemon, as HttpConnection does it
+// (daemon/src/http-connection.cc): Beast's request parser with our header and body caps, requests
+// pipelined on one connection, RouteRequest (daemon/include/ttsd/daemon/http-route.h) on the
+// request line and headers, ParseSpeechRequest (http-speech.h) on a speech request's body, and
+// the error body every refusal is answered with. Checks, beyond the sanitizers: an error has a 4xx
+// or 5xx status and a JSON body; a speech request becomes a native synthesize body that is a JSON
+// object (the daemon's synthesize parser judges its values).
+// Input: byte 0 picks the token (none or "s3cret") and whether the daemon is shutting down; the
+// rest is what a client sends on one connection.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <utility>  // before Asio: Boost 1.74 needs it under C++23
+
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
+
+#include "fuzz-check.h"
+#include "ttsd/daemon/http-config.h"
+#include "ttsd/daemon/http-route.h"
+#include "ttsd/daemon/http-speech.h"
+#include "ttsd/protocol/messages.h"
+
+namespace {
+
+namespace http = boost::beast::http;
+using namespace ttsd::daemon;
+
+std::string_view Sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
+
+// What ReplyError sends.
+void CheckError(const HttpError& error) {
+  FUZZ_CHECK(error.status >= 400 && error.status <= 599, "an error status outside 4xx-5xx");
+  const std::string body = error.Json();
+  FUZZ_CHECK(nlohmann::json::accept(body), "an error body that is not JSON");
+}
+
+void Handle(const http::request<http::string_body>& req, std::string_view token, bool shutting_down) {
+  auto header = [&](http::field f) { return Sv(req[f]); };
+  const HttpRequestHead head{Sv(req.method_string()), Sv(req.target()), header(http::field::host),
+                             header(http::field::origin), header(http::field::authorization),
+                             header(http::field::content_type)};
+  (void)EqualsNoCase(header(http::field::expect), "100-continue");
+  auto route = RouteRequest(head, token, shutting_down);
+  if (!route) return CheckError(route.error());
+  if (route->handler == HttpHandler::kChannel || route->handler == HttpHandler::kEvents) {
+    FUZZ_CHECK(ttsd::protocol::IsValidChannelName(route->channel), "routed to an invalid channel name");
+  }
+  if (route->handler != HttpHandler::kSpeech) return;
+  auto speech = ParseSpeechRequest(req.body());
+  if (!speech) return CheckError(speech.error());
+  const auto native = nlohmann::json::parse(speech->synthesize, nullptr, /*allow_exceptions=*/false);
+  FUZZ_CHECK(native.is_object(), "the native synthesize body is not a JSON object");
+  if (speech->fallback) FUZZ_CHECK(nlohmann::json::accept(*speech->fallback), "the fallback body is not JSON");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const std::string_view token = (data[0] & 1) ? "s3cret" : "";
+  const bool shutting_down = (data[0] & 2) != 0;
+  std::span<const uint8_t> rest(data + 1, size - 1);
+
+  // Requests one after another, each with a fresh parser over what is left (as the connection does).
+  for (int requests = 0; requests < 16 && !rest.empty(); ++requests) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(HttpConfig::kMaxHeaderBytes);
+    parser.body_limit(HttpConfig::kMaxBodyBytes);
+    parser.eager(true);
+    boost::beast::error_code ec;
+    while (!parser.is_done() && !rest.empty()) {
+      const size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+      rest = rest.subspan(used);
+      if (ec || used == 0) break;
+    }
+    if (!parser.is_done()) {
+      // Bad bytes are answered 400, 413 or 431 (an HttpError) and the connection closes; too few
+      // wait for more. Either way this connection ends here.
+      if (ec && ec != http::error::need_more) {
+        CheckError({400, "invalid_request_error", "malformed_request", "malformed HTTP request: " + ec.message(), ""});
+      }
+      return 0;
+    }
+    Handle(parser.get(), token, shutting_down);
+    if (!parser.get().keep_alive()) return 0;
+  }
+  return 0;
+}
