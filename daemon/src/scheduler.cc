@@ -96,6 +96,10 @@ void InferenceScheduler::WorkerLoop() {
         auto& q = fresh_queue_.empty() ? queue_ : fresh_queue_;
         const size_t share = (q.size() + idle_workers_) / (idle_workers_ + 1);
         const size_t take = std::clamp<size_t>(share, 1, max_batch_);
+        if (&q == &queue_) {
+          std::partial_sort(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(std::min(take, q.size())), q.end(),
+                            [](const auto& a, const auto& b) { return a->deadline < b->deadline; });
+        }
         for (size_t i = 0; i < take && !q.empty(); ++i) {
           batch.push_back(std::move(q.front()));
           q.pop_front();
@@ -191,7 +195,14 @@ void InferenceScheduler::Complete(const std::shared_ptr<Job>& job, const Result<
   job->on_chunk(chunk);
   if (chunk.is_last) return Finish(job);
   std::lock_guard lock(mu_);
-  if (!chunk.samples.empty()) job->fresh = false;
+  if (!chunk.samples.empty()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (job->fresh) job->first_audio = now;
+    job->fresh = false;
+    job->audio_s += static_cast<double>(chunk.samples.size()) / job->stream->sample_rate();
+    job->deadline = job->first_audio + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                           std::chrono::duration<double>(job->audio_s));
+  }
   EnqueueLocked(job);
 }
 

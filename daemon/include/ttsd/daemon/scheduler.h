@@ -2,13 +2,16 @@
 // continuous batching: a worker takes several queued jobs and runs their next chunks as one
 // batched model step (engine::Stream::NextBatch); jobs join and leave between steps. Requests that
 // have not produced audio yet go first and are batched only among themselves, so a new request's
-// first chunk never waits behind a batch of long steps; the rest take turns round robin. Queued
-// jobs are shared out among idle workers. One-off tasks (Post) go before both.
+// first chunk never waits behind a batch of long steps. The rest go earliest deadline first: a
+// job's deadline is when a listener who started playing at its first chunk would run out of audio,
+// so a stream that is only just ahead of playback (a new one) goes before those with seconds in
+// hand. Queued jobs are shared out among idle workers. One-off tasks (Post) go before both.
 //   InferenceScheduler s(2, 8); auto job = std::make_shared<Job>(...); s.Submit(job); ... s.Stop();
 // Thread-safety: every public method is safe from any thread. Job callbacks run on worker threads.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -41,6 +44,9 @@ struct Job {
   // Guarded by InferenceScheduler::mu_.
   State state = State::kIdle;
   bool fresh = true;  // no audio produced yet
+  std::chrono::steady_clock::time_point first_audio;  // when its first audio was handed out
+  double audio_s = 0;                                 // seconds of audio handed out
+  std::chrono::steady_clock::time_point deadline;     // first_audio + audio_s
   std::vector<std::string> pending_text;
   bool pending_close = false;
   std::atomic<bool> cancelled{false};
@@ -85,7 +91,7 @@ class InferenceScheduler {
   std::mutex mu_;  // guards the queues, stopping_ and every Job's scheduler fields
   std::condition_variable cv_;
   std::deque<std::shared_ptr<Job>> fresh_queue_;  // jobs with no audio yet
-  std::deque<std::shared_ptr<Job>> queue_;        // the rest, round robin
+  std::deque<std::shared_ptr<Job>> queue_;        // the rest, earliest deadline first
   std::deque<std::function<void()>> tasks_;       // one-off tasks, first come first served
   bool stopping_ = false;
   size_t idle_workers_ = 0;  // workers waiting for work
