@@ -115,8 +115,8 @@ class DaemonProcess {
   ~DaemonProcess() {
     Stop();
     const std::string log = Log();
-    for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
-                               ": runtime error: "}) {
+    for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "ERROR: ThreadSanitizer",
+                               "WARNING: ThreadSanitizer", ": runtime error: "}) {
       if (auto at = log.find(marker); at != std::string::npos) ADD_FAILURE() << "ttsd: " << log.substr(at);
     }
   }
