@@ -12,7 +12,7 @@ endif
 SOCKET := $(abspath $(BUILD))/run/ttsd.sock
 TEXT ?= Hello! This is ttsd, speaking as soon as the first words are ready.
 
-.PHONY: all deps configure build test run fixtures voice voice-tiny clean fuzz-build fuzz-smoke
+.PHONY: all deps configure build test run fixtures voice voice-tiny clean fuzz-build fuzz-smoke test-asan test-tsan test-sanitizers
 
 all: build
 
@@ -42,6 +42,16 @@ fuzz-build:
 
 fuzz-smoke: fuzz-build
 	tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# ttsd, ttsc and the unit + integration tests built with ASan+UBSan ($(BUILD)-asan) and with TSan
+# ($(BUILD)-tsan), then run; fails on any sanitizer report (tests/README.md "Sanitizers").
+test-asan: deps
+	JOBS=$(JOBS) tests/sanitizers/run.sh asan $(BUILD)-asan
+
+test-tsan: deps
+	JOBS=$(JOBS) tests/sanitizers/run.sh tsan $(BUILD)-tsan
+
+test-sanitizers: test-asan test-tsan
 
 fixtures: deps
 	/usr/bin/python3 models/fixtures/make_fixtures.py
