@@ -18,6 +18,7 @@ Status DaemonConfig::Validate() const {
   if (max_requests_total < max_requests_per_client) {
     return MakeError(ErrorCode::kBadRequest, "max_requests_total must be >= max_requests_per_client");
   }
+  if (max_connections < 1) return MakeError(ErrorCode::kBadRequest, "max_connections must be >= 1");
   if (max_outbound_bytes < 16 * 1024) return MakeError(ErrorCode::kBadRequest, "max_outbound_bytes must be >= 16384");
   if (idle_timeout_s < 0) return MakeError(ErrorCode::kBadRequest, "idle_timeout_s must be >= 0 (0 disables it)");
   if (drain_timeout_s < 0) return MakeError(ErrorCode::kBadRequest, "drain_timeout_s must be >= 0");
@@ -61,7 +62,8 @@ std::string DaemonConfig::ToString() const {
   for (size_t i = 0; i < voice_dirs.size(); ++i) os << (i ? "," : "") << voice_dirs[i];
   os << " default_voice=" << (default_voice.empty() ? "(first)" : default_voice)
      << " workers=" << inference_workers << " max_batch=" << max_batch << " max_requests_per_client=" << max_requests_per_client
-     << " max_requests_total=" << max_requests_total << " max_outbound_bytes=" << max_outbound_bytes
+     << " max_requests_total=" << max_requests_total << " max_connections=" << max_connections
+     << " max_outbound_bytes=" << max_outbound_bytes
      << " voice_store=" << voice_store << " max_reference_bytes=" << max_reference_bytes
      << " min_reference_s=" << min_reference_s << " max_reference_s=" << max_reference_s
      << " idle_timeout_s=" << idle_timeout_s << " drain_timeout_s=" << drain_timeout_s

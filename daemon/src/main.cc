@@ -58,6 +58,9 @@ int Run(int argc, char** argv) {
   app.add_option("--max-text-bytes", config.engine.max_text_bytes, "text limit per request")->capture_default_str();
   app.add_option("--max-requests-per-client", config.max_requests_per_client)->capture_default_str();
   app.add_option("--max-requests-total", config.max_requests_total)->capture_default_str();
+  app.add_option("--max-connections", config.max_connections,
+                 "native clients connected at once (and Wyoming clients, counted apart); more get busy")
+      ->capture_default_str();
   app.add_option("--max-outbound-bytes", config.max_outbound_bytes, "unread bytes per client before generation pauses")->capture_default_str();
   app.add_option("--idle-timeout", config.idle_timeout_s, "seconds before an idle connection is closed (0: never)")->capture_default_str();
   app.add_option("--drain-timeout", config.drain_timeout_s, "seconds open requests may finish after SIGTERM")->capture_default_str();

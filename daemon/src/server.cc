@@ -14,6 +14,7 @@
 
 #include "ttsd/engine/user-lexicon.h"
 #include "ttsd/daemon/wyoming-server.h"
+#include "ttsd/daemon/refuse-connection.h"
 
 namespace ttsd::daemon {
 namespace {
@@ -45,7 +46,8 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
       acceptor_(io),
       signals_(io, SIGTERM, SIGINT),
       hangup_(io, SIGHUP),
-      drain_timer_(io) {
+      drain_timer_(io),
+      accept_retry_(io) {
   context_.config = &config_;
   context_.channels = &channels_;
   context_.voices = &voices;
@@ -152,12 +154,27 @@ void Server::Accept() {
     if (ec) {
       if (ec != asio::error::operation_aborted) spdlog::warn("accept failed: {}", ec.message());
       if (!acceptor_.is_open()) return;
-    } else {
-      auto session = std::make_shared<Session>(std::move(socket), &context_);
-      std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
-      sessions_.push_back(session);
-      session->Start();
+      // Out of file descriptors (or the like): try again shortly instead of spinning.
+      accept_retry_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_.async_wait([this](boost::system::error_code e) {
+        if (!e && acceptor_.is_open()) Accept();
+      });
+      return;
     }
+    std::erase_if(accepted_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+    if (accepted_.size() >= config_.max_connections) {
+      spdlog::warn("{} clients connected, the limit (max-connections): refusing one", accepted_.size());
+      const protocol::ErrorBody busy{ErrorCode::kBusy, "ttsd has " + std::to_string(accepted_.size()) +
+                                                           " clients connected, its limit; try again later"};
+      RefuseConnection(std::move(socket), protocol::EncodeFrame(protocol::FrameType::kError, 0, 0,
+                                                                protocol::Serialize(busy)));
+      return Accept();
+    }
+    auto session = std::make_shared<Session>(std::move(socket), &context_);
+    std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+    sessions_.push_back(session);
+    accepted_.push_back(session);
+    session->Start();
     Accept();
   });
 }
@@ -182,6 +199,7 @@ void Server::Shutdown() {
   sd_notify(0, "STOPPING=1");
   boost::system::error_code ec;
   acceptor_.close(ec);
+  accept_retry_.cancel();
   if (wyoming_) wyoming_->StopAccepting();
   signals_.cancel(ec);
   hangup_.cancel(ec);

@@ -90,14 +90,17 @@ void Session::ReadMore() {
       return;
     }
     self->decoder_.Feed(std::span<const uint8_t>(self->read_buffer_.data(), n));
+    bool whole_frame = false;
     for (;;) {
       auto frame = self->decoder_.Next();
       if (!frame) return self->FailConnection(frame.error());
       if (!*frame) break;
+      whole_frame = true;
       self->OnFrame(std::move(**frame));
       if (self->closing_ || self->closed_) return;
     }
-    self->ArmIdleTimer();
+    // Only whole frames count as activity: a client trickling one endless frame still goes idle.
+    if (whole_frame) self->ArmIdleTimer();
     // A client that sends without reading our answers waits until it has read them.
     if (self->outbound_bytes_->load() > 2 * self->context_->config->max_outbound_bytes) {
       self->read_paused_ = true;

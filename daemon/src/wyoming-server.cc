@@ -10,7 +10,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "ttsd/daemon/refuse-connection.h"
 #include "ttsd/daemon/wyoming-endpoint.h"
+#include "ttsd/daemon/wyoming-event.h"
 #include "ttsd/daemon/wyoming-session.h"
 
 namespace ttsd::daemon {
@@ -111,6 +113,8 @@ void WyomingServer::AcceptTcp() {
     if (ec) {
       if (ec != asio::error::operation_aborted) spdlog::warn("wyoming: accept failed: {}", ec.message());
       if (!tcp_.is_open()) return;
+    } else if (Full()) {
+      RefuseConnection(std::move(socket), BusyEvent());
     } else {
       boost::system::error_code ignored;
       socket.set_option(Tcp::no_delay(true), ignored);  // every audio chunk goes out at once
@@ -127,6 +131,8 @@ void WyomingServer::AcceptUnix() {
     if (ec) {
       if (ec != asio::error::operation_aborted) spdlog::warn("wyoming: accept failed: {}", ec.message());
       if (!unix_.is_open()) return;
+    } else if (Full()) {
+      RefuseConnection(std::move(socket), BusyEvent());
     } else {
       Adopt(std::make_shared<WyomingSession>(WyomingSession::Socket(std::move(socket)), context_, "unix"));
     }
@@ -134,8 +140,20 @@ void WyomingServer::AcceptUnix() {
   });
 }
 
-void WyomingServer::Adopt(std::shared_ptr<WyomingSession> session) {
+bool WyomingServer::Full() {
   std::erase_if(sessions_, [](const std::weak_ptr<WyomingSession>& s) { return s.expired(); });
+  if (sessions_.size() < context_->config->max_connections) return false;
+  spdlog::warn("wyoming: {} clients connected, the limit (max-connections): refusing one", sessions_.size());
+  return true;
+}
+
+std::vector<uint8_t> WyomingServer::BusyEvent() const {
+  return EncodeWyomingEvent("error", {{"text", "ttsd has " + std::to_string(sessions_.size()) +
+                                                   " Wyoming clients connected, its limit; try again later"},
+                                      {"code", std::string(ErrorCodeName(ErrorCode::kBusy))}});
+}
+
+void WyomingServer::Adopt(std::shared_ptr<WyomingSession> session) {
   sessions_.push_back(session);
   session->Start();
 }

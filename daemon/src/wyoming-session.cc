@@ -96,14 +96,17 @@ void WyomingSession::ReadMore() {
       return self->Close();
     }
     self->decoder_.Feed(std::span<const uint8_t>(self->read_buffer_.data(), n));
+    bool whole_event = false;
     for (;;) {
       auto event = self->decoder_.Next();
       if (!event) return self->Fail(event.error());
       if (!*event) break;
+      whole_event = true;
       self->OnEvent(std::move(**event));
       if (self->closing_ || self->closed_) return;
     }
-    self->ArmIdleTimer();
+    // Only whole events count as activity: a client trickling one endless event still goes idle.
+    if (whole_event) self->ArmIdleTimer();
     // A client that sends without reading our answers waits until it has read them.
     if (self->outbound_bytes_->load() > 2 * self->context_->config->max_outbound_bytes) {
       self->read_paused_ = true;

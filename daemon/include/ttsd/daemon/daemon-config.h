@@ -23,6 +23,7 @@ struct DaemonConfig {
   int max_batch = 8;                      // streams one worker steps at once (1: no batching)
   size_t max_requests_per_client = 16;    // open requests on one connection
   size_t max_requests_total = 256;        // open requests in the daemon
+  size_t max_connections = 128;           // native socket connections open at once; Wyoming's counted apart
   size_t max_outbound_bytes = 512 * 1024; // per connection; generation pauses above it
   int idle_timeout_s = 600;               // a connection with no open request and no input is closed
   int drain_timeout_s = 10;               // on SIGTERM, how long in-flight requests may finish

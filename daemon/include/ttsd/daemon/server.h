@@ -1,5 +1,6 @@
 // The listening side of ttsd: the Unix socket (its own, or the one systemd passes), the accept
-// loop, signals, and an orderly shutdown that lets requests in flight finish.
+// loop (a client past max_connections is answered busy and closed), signals, and an orderly
+// shutdown that lets requests in flight finish.
 //   Server server(io, config, voices, scheduler);
 //   if (auto s = server.Listen(); !s) fail(s.error());
 //   server.Start(); io.run();   // returns after SIGTERM / SIGINT once drained; SIGHUP re-reads the lexicon
@@ -64,9 +65,11 @@ class Server {
   boost::asio::signal_set signals_;
   boost::asio::signal_set hangup_;  // SIGHUP
   boost::asio::steady_timer drain_timer_;
+  boost::asio::steady_timer accept_retry_;  // after a failed accept (no file descriptors left)
   std::chrono::steady_clock::time_point drain_deadline_;
   std::unique_ptr<WyomingServer> wyoming_;  // Home Assistant's protocol (config wyoming, wyoming_socket)
   std::vector<std::weak_ptr<Session>> sessions_;
+  std::vector<std::weak_ptr<Session>> accepted_;  // the clients of the socket: max_connections counts them
   std::vector<std::function<void()>> shutdown_hooks_;
   bool socket_activated_ = false;
   bool flushing_ = false;  // drained; waiting for sessions to write their last frames

@@ -3,6 +3,7 @@
 // Wyoming requests share the voices, the scheduler and the request limits with native clients.
 // Wyoming has no authentication: anything that can connect can make the daemon speak, so an
 // address beyond loopback is bound only when configured, and a warning is logged.
+// At most max_connections Wyoming clients at once: the next gets an `error` event (busy) and is closed.
 //   WyomingServer w(io, &context); if (auto s = w.Listen(); !s) fail(s.error()); w.Start();
 // Thread-safety: constructed and used on the I/O thread; not thread-safe.
 #pragma once
@@ -42,6 +43,9 @@ class WyomingServer {
   Status ListenUnix(const std::string& path);
   void AcceptTcp();
   void AcceptUnix();
+  // True (and logged) when max_connections Wyoming clients are connected already.
+  bool Full();
+  std::vector<uint8_t> BusyEvent() const;  // the error event a client past the limit gets
   void Adopt(std::shared_ptr<WyomingSession> session);
 
   SessionContext* context_;  // not owned
