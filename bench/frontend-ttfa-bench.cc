@@ -9,18 +9,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -29,6 +24,9 @@
 #include <sstream>
 #include <thread>
 
+#include "support/daemon-spawn.h"
+#include "support/stats.h"
+#include "support/timed-request.h"
 #include "texts.h"
 #include "ttsd/client/connection.h"
 #include "ttsd/protocol/socket-path.h"
@@ -39,12 +37,6 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * (v.size() - 1) + 0.5)];
-}
 
 struct Sample {
   double ttfa_ms = 0;  // request sent (or connect started) -> first audio with samples received
@@ -63,32 +55,9 @@ ttsd::Result<Sample> SpeakNative(ttsd::client::Connection& conn, const std::stri
   ttsd::protocol::SynthesizeRequest req;
   req.voice = voice;
   req.text = text;
-  const auto start = Clock::now();
-  auto id = conn.StartSynthesis(req);
-  if (!id) return std::unexpected(id.error());
-  Sample s;
-  uint64_t samples = 0;
-  uint32_t rate = 0;
-  for (;;) {
-    auto f = conn.ReadFrame(std::chrono::seconds(60));
-    if (!f) return std::unexpected(f.error());
-    if (f->header.request_id != *id) continue;
-    if (f->header.type == ttsd::protocol::FrameType::kError) {
-      auto body = ttsd::protocol::ParseErrorBody(f->payload);
-      return ttsd::MakeError(body ? body->code : ttsd::ErrorCode::kInternal, body ? body->message : "bad error");
-    }
-    if (f->header.type != ttsd::protocol::FrameType::kAudio) continue;
-    std::span<const uint8_t> pcm;
-    auto h = ttsd::protocol::ParseAudioHeader(f->payload, &pcm);
-    if (!h) return std::unexpected(h.error());
-    rate = h->sample_rate;
-    const size_t n = pcm.size() / ttsd::protocol::BytesPerSample(h->sample_format);
-    if (n > 0 && samples == 0) s.ttfa_ms = Ms(Clock::now() - start);
-    samples += n;
-    if (f->header.flags & ttsd::protocol::kFlagLast) break;
-  }
-  s.audio_s = rate ? static_cast<double>(samples) / rate : 0;
-  return s;
+  auto r = ttsd::bench::SpeakTimed(conn, req);
+  if (!r) return std::unexpected(r.error());
+  return Sample{r->ttfa_ms, r->audio_s()};
 }
 
 // ----- Wyoming over TCP, written from the protocol's README -----
@@ -252,41 +221,6 @@ class HttpLink {
   std::string buffer_;
 };
 
-pid_t Spawn(const std::string& ttsd, const std::string& voices, const std::string& socket, const std::string& log,
-            const std::string& extra) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<std::string> args = {ttsd, "--socket", socket, "--voices", voices, "--log-level", "info",
-                                     "--wyoming", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"};
-    std::istringstream in(extra);
-    for (std::string a; in >> a;) args.push_back(a);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(fd, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// The port the spawned daemon logged on the line pattern matches (the port is its group 1).
-uint16_t PortFromLog(const std::string& log, const std::string& pattern) {
-  for (int i = 0; i < 600; ++i) {
-    std::ifstream in(log);
-    std::stringstream s;
-    s << in.rdbuf();
-    std::smatch m;
-    const std::string text = s.str();
-    if (std::regex_search(text, m, std::regex(pattern))) {
-      return static_cast<uint16_t>(std::stoi(m[1]));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -306,15 +240,22 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the results here");
   CLI11_PARSE(app, argc, argv);
 
-  pid_t child = -1;
+  std::unique_ptr<ttsd::bench::SpawnedDaemon> daemon;
   if (!spawn.empty()) {
-    const auto tmp = std::filesystem::temp_directory_path();
-    const std::string tag = "frontend-ttfa-bench-" + std::to_string(getpid());
-    socket = tmp / (tag + ".sock");
-    const std::string log = tmp / (tag + ".log");
-    child = Spawn(spawn, voices, socket, log, daemon_args);
-    wyoming_port = PortFromLog(log, R"(wyoming: listening on tcp://[^ ]*:(\d+))");
-    http_port = PortFromLog(log, R"(HTTP API on http://[^ ]*:(\d+)/)");
+    std::vector<std::string> extra = {"--wyoming", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"};
+    for (auto& a : ttsd::bench::SplitArgs(daemon_args)) extra.push_back(a);
+    auto d = ttsd::bench::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = extra, .log_level = "info"});
+    if (!d) {
+      std::fprintf(stderr, "frontend-ttfa-bench: %s\n", d.error().ToString().c_str());
+      return 1;
+    }
+    daemon = std::move(*d);
+    socket = daemon->socket_path();
+    // Ports the daemon chose, from its log.
+    const std::string wyoming = daemon->WaitForLog(R"(wyoming: listening on tcp://[^ ]*:(\d+))");
+    const std::string http = daemon->WaitForLog(R"(HTTP API on http://[^ ]*:(\d+)/)");
+    wyoming_port = wyoming.empty() ? 0 : std::stoi(wyoming);
+    http_port = http.empty() ? 0 : std::stoi(http);
   }
   if (socket.empty()) socket = ttsd::protocol::ResolveSocketPath("");
   std::unique_ptr<ttsd::client::Connection> conn;
@@ -329,7 +270,6 @@ int main(int argc, char** argv) {
       !http.Connect(static_cast<uint16_t>(http_port))) {
     std::fprintf(stderr, "frontend-ttfa-bench: cannot reach the daemon (socket %s, Wyoming port %d, HTTP port %d)\n",
                  socket.c_str(), wyoming_port, http_port);
-    if (child > 0) kill(child, SIGTERM);
     return 1;
   }
 
@@ -372,7 +312,6 @@ int main(int argc, char** argv) {
         auto s = f.speak(text);
         if (!s) {
           std::fprintf(stderr, "frontend-ttfa-bench: %s: %s\n", f.name.c_str(), s.error().ToString().c_str());
-          if (child > 0) kill(child, SIGTERM);
           return 1;
         }
         runs[f.name].push_back(*s);
@@ -382,10 +321,7 @@ int main(int argc, char** argv) {
     }
   }
   std::fprintf(stderr, "\n");
-  if (child > 0) {
-    kill(child, SIGTERM);
-    waitpid(child, nullptr, 0);
-  }
+  if (daemon) daemon->Stop();
 
   json out = {{"voice", voice.empty() ? "(default)" : voice}, {"daemon_args", daemon_args}, {"texts", "10 words"}};
   // Paired: each run against the native run of the same text in the same pass (they ran back to back),
@@ -401,8 +337,8 @@ int main(int argc, char** argv) {
       paired.push_back(runs[f.name][i].ttfa_ms - native[i].ttfa_ms);
       sum += ttfa.back();
     }
-    const double p50 = Quantile(ttfa, 0.5), p95 = Quantile(ttfa, 0.95), mean = sum / std::max<size_t>(1, ttfa.size());
-    const double d50 = Quantile(paired, 0.5), d95 = Quantile(paired, 0.95);
+    const double p50 = ttsd::bench::Quantile(ttfa, 0.5), p95 = ttsd::bench::Quantile(ttfa, 0.95), mean = sum / std::max<size_t>(1, ttfa.size());
+    const double d50 = ttsd::bench::Quantile(paired, 0.5), d95 = ttsd::bench::Quantile(paired, 0.95);
     out["front_ends"][f.name] = {{"runs", ttfa.size()},           {"ttfa_ms_p50", p50},
                                  {"ttfa_ms_p95", p95},            {"ttfa_ms_mean", mean},
                                  {"minus_native_paired_ms_p50", d50}, {"minus_native_paired_ms_p95", d95}};

@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/stats.h"
 #include "ttsd/client/http-ogg-sink.h"
 #include "ttsd/client/rtp-opus-sink.h"
 
@@ -41,11 +42,7 @@ constexpr float kBurstAmplitude = 0.5f;
 constexpr float kOnsetThreshold = 0.05f;    // decoded |x| above this is the burst
 constexpr size_t kQuietBeforeOnset = 9600;  // 200 ms below the threshold re-arms the detector
 
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
-}
+using ttsd::bench::Quantile;
 
 // ffmpeg with its stdout on a pipe that a thread reads, timestamping the onset of every burst.
 class Receiver {

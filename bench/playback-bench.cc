@@ -31,6 +31,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/stats.h"
 #include "texts.h"
 #include "ttsd/client/connection.h"
 #include "ttsd/client/portaudio-sink.h"
@@ -50,11 +51,7 @@ using ttsd::client::PortAudioSink;
 constexpr uint32_t kRecordRate = 48000;
 constexpr float kLoud = 0.02f;  // a sample above this is sound (the fixture speaks at ~0.04 RMS)
 
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * (v.size() - 1) + 0.5)];
-}
+using ttsd::bench::Quantile;
 
 pid_t SpawnProcess(std::vector<std::string> argv, const std::vector<std::string>& env, int stdout_fd,
                    const std::string& log_path) {

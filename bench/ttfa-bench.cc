@@ -2,85 +2,28 @@
 //   build/bench/ttfa-bench --spawn build/daemon/ttsd --voices models/fixtures --voice fixture-ar
 // Starts its own daemon on a private socket with --spawn (or uses --socket), speaks each text
 // --repeat times one request at a time, prints a table and writes JSON (--json FILE).
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/daemon-spawn.h"
+#include "support/stats.h"
+#include "support/timed-request.h"
 #include "texts.h"
-#include "ttsd/client/connection.h"
 #include "ttsd/protocol/socket-path.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using ttsd::client::Connection;
+namespace bench = ttsd::bench;
 
-struct Sample {
-  double ttfa_ms = 0, wall_s = 0, audio_s = 0;
-};
-
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[static_cast<size_t>(q * (v.size() - 1) + 0.5)];
-}
-
-ttsd::Result<Sample> SpeakOnce(Connection& conn, const std::string& voice, const std::string& text) {
+ttsd::Result<bench::TimedRequest> SpeakOnce(Connection& conn, const std::string& voice, const std::string& text) {
   ttsd::protocol::SynthesizeRequest req;
   req.voice = voice;
   req.text = text;
-  const auto start = Clock::now();
-  auto id = conn.StartSynthesis(req);
-  if (!id) return std::unexpected(id.error());
-  Sample s;
-  uint64_t samples = 0;
-  uint32_t rate = 0;
-  for (;;) {
-    auto f = conn.ReadFrame(std::chrono::seconds(60));
-    if (!f) return std::unexpected(f.error());
-    if (f->header.request_id != *id) continue;
-    if (f->header.type == ttsd::protocol::FrameType::kError) {
-      auto body = ttsd::protocol::ParseErrorBody(f->payload);
-      return ttsd::MakeError(body ? body->code : ttsd::ErrorCode::kInternal, body ? body->message : "bad error");
-    }
-    if (f->header.type != ttsd::protocol::FrameType::kAudio) continue;
-    std::span<const uint8_t> pcm;
-    auto h = ttsd::protocol::ParseAudioHeader(f->payload, &pcm);
-    if (!h) return std::unexpected(h.error());
-    rate = h->sample_rate;
-    const size_t n = pcm.size() / ttsd::protocol::BytesPerSample(h->sample_format);
-    if (n > 0 && samples == 0) s.ttfa_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    samples += n;
-    if (f->header.flags & ttsd::protocol::kFlagLast) break;
-  }
-  s.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
-  s.audio_s = rate ? static_cast<double>(samples) / rate : 0;
-  return s;
-}
-
-pid_t Spawn(const std::string& ttsd, const std::string& voices, const std::string& socket, const std::string& extra) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<std::string> args = {ttsd, "--socket", socket, "--voices", voices, "--log-level", "warn"};
-    std::istringstream in(extra);
-    for (std::string a; in >> a;) args.push_back(a);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
+  return bench::SpeakTimed(conn, req);
 }
 
 }  // namespace
@@ -98,10 +41,15 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the results here");
   CLI11_PARSE(app, argc, argv);
 
-  pid_t child = -1;
+  std::unique_ptr<bench::SpawnedDaemon> daemon;
   if (!spawn.empty()) {
-    socket = std::filesystem::temp_directory_path() / ("ttfa-bench-" + std::to_string(getpid()) + ".sock");
-    child = Spawn(spawn, voices, socket, daemon_args);
+    auto d = bench::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = bench::SplitArgs(daemon_args)});
+    if (!d) {
+      std::fprintf(stderr, "ttfa-bench: %s\n", d.error().ToString().c_str());
+      return 1;
+    }
+    daemon = std::move(*d);
+    socket = daemon->socket_path();
   }
   if (socket.empty()) socket = ttsd::protocol::ResolveSocketPath("");
   std::unique_ptr<Connection> conn;
@@ -117,7 +65,7 @@ int main(int argc, char** argv) {
   // One untimed request so that nothing measured pays a first-use cost.
   (void)SpeakOnce(*conn, voice, "Warming up.");
 
-  std::vector<Sample> short_runs, long_runs;
+  std::vector<bench::TimedRequest> short_runs, long_runs;
   const int total = repeat * static_cast<int>(ttsd::bench::ShortSentences().size() + 1);
   int done = 0;
   for (int r = 0; r < repeat; ++r) {
@@ -136,21 +84,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "\r[%d/%d]", ++done, total);
   }
   std::fprintf(stderr, "\n");
-  if (child > 0) {
-    kill(child, SIGTERM);
-    waitpid(child, nullptr, 0);
-  }
+  if (daemon) daemon->Stop();
 
-  auto summarize = [](const std::vector<Sample>& runs) {
+  auto summarize = [](const std::vector<bench::TimedRequest>& runs) {
     std::vector<double> ttfa, rtf;
     for (const auto& s : runs) {
       ttfa.push_back(s.ttfa_ms);
-      rtf.push_back(s.wall_s / s.audio_s);
+      rtf.push_back(s.rtf());
     }
     return nlohmann::json{{"runs", runs.size()},
-                          {"ttfa_ms_p50", Quantile(ttfa, 0.5)},
-                          {"ttfa_ms_p95", Quantile(ttfa, 0.95)},
-                          {"rtf_p50", Quantile(rtf, 0.5)}};
+                          {"ttfa_ms_p50", bench::Quantile(ttfa, 0.5)},
+                          {"ttfa_ms_p95", bench::Quantile(ttfa, 0.95)},
+                          {"rtf_p50", bench::Quantile(rtf, 0.5)}};
   };
   nlohmann::json out = {{"voice", voice.empty() ? "(default)" : voice},
                         {"daemon_args", daemon_args},
