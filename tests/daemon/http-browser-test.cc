@@ -99,8 +99,9 @@ TEST(HttpBrowser, APageWithoutTheTokenIsRefused) {
   DaemonProcess daemon({"--http", "127.0.0.1:0", "--http-token", "page-token"});
   const int port = HttpPort(daemon);
   ASSERT_TRUE(chromium.Open("http://127.0.0.1:" + std::to_string(port) + "/"));
-  EXPECT_TRUE(chromium.WaitFor("document.getElementById('message').textContent.includes('Bearer')"))
-      << chromium.Eval("document.getElementById('message').textContent").dump();
+  // Null-safe: under load the page may still be loading when the first check runs.
+  EXPECT_TRUE(chromium.WaitFor("(document.getElementById('message')?.textContent ?? '').includes('Bearer')"))
+      << chromium.Eval("document.getElementById('message')?.textContent ?? null").dump();
 }
 
 }  // namespace
