@@ -150,10 +150,11 @@ bool InferenceScheduler::Prepare(const std::shared_ptr<Job>& job) {
       return false;
     }
   }
-  if (!job->cancelled.load()) {
+  {
     std::lock_guard lock(mu_);
-    // Checked under the lock so a Wake() after the client drains cannot be missed.
-    if (!job->can_send()) {
+    // Checked under the lock so neither a Wake() after the client drains nor a Cancel() can be
+    // missed: both look at the state under it.
+    if (!job->cancelled.load() && !job->can_send()) {
       job->state = Job::State::kWaitDrain;
       return false;
     }
@@ -185,7 +186,8 @@ void InferenceScheduler::Complete(const std::shared_ptr<Job>& job, const Result<
   }
   if (*result == engine::StepResult::kNeedText) {
     std::lock_guard lock(mu_);
-    if (job->pending_text.empty() && !job->pending_close) {
+    // A Cancel() during the step saw kRunning and left the delivery to us.
+    if (job->pending_text.empty() && !job->pending_close && !job->cancelled.load()) {
       job->state = Job::State::kWaitText;
     } else {
       EnqueueLocked(job);
