@@ -1,11 +1,12 @@
 // Concurrent load: N clients speaking at once against a real ttsd, for each N of a sweep.
-//   build/bench/load-bench --spawn build/daemon/ttsd --voices models/voices --voice ttsd-en \
+//   build/bench/load-bench --spawn build/daemon/ttsd --voices models/voices --voice ttsd-en
 //       --streams 1,2,4,8,12,16 --duration-s 20 --json bench/results/load-ttsd-en.json
-// For each N: N connections, each speaking the ten-word sentences of texts.h back to back (closed loop) for
-// --duration-s. Reports client-measured TTFA p50/p95/p99, per-request RTF, the requests whose playback would
-// have run dry (underruns), daemon CPU and peak RSS; the largest N that stays real time; the engine's own
-// compute for the first audio in this process (so daemon overhead = TTFA p50 at N=1 minus it); flite and
-// festival whole-file times on the same sentences. --daemon-arg passes flags to the spawned ttsd.
+// For each N: N connections, each speaking the ten-word sentences of texts.h one after another for
+// --duration-s, as listeners (the next request when the last one's audio has played; --unpaced: at once).
+// Reports client-measured TTFA p50/p95/p99, per-request RTF, the requests whose playback would have run dry
+// (underruns), the audio delivered per second, daemon CPU and peak RSS; the largest N that stays real time;
+// the engine's own compute for the first audio in this process (so daemon overhead = TTFA p50 at N=1 minus
+// it); flite and festival whole-file times on the same sentences. --daemon-arg passes flags to the spawned ttsd.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
@@ -27,9 +28,9 @@ struct Args {
   std::string spawn, socket, voices = "models/voices", voice = "ttsd-en", json_path, label;
   std::vector<std::string> daemon_args;
   std::vector<int> streams = {1, 2, 4, 8, 12, 16};
-  double duration_s = 20, jitter_ms = 0, realtime_max_pct = 1;
+  double duration_s = 20, jitter_ms = 0, realtime_max_pct = 1, start_spread_s = 3;
   int pid = -1, compute_repeats = 5, reference_repeats = 3;
-  bool no_compute = false, no_references = false;
+  bool no_compute = false, no_references = false, unpaced = false;
 };
 
 // Largest N such that it and every smaller N of the sweep had at most max_pct % underrunning requests (and no
@@ -44,13 +45,13 @@ int MaxRealtimeStreams(const std::vector<bench::LoadResult>& levels, double max_
 }
 
 void PrintTable(const json& out) {
-  std::printf("\n| N | requests | TTFA p50 ms | p95 ms | p99 ms | RTF p50 | RTF p95 | underrun %% | daemon CPU %% | "
-              "RSS MB | machine CPU %% |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("\n| N | requests | TTFA p50 ms | p95 ms | p99 ms | RTF p50 | RTF p95 | underrun %% | audio s/s | "
+              "daemon CPU %% | RSS MB | machine CPU %% |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (const auto& l : out["levels"]) {
-    std::printf("| %d | %zu | %.1f | %.1f | %.1f | %.3f | %.3f | %.1f | %.0f | %.0f | %.0f |\n", l["streams"].get<int>(),
+    std::printf("| %d | %zu | %.1f | %.1f | %.1f | %.3f | %.3f | %.1f | %.1f | %.0f | %.0f | %.0f |\n", l["streams"].get<int>(),
                 l["requests"].get<size_t>(), l["ttfa_ms"]["p50"].get<double>(), l["ttfa_ms"]["p95"].get<double>(),
                 l["ttfa_ms"]["p99"].get<double>(), l["rtf"]["p50"].get<double>(), l["rtf"]["p95"].get<double>(),
-                100 * l["underrun_fraction"].get<double>(), l["daemon_cpu_pct"].get<double>(),
+                100 * l["underrun_fraction"].get<double>(), l["audio_s_per_s"].get<double>(), l["daemon_cpu_pct"].get<double>(),
                 l["daemon_rss_mb_peak"].get<double>(), l["machine_cpu_pct"].get<double>());
   }
   if (out.contains("references")) {
@@ -124,6 +125,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--compute-repeats", a.compute_repeats, "passes of the in-process engine timing")->capture_default_str();
   app.add_option("--reference-repeats", a.reference_repeats, "passes of flite and festival")->capture_default_str();
+  app.add_option("--start-spread-s", a.start_spread_s,
+                 "streams start at random times (fixed seed) within this many seconds; 0: all at once")
+      ->capture_default_str();
+  app.add_flag("--unpaced", a.unpaced,
+               "send each stream's next request as soon as the last audio arrived (saturation: throughput, not "
+               "listeners)");
   app.add_flag("--no-compute", a.no_compute, "skip the in-process engine timing");
   app.add_flag("--no-references", a.no_references, "skip flite and festival");
   app.add_option("--label", a.label, "series name in the JSON and the plot (default: the daemon args)");
@@ -142,7 +149,9 @@ int main(int argc, char** argv) {
               {"voice", a.voice},
               {"daemon_args", a.daemon_args},
               {"duration_s", a.duration_s},
-              {"texts", "bench/texts.h ShortSentences (8 ten-word sentences), closed loop"},
+              {"texts", "bench/texts.h ShortSentences (8 ten-word sentences)"},
+              {"paced", !a.unpaced},
+              {"start_spread_s", a.start_spread_s},
               {"realtime_rule", {{"jitter_ms", a.jitter_ms}, {"max_underrun_pct", a.realtime_max_pct}}},
               {"machine", {{"cpus", std::thread::hardware_concurrency()}, {"loadavg_start", bench::LoadAverage()},
                            {"blas", bench::ActiveBlas()}}}};
@@ -202,7 +211,8 @@ int main(int argc, char** argv) {
   for (int n : a.streams) {
     std::fprintf(stderr, "load-bench: %d streams for %.0f s\n", n, a.duration_s);
     bench::LoadOptions o{.socket_path = socket, .voice = a.voice, .streams = n, .duration_s = a.duration_s,
-                         .texts = texts, .daemon_pid = pid, .jitter_ms = a.jitter_ms};
+                         .texts = texts, .daemon_pid = pid, .jitter_ms = a.jitter_ms, .paced = !a.unpaced,
+                         .start_spread_s = a.start_spread_s};
     auto r = bench::RunLoad(o);
     if (!r) {
       std::fprintf(stderr, "load-bench: %s\n", r.error().ToString().c_str());
@@ -222,7 +232,7 @@ int main(int argc, char** argv) {
   if (out.contains("compute") && !levels.empty() && levels.front().streams == 1) {
     out["daemon_overhead_ms"] = levels.front().ttfa_ms.p50 - out["compute"]["first_audio_ms"]["p50"].get<double>();
   }
-  out["targets"] = Targets(out);
+  if (!a.unpaced) out["targets"] = Targets(out);  // the targets are about listeners
   PrintTable(out);
   if (!a.json_path.empty()) std::ofstream(a.json_path) << out.dump(2) << "\n";
   return 0;

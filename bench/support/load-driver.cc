@@ -1,5 +1,6 @@
 #include "load-driver.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "proc-stats.h"
@@ -46,12 +48,23 @@ void RunStream(const LoadOptions& o, int index, std::latch& ready, std::latch& g
   ready.count_down();
   go.wait();  // the main thread sets the deadline before it opens go
   if (!log.setup_error.empty()) return;
+  if (o.start_spread_s > 0) {  // independent listeners do not start in step
+    std::mt19937 rng(static_cast<uint32_t>(index) + 1);
+    std::this_thread::sleep_for(std::chrono::duration<double>(
+        std::uniform_real_distribution<double>(0, o.start_spread_s)(rng)));
+  }
   for (size_t k = static_cast<size_t>(index); Clock::now() < *deadline; ++k) {
+    const auto sent = Clock::now();
     auto r = SpeakTimed(*conn, Request(o.voice, o.texts[k % o.texts.size()]));
     if (!r) {
       log.errors.push_back(r.error().ToString());
       if (r.error().code == ErrorCode::kIo || r.error().code == ErrorCode::kTimeout) return;  // connection gone
       continue;
+    }
+    if (o.paced) {  // playback began at the first audio and stalled whenever a chunk came late
+      const double played_s = r->ttfa_ms / 1e3 + r->audio_s() + std::max(0.0, r->max_lateness_ms()) / 1e3;
+      std::this_thread::sleep_until(sent + std::chrono::duration_cast<Clock::duration>(
+                                               std::chrono::duration<double>(played_s)));
     }
     log.requests.push_back(std::move(*r));
     done.fetch_add(1, std::memory_order_relaxed);
@@ -72,6 +85,7 @@ nlohmann::json LoadResult::ToJson() const {
           {"underruns", underruns},
           {"underrun_fraction", underrun_fraction()},
           {"audio_s", audio_s},
+          {"audio_s_per_s", audio_s_per_s()},
           {"daemon_cpu_pct", daemon_cpu_pct},
           {"daemon_rss_mb_peak", daemon_rss_mb_peak},
           {"client_cpu_pct", client_cpu_pct},

@@ -1,6 +1,8 @@
 // Benchmark support: N concurrent clients against a running ttsd, each on its own connection and thread,
-// speaking sentences from a fixed set back to back (closed loop: the next request is sent as soon as the
-// previous one's last audio arrived) until the duration is over; requests in flight then finish.
+// speaking sentences from a fixed set one after another until the duration is over; requests in flight then
+// finish. Paced (the default), each client is a listener: its next request goes when the previous one's
+// audio has finished playing (playback starting at the first audio frame). Unpaced, it goes as soon as the
+// last audio arrived, which saturates the daemon and measures throughput rather than listeners.
 //   LoadOptions o{.socket_path = d->socket_path(), .voice = "ttsd-en", .streams = 8, .texts = texts};
 //   auto r = RunLoad(o);  // Result<LoadResult>; r->ToJson()
 // Thread-safety: RunLoad blocks the calling thread and runs streams + 1 threads of its own.
@@ -26,6 +28,8 @@ struct LoadOptions {
   std::vector<std::string> texts;  // stream i starts at texts[i % size] and walks the list
   pid_t daemon_pid = -1;           // its CPU and RSS are measured when > 0
   double jitter_ms = 0;            // a chunk later than playback by more than this is an underrun
+  bool paced = true;               // wait for playback to end before the next request
+  double start_spread_s = 3;       // streams start at random times (fixed seed) within this; 0: all at once
   bool progress = true;            // a progress line on stderr every second
 };
 
@@ -39,6 +43,7 @@ struct LoadResult {
   Summary lateness_ms;      // per request: TimedRequest::max_lateness_ms
   size_t underruns = 0;     // requests whose lateness exceeded jitter_ms
   double audio_s = 0;       // audio received by all streams
+  double audio_s_per_s() const { return wall_s > 0 ? audio_s / wall_s : 0; }  // throughput
   double daemon_cpu_pct = -1;    // daemon utime + stime over wall_s, 100 = one core
   double daemon_rss_mb_peak = -1;  // highest VmRSS sampled (every 100 ms)
   double client_cpu_pct = 0;     // this bench process over wall_s
