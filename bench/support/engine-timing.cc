@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "run-command.h"
 #include "ttsd/engine/text-frontend.h"
@@ -29,7 +30,7 @@ nlohmann::json EngineTiming::ToJson() const {
 }
 
 Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::EngineConfig& config,
-                                const std::vector<std::string>& texts, int repeats) {
+                                const std::vector<std::string>& texts, int repeats, int idle_ms) {
   auto voice = engine::Voice::Load(voice_dir, config);
   if (!voice) return std::unexpected(voice.error());
   const auto& m = (*voice)->manifest();
@@ -40,6 +41,7 @@ Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::Engi
   EngineTiming t;
   for (int pass = -1; pass < repeats; ++pass) {  // pass -1: untimed
     for (const auto& text : texts) {
+      if (idle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
       auto t0 = Clock::now();
       auto normalized = (*frontend)->Normalize(text);
       const double normalize_ms = MsSince(t0);

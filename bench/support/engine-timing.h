@@ -33,10 +33,11 @@ struct EngineTiming {
   nlohmann::json ToJson() const;
 };
 
-// voice_dir: a voice package directory. Runs one untimed pass first, then `repeats` passes over texts.
+// voice_dir: a voice package directory. Runs one untimed pass first, then `repeats` passes over texts,
+// idle_ms apart (a paced listener's requests meet caches as cold as this leaves them).
 // Errors: Voice::Load's, TextFrontend's, Start's and Next's.
 Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::EngineConfig& config,
-                                const std::vector<std::string>& texts, int repeats);
+                                const std::vector<std::string>& texts, int repeats, int idle_ms = 0);
 
 // The engine settings a ttsd started with `command` would use: runs it with --print-config and reads device,
 // dtype, threads, first_chunk_frames and chunk_frames. Errors: kIo when it cannot run or prints no config.

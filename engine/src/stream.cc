@@ -1,9 +1,17 @@
+#include <chrono>
 #include <cmath>
 #include <numeric>
 
 #include "voice-impl.h"
 
 namespace ttsd::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MsSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+}  // namespace
 
 Stream::Stream(std::shared_ptr<const Voice> voice) : voice_(std::move(voice)), state_(std::make_unique<State>()) {}
 Stream::~Stream() = default;
@@ -31,6 +39,7 @@ Status Stream::Close() {
 Result<bool> Stream::Encode(const std::string& sentence, Prepared* out) {
   const Voice::Impl& impl = *voice_->impl_;
   State& st = *state_;
+  const auto frontend_start = Clock::now();
   auto segment = impl.frontend->Phonemize(sentence);
   if (!segment) {
     if (segment.error().code == ErrorCode::kEmptyText) return false;
@@ -38,6 +47,8 @@ Result<bool> Stream::Encode(const std::string& sentence, Prepared* out) {
   }
   auto ids = impl.PhoneIds(segment->phones);
   if (!ids) return std::unexpected(ids.error());
+  const auto encoder_start = Clock::now();
+  times_.frontend_ms += std::chrono::duration<double, std::milli>(encoder_start - frontend_start).count();
   auto encoded = Guarded("encoder", [&] {
     auto phones = torch::from_blob(ids->data(), {1, static_cast<int64_t>(ids->size())}, torch::kLong).to(impl.device);
     std::vector<c10::IValue> args{phones, st.speaker};
@@ -50,6 +61,7 @@ Result<bool> Stream::Encode(const std::string& sentence, Prepared* out) {
   torch::Tensor d = encoded->second.to(torch::kCPU, torch::kFloat).contiguous().view({-1});
   out->durations.assign(d.data_ptr<float>(), d.data_ptr<float>() + d.numel());
   for (float& f : out->durations) f = std::isfinite(f) ? std::max(0.0f, f) / static_cast<float>(st.speed) : 0.0f;
+  times_.encoder_ms += MsSince(encoder_start);
   out->text = std::move(segment->text);
   // In slow and fast reading pauses change most, vowels more than consonants.
   out->elasticity.resize(segment->phones.size());
@@ -155,6 +167,7 @@ Result<std::optional<StepResult>> Stream::Begin(Chunk* chunk, StepInput* step) {
       // End of the request: whatever the vocoder still holds is the last chunk.
       st.audio.clear();
       if (st.vocoder_started) {
+        const auto flush_start = Clock::now();
         auto tail = Guarded("vocoder flush", [&] {
           return impl.vocoder.get_method("flush")({st.vocoder_state}).toTensor();
         });
@@ -164,6 +177,7 @@ Result<std::optional<StepResult>> Stream::Begin(Chunk* chunk, StepInput* step) {
         }
         torch::Tensor t = tail->to(torch::kCPU, torch::kFloat).contiguous().view({-1});
         st.audio.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+        times_.vocoder_ms += MsSince(flush_start);
       }
       *chunk = Chunk{st.audio, sample_offset_, true};
       sample_offset_ += st.audio.size();
@@ -182,6 +196,7 @@ Result<std::optional<StepResult>> Stream::Begin(Chunk* chunk, StepInput* step) {
 
   const int want = st.chunks == 0 ? config.first_chunk_frames : config.chunk_frames;
   const int64_t n = std::min<int64_t>(want, static_cast<int64_t>(st.frame_phone.size() - st.next_frame));
+  const auto cond_start = Clock::now();
   auto cond = Guarded("synthesis", [&] {
     const auto opts = torch::TensorOptions().dtype(impl.dtype).device(impl.device);
     auto idx = torch::from_blob(st.frame_phone.data() + st.next_frame, {n}, torch::kLong).to(impl.device);
@@ -192,6 +207,7 @@ Result<std::optional<StepResult>> Stream::Begin(Chunk* chunk, StepInput* step) {
     finished_ = true;
     return std::unexpected(cond.error());
   }
+  times_.acoustic_ms += MsSince(cond_start);
   *step = StepInput{n, std::move(*cond)};
   return std::nullopt;
 }
@@ -248,7 +264,9 @@ Result<std::vector<torch::Tensor>> StepBatch::Run(std::span<Stream* const> group
   const VoiceManifest& m = group[0]->voice_->manifest();
   const size_t batch = group.size();
   const int64_t n = steps[0].frames;
-  return Guarded("synthesis", [&] {
+  const auto acoustic_start = Clock::now();
+  Clock::time_point vocoder_start;
+  auto rows = Guarded("synthesis", [&] {
     const auto opts = torch::TensorOptions().dtype(impl.dtype).device(impl.device);
     std::vector<torch::Tensor> conds;
     std::vector<c10::IValue> acoustic_states, vocoder_states;
@@ -290,6 +308,7 @@ Result<std::vector<torch::Tensor>> StepBatch::Run(std::span<Stream* const> group
       mel = out->elements()[0].toTensor();
       acoustic_state = out->elements()[1];
     }
+    vocoder_start = Clock::now();
     auto out = impl.vocoder.forward({mel.to(torch::kFloat), StackStates(vocoder_states)}).toTuple();  // float32 (Load)
     auto acoustic_each = UnstackStates(acoustic_state, batch);
     auto vocoder_each = UnstackStates(out->elements()[1], batch);
@@ -305,6 +324,17 @@ Result<std::vector<torch::Tensor>> StepBatch::Run(std::span<Stream* const> group
     }
     return rows;
   });
+  if (rows) {
+    const double share = 1.0 / static_cast<double>(batch);
+    const double acoustic_ms = std::chrono::duration<double, std::milli>(vocoder_start - acoustic_start).count();
+    const double vocoder_ms = MsSince(vocoder_start);
+    for (Stream* s : group) {
+      s->times_.acoustic_ms += acoustic_ms * share;
+      s->times_.vocoder_ms += vocoder_ms * share;
+      s->times_.steps++;
+    }
+  }
+  return rows;
 }
 
 StepResult StepBatch::Deliver(Stream& s, const torch::Tensor& audio, int64_t frames, Chunk* chunk) {

@@ -121,6 +121,42 @@ TEST(Batch, BatchedStreamsEqualStreamsAlone) {
   }
 }
 
+// Stream::stage_times: every stage of a request is timed, and a batched stream counts its own steps.
+TEST(Batch, StageTimesCoverEveryStageAndStep) {
+  auto voice = Load(DefaultVoice());
+  ASSERT_TRUE(voice);
+  StreamOptions o;
+  o.text = "Where does the time go? Into the stages.";
+  auto alone = voice->Start(o).value();
+  int chunks_with_audio = 0;
+  Chunk c;
+  do {
+    ASSERT_TRUE(alone->Next(&c));
+    chunks_with_audio += !c.is_last;  // the last chunk is the vocoder's flush, not a step
+  } while (!c.is_last);
+  const StageTimes& t = alone->stage_times();
+  EXPECT_GT(t.frontend_ms, 0);
+  EXPECT_GT(t.encoder_ms, 0);
+  EXPECT_GT(t.acoustic_ms, 0);
+  EXPECT_GT(t.vocoder_ms, 0);
+  EXPECT_EQ(t.steps, chunks_with_audio);
+
+  auto a = voice->Start(o).value();
+  auto b = voice->Start(o).value();
+  std::vector<Stream*> both = {a.get(), b.get()};
+  for (bool last = false; !last;) {
+    std::vector<Chunk> chunks(2);
+    auto results = Stream::NextBatch(both, chunks);
+    ASSERT_TRUE(results[0] && results[1]);
+    last = chunks[0].is_last;
+    EXPECT_EQ(chunks[1].is_last, last);
+  }
+  EXPECT_EQ(a->stage_times().steps, chunks_with_audio);
+  EXPECT_EQ(b->stage_times().steps, chunks_with_audio);
+  EXPECT_GT(a->stage_times().acoustic_ms, 0);
+  EXPECT_GT(b->stage_times().vocoder_ms, 0);
+}
+
 TEST(Batch, StreamsJoiningLaterEqualStreamsAlone) {
   // Continuous batching: requests start while others are mid-utterance.
   auto voice = Load(DefaultVoice());

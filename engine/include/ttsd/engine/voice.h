@@ -145,6 +145,17 @@ class Voice : public std::enable_shared_from_this<Voice> {
   std::unique_ptr<Impl> impl_;
 };
 
+// Where a stream's compute went: wall time on the stepping thread, in ms. A batched step's time is
+// split evenly among its streams. On CUDA a stage's time includes waiting for its results only where
+// they come back to the CPU (durations after the encoder, audio after the vocoder).
+struct StageTimes {
+  double frontend_ms = 0;  // normalization, sentence text, G2P, phone ids
+  double encoder_ms = 0;   // the encoder stage, durations back on the CPU
+  double acoustic_ms = 0;  // acoustic steps, their conditioning and states
+  double vocoder_ms = 0;   // vocoder steps and flush, audio back on the CPU
+  int steps = 0;           // model steps taken (one per chunk with audio, the flush aside)
+};
+
 // Per-request state: text not yet spoken, model caches, the audio of the last chunk.
 class Stream {
  public:
@@ -170,6 +181,7 @@ class Stream {
   void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
   bool finished() const { return finished_; }
   uint64_t samples_produced() const { return sample_offset_; }
+  const StageTimes& stage_times() const { return times_; }
   int sample_rate() const;
 
  private:
@@ -190,6 +202,7 @@ class Stream {
   std::atomic<bool> cancelled_{false};
   bool finished_ = false;
   uint64_t sample_offset_ = 0;
+  StageTimes times_;
 };
 
 }  // namespace ttsd::engine
