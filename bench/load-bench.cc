@@ -72,8 +72,10 @@ void PrintTable(const json& out) {
     std::printf("daemon overhead (TTFA p50 at N=1 minus in-process first audio p50): %.2f ms\n",
                 out["daemon_overhead_ms"].get<double>());
   }
+  if (!out["paced"].get<bool>()) return;  // saturation: the audio s/s column is the figure
   std::printf("max real-time streams: %d (underruns <= %.0f %%), %d (none)\n", out["max_realtime_streams"].get<int>(),
               out["realtime_rule"]["max_underrun_pct"].get<double>(), out["max_realtime_streams_strict"].get<int>());
+  if (!out.contains("targets")) return;
   for (const auto& [name, t] : out["targets"].items()) {
     std::printf("target %s: %s (%s)\n", name.c_str(), t["met"].get<bool>() ? "met" : "MISSED",
                 t["measured"].dump().c_str());
