@@ -1,6 +1,7 @@
 #include "daemon-spawn.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -61,6 +62,9 @@ Result<std::unique_ptr<SpawnedDaemon>> SpawnedDaemon::Start(const SpawnOptions& 
   d->pid_ = fork();
   if (d->pid_ < 0) return MakeError(ErrorCode::kIo, std::string("fork: ") + std::strerror(errno));
   if (d->pid_ == 0) {
+    // A bench killed before it can stop its daemon takes the daemon with it.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1) _exit(127);
     const int log = open(d->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (log >= 0) {
       dup2(log, 1);
