@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   app.add_option("--device", config.device, "cpu or cuda[:N]")->capture_default_str();
   app.add_option("--dtype", config.dtype, "fp32 or fp16 (cuda only)")->capture_default_str();
   app.add_option("--threads", config.threads, "torch intra-op threads")->capture_default_str();
+  app.add_flag("--jit-fusion", config.jit_fusion, "let TorchScript fuse kernels (ttsd --jit-fusion)");
   app.add_option("--chunk-frames", config.chunk_frames, "acoustic frames per step")->capture_default_str();
   app.add_option("--batches", batches, "batch sizes to time")->delimiter(',')->capture_default_str();
   app.add_option("--warmup", warmup, "untimed steps first (the first one encodes the sentence)")->capture_default_str();

@@ -110,6 +110,7 @@ Result<engine::EngineConfig> EngineConfigOfDaemon(const std::vector<std::string>
   engine::EngineConfig c;
   c.device = kv.contains("device") ? kv["device"] : c.device;
   c.dtype = kv.contains("dtype") ? kv["dtype"] : c.dtype;
+  c.jit_fusion = kv["jit_fusion"] == "on";
   c.threads = std::stoi(kv["threads"]);
   c.first_chunk_frames = std::stoi(kv["first_chunk_frames"]);
   c.chunk_frames = std::stoi(kv["chunk_frames"]);

@@ -40,7 +40,7 @@ Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::Engi
                                 const std::vector<std::string>& texts, int repeats, int idle_ms = 0);
 
 // The engine settings a ttsd started with `command` would use: runs it with --print-config and reads device,
-// dtype, threads, first_chunk_frames and chunk_frames. Errors: kIo when it cannot run or prints no config.
+// dtype, jit_fusion, threads, first_chunk_frames and chunk_frames. Errors: kIo when it cannot run or prints no config.
 Result<engine::EngineConfig> EngineConfigOfDaemon(const std::vector<std::string>& command);
 
 // The package directory of voice `name` under voices (a package itself, or a directory of packages).

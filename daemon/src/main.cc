@@ -53,6 +53,8 @@ int Run(int argc, char** argv) {
   app.add_option("--threads", config.engine.threads, "torch intra-op threads")->capture_default_str();
   app.add_option("--device", config.engine.device, "cpu or cuda[:N]")->capture_default_str();
   app.add_option("--dtype", config.engine.dtype, "fp32 or fp16 (cuda only)")->capture_default_str();
+  app.add_flag("--jit-fusion", config.engine.jit_fusion,
+               "let TorchScript fuse kernels (CUDA): a stream's fp16 audio then depends on its batch");
   app.add_option("--first-chunk-frames", config.engine.first_chunk_frames, "acoustic frames in a request's first chunk")->capture_default_str();
   app.add_option("--chunk-frames", config.engine.chunk_frames, "acoustic frames in later chunks")->capture_default_str();
   app.add_option("--max-text-bytes", config.engine.max_text_bytes, "text limit per request")->capture_default_str();

@@ -27,7 +27,7 @@ Status EngineConfig::Validate() const {
 
 std::string EngineConfig::ToString() const {
   std::ostringstream os;
-  os << "device=" << device << " dtype=" << dtype << " threads=" << threads
+  os << "device=" << device << " dtype=" << dtype << " threads=" << threads << " jit_fusion=" << (jit_fusion ? "on" : "off")
      << " first_chunk_frames=" << first_chunk_frames << " chunk_frames=" << chunk_frames
      << " max_text_bytes=" << max_text_bytes << " warmup=" << (warmup ? "on" : "off");
   return os.str();

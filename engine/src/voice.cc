@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
+#include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 
 #include <cmath>
 #include <filesystem>
@@ -21,11 +22,14 @@ std::shared_ptr<spdlog::logger> EngineLog() {
 
 namespace {
 
-void SetThreadsOnce(int threads) {
+// Process-wide torch settings: the first voice loaded decides them.
+void SetRuntimeOnce(const EngineConfig& config) {
   static std::once_flag once;
-  std::call_once(once, [threads] {
-    at::set_num_threads(threads);
+  std::call_once(once, [&config] {
+    at::set_num_threads(config.threads);
     at::set_num_interop_threads(1);
+    // Read when a method's graph is first optimized, so before any voice's warm-up.
+    torch::jit::setTensorExprFuserEnabled(config.jit_fusion);
   });
 }
 
@@ -37,7 +41,7 @@ Result<std::shared_ptr<Voice>> Voice::Load(const std::string& dir, const EngineC
   if (auto s = config.Validate(); !s) return std::unexpected(s.error());
   auto manifest = VoiceManifest::Read(dir);
   if (!manifest) return std::unexpected(manifest.error());
-  SetThreadsOnce(config.threads);
+  SetRuntimeOnce(config);
 
   std::shared_ptr<Voice> voice(new Voice());
   voice->manifest_ = std::move(*manifest);

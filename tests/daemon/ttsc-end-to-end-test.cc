@@ -138,7 +138,7 @@ TEST(DaemonConfigFile, FlagsOverrideTheTomlFile) {
   TempDir home;
   std::filesystem::create_directories(home.path() + "/ttsd");
   std::ofstream(home.path() + "/ttsd/ttsd.toml") << "voices = [\"" << FixturesDir() << "\"]\n"
-                                                 << "workers = 3\nchunk-frames = 12\n";
+                                                 << "workers = 3\nchunk-frames = 12\njit-fusion = true\n";
   const std::string out = home.path() + "/out";
   ASSERT_EQ(Shell("XDG_CONFIG_HOME=" + home.path() + " " + TtsdBinary() +
                   " --socket /tmp/unused.sock --workers 1 --print-config >" + out),
@@ -146,6 +146,7 @@ TEST(DaemonConfigFile, FlagsOverrideTheTomlFile) {
   const std::string config = ReadFile(out);
   EXPECT_NE(config.find("workers=1"), std::string::npos) << config;
   EXPECT_NE(config.find("chunk_frames=12"), std::string::npos) << config;
+  EXPECT_NE(config.find("jit_fusion=on"), std::string::npos) << config;
   EXPECT_NE(config.find("voices=" + FixturesDir()), std::string::npos) << config;
   // A bad value in the file is a clear startup error.
   std::ofstream(home.path() + "/ttsd/ttsd.toml") << "voices = [\"x\"]\nthreads = 0\n";

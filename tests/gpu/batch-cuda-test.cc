@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "ttsd/engine/voice.h"
 
@@ -75,6 +76,8 @@ void ExpectBatchMatchesAlone(const std::string& dtype, double tolerance) {
   EngineConfig config;
   config.device = "cuda";
   config.dtype = dtype;
+  // Fusion is process-wide: TTSD_TEST_JIT_FUSION=1 runs this suite with it (fp16 is then expected to fail).
+  config.jit_fusion = std::getenv("TTSD_TEST_JIT_FUSION") != nullptr;
   auto voice = Voice::Load(std::string(TTSD_SOURCE_DIR) + "/models/voices/ttsd-en", config);
   if (!voice && voice.error().message.find("no CUDA device") != std::string::npos) {
     GTEST_SKIP() << "no CUDA device";
@@ -90,12 +93,14 @@ void ExpectBatchMatchesAlone(const std::string& dtype, double tolerance) {
     ASSERT_GT(alone.size(), 0u);
     ASSERT_EQ(together[i].size(), alone.size());
     double diff = 0, peak = 0;
+    size_t at = 0;
     for (size_t k = 0; k < alone.size(); ++k) {
-      diff = std::max(diff, double(std::abs(together[i][k] - alone[k])));
+      const double d = std::abs(together[i][k] - alone[k]);
+      if (d > diff) diff = d, at = k;
       peak = std::max(peak, double(std::abs(alone[k])));
     }
-    std::printf("%s stream %zu: %zu samples, peak %.3f, max |batched - alone| %.2e\n", dtype.c_str(), i,
-                alone.size(), peak, diff);
+    std::printf("%s (jit fusion %s) stream %zu: %zu samples, peak %.3f, max |batched - alone| %.2e at sample %zu\n",
+                dtype.c_str(), config.jit_fusion ? "on" : "off", i, alone.size(), peak, diff, at);
     EXPECT_GT(peak, 0.05);  // speech, not silence
     EXPECT_LT(diff, tolerance);
   }

@@ -16,6 +16,11 @@ struct EngineConfig {
   std::string device = "cpu";  // "cpu" or "cuda" / "cuda:N"
   std::string dtype = "fp32";  // "fp32", or "fp16" (cuda only)
   int threads = 1;             // intra-op threads for torch, per process
+  // TorchScript's kernel fusion, per process (the first voice loaded sets it). Off by default: it
+  // fuses only for the first few input shapes it meets and runs unfused kernels for the rest, and
+  // fused fp16 kernels round unlike unfused ones, so a stream's audio would depend on which streams
+  // shared its steps. (libtorch fuses only on CUDA unless told otherwise.)
+  bool jit_fusion = false;
   // Acoustic frames per chunk: the first chunk is small for latency, later ones larger for throughput.
   int first_chunk_frames = 4;
   int chunk_frames = 24;
