@@ -41,11 +41,11 @@ const std::vector<std::string> kStages = {"start", "frontend", "encoder", "acous
 
 using Times = std::map<std::string, double>;
 
-void AddEngine(Times& t, const engine::StageTimes& s, const engine::StageTimes& before = {}) {
-  t["frontend"] += s.frontend_ms - before.frontend_ms;
-  t["encoder"] += s.encoder_ms - before.encoder_ms;
-  t["acoustic"] += s.acoustic_ms - before.acoustic_ms;
-  t["vocoder"] += s.vocoder_ms - before.vocoder_ms;
+void AddEngine(Times& t, const engine::StageTimes& s) {
+  t["frontend"] += s.frontend_ms;
+  t["encoder"] += s.encoder_ms;
+  t["acoustic"] += s.acoustic_ms;
+  t["vocoder"] += s.vocoder_ms;
 }
 
 // A Unix stream socket whose far end a thread reads and discards, as a client would.
@@ -87,7 +87,9 @@ struct Profile {
 ttsd::Status ProfileRequest(const engine::Voice& voice, const std::string& text, DrainedSocket& socket, Profile* p) {
   Times first, all;
   const auto begin = Clock::now();
-  auto stream = voice.Start({.text = text});
+  engine::StreamOptions options;
+  options.text = text;
+  auto stream = voice.Start(options);
   if (!stream) return std::unexpected(stream.error());
   all["start"] = MsSince(begin);
   engine::Chunk chunk;

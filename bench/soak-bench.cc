@@ -7,14 +7,13 @@
 // ttsd's RSS, open descriptors, threads and CPU, and the window's TTFA and errors. Reports RSS drift (least
 // squares over the windows after the first, MB per hour), TTFA drift (the last quarter's p50 over the first
 // quarter's) and every error.
-#include <dirent.h>
-
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <numeric>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -35,25 +34,6 @@ using ttsd::client::Connection;
 constexpr const char* kLong =
     "The quick brown fox jumps over the lazy dog while the river keeps running under the old stone bridge. "
     "Every morning the baker opens his shop, and the smell of bread drifts down the narrow street.";
-
-// Entries of /proc/PID/fd; -1 when unreadable.
-int OpenFds(pid_t pid) {
-  DIR* d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
-  if (!d) return -1;
-  int n = 0;
-  while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
-}
-
-// The Threads: line of /proc/PID/status; -1 when unreadable.
-int Threads(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
-  }
-  return -1;
-}
 
 // Counts of the churn client's rounds, read and reset once per window.
 struct ChurnCounts {
@@ -218,8 +198,8 @@ int main(int argc, char** argv) {
     const long rss_kb = bench::ProcessRssKb(pid);
     json win = {{"t_s", wall_s},
                 {"rss_mb", static_cast<double>(rss_kb) / 1024},
-                {"fds", OpenFds(pid)},
-                {"threads", Threads(pid)},
+                {"fds", bench::ProcessOpenFds(pid)},
+                {"threads", bench::ProcessThreads(pid)},
                 {"daemon_cpu_pct", 100 * (bench::ProcessCpuSeconds(pid) - cpu0) / r->wall_s},
                 {"requests", r->requests},
                 {"errors", r->errors + churn_errors.size()},
@@ -248,11 +228,7 @@ int main(int argc, char** argv) {
   stop = true;
   churner.join();
   const size_t quarter = std::max<size_t>(1, ttfa_p50.size() / 4);
-  auto mean = [](auto b, auto e) {
-    double s = 0;
-    for (auto it = b; it != e; ++it) s += *it;
-    return e > b ? s / static_cast<double>(e - b) : 0;
-  };
+  auto mean = [](auto b, auto e) { return e > b ? std::accumulate(b, e, 0.0) / static_cast<double>(e - b) : 0; };
   const double first_q = mean(ttfa_p50.begin(), ttfa_p50.begin() + static_cast<std::ptrdiff_t>(quarter));
   const double last_q = mean(ttfa_p50.end() - static_cast<std::ptrdiff_t>(quarter), ttfa_p50.end());
   const auto& ws = out["windows"];

@@ -59,12 +59,13 @@ Result<std::unique_ptr<SpawnedDaemon>> SpawnedDaemon::Start(const SpawnOptions& 
   if (!has("--http")) cmd.insert(cmd.end(), {"--http", "off"});
   cmd.insert(cmd.end(), extra.begin(), extra.end());
 
+  const pid_t bench_pid = getpid();
   d->pid_ = fork();
   if (d->pid_ < 0) return MakeError(ErrorCode::kIo, std::string("fork: ") + std::strerror(errno));
   if (d->pid_ == 0) {
     // A bench killed before it can stop its daemon takes the daemon with it.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() == 1) _exit(127);
+    if (getppid() != bench_pid) _exit(127);  // the bench died before the prctl
     const int log = open(d->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (log >= 0) {
       dup2(log, 1);

@@ -17,6 +17,10 @@ namespace ttsd::bench {
 double ProcessCpuSeconds(pid_t pid);
 // VmRSS of pid in KiB; -1 when unreadable.
 long ProcessRssKb(pid_t pid);
+// Entries of /proc/PID/fd (open descriptors); -1 when unreadable.
+int ProcessOpenFds(pid_t pid);
+// The Threads: line of /proc/PID/status; -1 when unreadable.
+int ProcessThreads(pid_t pid);
 // CPU seconds this process has used (user + system, all threads).
 double SelfCpuSeconds();
 

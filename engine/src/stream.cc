@@ -9,7 +9,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double MsSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+double MsBetween(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+double MsSince(Clock::time_point t) { return MsBetween(t, Clock::now()); }
 
 }  // namespace
 
@@ -48,7 +49,7 @@ Result<bool> Stream::Encode(const std::string& sentence, Prepared* out) {
   auto ids = impl.PhoneIds(segment->phones);
   if (!ids) return std::unexpected(ids.error());
   const auto encoder_start = Clock::now();
-  times_.frontend_ms += std::chrono::duration<double, std::milli>(encoder_start - frontend_start).count();
+  times_.frontend_ms += MsBetween(frontend_start, encoder_start);
   auto encoded = Guarded("encoder", [&] {
     auto phones = torch::from_blob(ids->data(), {1, static_cast<int64_t>(ids->size())}, torch::kLong).to(impl.device);
     std::vector<c10::IValue> args{phones, st.speaker};
@@ -326,7 +327,7 @@ Result<std::vector<torch::Tensor>> StepBatch::Run(std::span<Stream* const> group
   });
   if (rows) {
     const double share = 1.0 / static_cast<double>(batch);
-    const double acoustic_ms = std::chrono::duration<double, std::milli>(vocoder_start - acoustic_start).count();
+    const double acoustic_ms = MsBetween(acoustic_start, vocoder_start);
     const double vocoder_ms = MsSince(vocoder_start);
     for (Stream* s : group) {
       s->times_.acoustic_ms += acoustic_ms * share;
