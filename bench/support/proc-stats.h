@@ -1,4 +1,4 @@
-// Benchmark support: CPU time and memory of a process, and of the whole machine, read from /proc.
+// Benchmark and test support: CPU time and memory of a process, and of the whole machine, read from /proc.
 //   double cpu0 = ProcessCpuSeconds(pid); ... double pct = 100 * (ProcessCpuSeconds(pid) - cpu0) / wall_s;
 //   RssSampler rss(pid); ... rss.peak_kb();   // VmRSS sampled every 100 ms on its own thread
 // Thread-safety: the functions are reentrant; an RssSampler's methods may be called from any thread.

@@ -128,11 +128,6 @@ class HostileDaemonTest : public ::testing::Test {
 
   static const std::string& path() { return daemon_->socket_path(); }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  static constexpr bool kSanitized = true;
-#else
-  static constexpr bool kSanitized = false;
-#endif
   static inline DaemonProcess* daemon_ = nullptr;
   static inline long baseline_kb_ = 0;
 };

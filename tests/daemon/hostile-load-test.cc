@@ -69,7 +69,9 @@ TEST_F(HostileLoadTest, ClientsThatNeverReadCostBoundedMemory) {
   std::printf("[ RSS      ] 9 clients not reading (%zu bytes written by one): %ld kB (%+ld kB)\n", sent, stalled_kb,
               stalled_kb - baseline_kb_);
   // Each holds at most max-outbound-bytes (512 KiB; twice that for the writer) and its requests' state.
-  if (!kSanitized) EXPECT_LT(stalled_kb - baseline_kb_, 9 * 2048) << "RSS grew while clients did not read";
+  if (!kSanitized) {
+    EXPECT_LT(stalled_kb - baseline_kb_, 9 * 2048) << "RSS grew while clients did not read";
+  }
   // Meanwhile everyone else is served.
   std::string why;
   EXPECT_TRUE(NormalRequestSucceeds(path(), &why)) << why;

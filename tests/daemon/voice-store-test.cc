@@ -173,7 +173,9 @@ TEST(VoiceStore, SurvivesSigkillAtRandomMomentsWithEveryAcknowledgedSaveIntact) 
     // Odd rounds kill only after a first save finished, so that a slow machine (a sanitizer build
     // under load) still acknowledges saves; even rounds may kill before any, while the store opens.
     int first_ack = -1;
-    if (round % 2 == 1) ASSERT_EQ(read(fds[0], &first_ack, sizeof(first_ack)), ssize_t{sizeof(first_ack)});
+    if (round % 2 == 1) {
+      ASSERT_EQ(read(fds[0], &first_ack, sizeof(first_ack)), ssize_t{sizeof(first_ack)});
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(rng() % 30000));
     kill(child, SIGKILL);
     int status = 0;

@@ -17,7 +17,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <optional>
 #include <span>
@@ -28,10 +27,19 @@
 
 #include <gtest/gtest.h>
 
+#include "proc-stats.h"
+
 #include "ttsd/protocol/frame.h"
 #include "ttsd/protocol/messages.h"
 
 namespace ttsd::testing {
+
+// A sanitizer build: its quarantine keeps freed memory, so RSS bounds say nothing there.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
 
 inline std::string FixturesDir() { return std::string(TTSD_SOURCE_DIR) + "/models/fixtures"; }
 inline std::string TtsdBinary() { return std::string(TTSD_BINARY_DIR) + "/daemon/ttsd"; }
@@ -187,29 +195,9 @@ class DaemonProcess {
     return false;
   }
 
-  // The daemon's CPU time so far (user + system), in seconds; clock-tick resolution.
-  double CpuSeconds() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const size_t close = stat.rfind(')');  // the command name may hold spaces
-    if (close == std::string::npos) return -1;
-    std::istringstream fields(stat.substr(close + 2));
-    std::string field;
-    long ticks = 0;
-    for (int i = 3; i <= 15 && fields >> field; ++i) {
-      if (i >= 14) ticks += std::stol(field);  // fields 14 and 15: utime, stime
-    }
-    return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
-
-  long RssKb() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-    }
-    return -1;
-  }
+  // The daemon's CPU time so far (user + system), in seconds; VmRSS in KiB. -1 when unreadable.
+  double CpuSeconds() const { return bench::ProcessCpuSeconds(pid_); }
+  long RssKb() const { return bench::ProcessRssKb(pid_); }
 
  private:
   TempDir dir_;
