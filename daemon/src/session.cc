@@ -56,14 +56,17 @@ void Session::CloseWhenFlushed() {
   WriteNext();
 }
 
-void Session::ArmIdleTimer() {
+void Session::ArmIdleTimer(std::chrono::steady_clock::duration delay) {
   const int timeout = context_->config->idle_timeout_s;
   if (timeout <= 0 || closed_) return;
-  idle_timer_.expires_after(std::chrono::seconds(timeout));
+  idle_timer_.expires_after(delay.count() > 0 ? delay : std::chrono::seconds(timeout));
   idle_timer_.async_wait([weak = weak_from_this(), timeout](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->closed_) return;
     if (self->jobs_.empty() && self->listens_.empty() && self->channel_requests_.empty() && self->pending_.empty()) {
+      // Idle counts from the last frame in or out: a request that just ended is not an idle period.
+      const auto quiet = std::chrono::steady_clock::now() - self->last_activity_;
+      if (quiet < std::chrono::seconds(timeout)) return self->ArmIdleTimer(std::chrono::seconds(timeout) - quiet);
       spdlog::info("connection {} idle: closing", self->id_);
       return self->Close();
     }
@@ -100,7 +103,10 @@ void Session::ReadMore() {
       if (self->closing_ || self->closed_) return;
     }
     // Only whole frames count as activity: a client trickling one endless frame still goes idle.
-    if (whole_frame) self->ArmIdleTimer();
+    if (whole_frame) {
+      self->last_activity_ = std::chrono::steady_clock::now();
+      self->ArmIdleTimer();
+    }
     // A client that sends without reading our answers waits until it has read them.
     if (self->outbound_bytes_->load() > 2 * self->context_->config->max_outbound_bytes) {
       self->read_paused_ = true;
@@ -416,6 +422,7 @@ void Session::WriteNext() {
                       self->outbound_bytes_->fetch_sub(self->write_queue_.front().size());
                       self->write_queue_.pop_front();
                       if (ec) return self->Close();
+                      self->last_activity_ = std::chrono::steady_clock::now();
                       const size_t max = self->context_->config->max_outbound_bytes;
                       if (self->outbound_bytes_->load() < max / 2) {
                         for (auto& [id, job] : self->jobs_) self->context_->scheduler->Wake(job);

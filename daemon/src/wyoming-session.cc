@@ -66,14 +66,17 @@ void WyomingSession::CloseWhenFlushed() {
   WriteNext();
 }
 
-void WyomingSession::ArmIdleTimer() {
+void WyomingSession::ArmIdleTimer(std::chrono::steady_clock::duration delay) {
   const int timeout = context_->config->idle_timeout_s;
   if (timeout <= 0 || closed_) return;
-  idle_timer_.expires_after(std::chrono::seconds(timeout));
+  idle_timer_.expires_after(delay.count() > 0 ? delay : std::chrono::seconds(timeout));
   idle_timer_.async_wait([weak = weak_from_this(), timeout](boost::system::error_code ec) {
     auto self = weak.lock();
     if (ec || !self || self->closed_) return;
     if (!self->job_ && self->waiting_.empty()) {
+      // Idle counts from the last event in or out, not from when the timer was armed.
+      const auto quiet = std::chrono::steady_clock::now() - self->last_activity_;
+      if (quiet < std::chrono::seconds(timeout)) return self->ArmIdleTimer(std::chrono::seconds(timeout) - quiet);
       spdlog::info("wyoming connection {} idle: closing", self->id_);
       return self->Close();
     }
@@ -106,7 +109,10 @@ void WyomingSession::ReadMore() {
       if (self->closing_ || self->closed_) return;
     }
     // Only whole events count as activity: a client trickling one endless event still goes idle.
-    if (whole_event) self->ArmIdleTimer();
+    if (whole_event) {
+      self->last_activity_ = std::chrono::steady_clock::now();
+      self->ArmIdleTimer();
+    }
     // A client that sends without reading our answers waits until it has read them.
     if (self->outbound_bytes_->load() > 2 * self->context_->config->max_outbound_bytes) {
       self->read_paused_ = true;
@@ -313,6 +319,7 @@ void WyomingSession::WriteNext() {
                       self->outbound_bytes_->fetch_sub(self->write_queue_.front().size());
                       self->write_queue_.pop_front();
                       if (ec) return self->Close();
+                      self->last_activity_ = std::chrono::steady_clock::now();
                       const size_t max = self->context_->config->max_outbound_bytes;
                       if (self->job_ && self->outbound_bytes_->load() < max / 2) self->context_->scheduler->Wake(self->job_);
                       if (self->read_paused_ && self->outbound_bytes_->load() <= max) {

@@ -134,3 +134,36 @@ TEST(Lifecycle, IdleTimeoutEndsAbandonedRequestsThenTheConnection) {
 
 }  // namespace
 }  // namespace ttsd::testing
+
+namespace ttsd::testing {
+namespace {
+
+// Idle means nothing open and no frame in or out for the whole timeout: a client that asks again a
+// little while after its answer ended keeps its connection, however the request's length fell
+// against the timer (the timer once counted from the request's frame, and closed such a client).
+TEST(Lifecycle, IdleTimeoutCountsFromTheLastFrameInOrOut) {
+  DaemonProcess d({"--idle-timeout", "3"});
+  RawClient c(d.socket_path());
+  c.Handshake();
+  const std::string sentence = "A sentence that takes a little while to speak from start to end. ";
+  // Requests of different lengths end at different moments of the old timer's period.
+  const int sentences[] = {10, 25, 40};
+  for (uint32_t id = 1; id <= 3; ++id) {
+    std::string text;
+    for (int i = 0; i < sentences[id - 1]; ++i) text += sentence;
+    const auto sent = std::chrono::steady_clock::now();
+    c.Synthesize(id, Text(text));
+    auto r = CollectRequest(c, id);
+    ASSERT_TRUE(r.last && !r.error) << "request " << id;
+    std::printf("[ IDLE     ] request %u ended %.2f s after it was sent\n", id,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2400));  // 0.8 of the timeout
+  }
+  c.Synthesize(4, Text("Still here."));
+  auto r = CollectRequest(c, 4);
+  EXPECT_TRUE(r.last && !r.error);
+  EXPECT_EQ(d.Log().find("idle: closing"), std::string::npos) << d.Log();
+}
+
+}  // namespace
+}  // namespace ttsd::testing

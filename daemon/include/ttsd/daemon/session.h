@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -134,7 +135,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool SendLive(std::vector<uint8_t> frame);
   void WriteNext();
   void FailConnection(const Error& error);  // error with request id 0, then close
-  void ArmIdleTimer();
+  // Fires after delay (0: the idle timeout); closes the connection once nothing is open and no frame
+  // went in or out for the idle timeout.
+  void ArmIdleTimer(std::chrono::steady_clock::duration delay = {});
 
   Socket socket_;
   SessionContext* context_;  // not owned
@@ -156,6 +159,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::map<uint32_t, std::shared_ptr<PendingRequest>> pending_;   // waiting for references or a worker
   uint64_t dropped_live_frames_ = 0;
   boost::asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace ttsd::daemon

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -63,7 +64,9 @@ class WyomingSession : public std::enable_shared_from_this<WyomingSession> {
   void Send(std::vector<uint8_t> bytes, bool counted = false);
   void WriteNext();
   void Fail(const Error& error);  // `error` event, then close once written
-  void ArmIdleTimer();
+  // Fires after delay (0: the idle timeout); closes the connection once no request is open or waiting
+  // and no event went in or out for the idle timeout.
+  void ArmIdleTimer(std::chrono::steady_clock::duration delay = {});
 
   Socket socket_;
   SessionContext* context_;  // not owned
@@ -85,6 +88,7 @@ class WyomingSession : public std::enable_shared_from_this<WyomingSession> {
   bool text_closed_ = false;  // job_ takes no more text
   std::deque<WyomingEvent> waiting_;
   boost::asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace ttsd::daemon
