@@ -95,6 +95,10 @@ Result<std::unique_ptr<AudioSink>> MakeAudioSink(const OutputSpec& spec) {
     case OutputSpec::Kind::kPlayback: {
       PlaybackOptions options;
       options.device = spec.device;
+      if (spec.prefill_ms > 0) {
+        options.prefill = std::chrono::milliseconds(spec.prefill_ms);
+        options.buffer = std::max(options.buffer, 2 * options.prefill);  // room to grow after an underrun
+      }
       options.stop = spec.cancel;
       auto sink = PortAudioSink::Create(options);
       if (!sink) return std::unexpected(sink.error());

@@ -305,6 +305,7 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
       stats.underruns = player->underruns();
       stats.played_s = static_cast<double>(player->played_samples()) / std::max<uint32_t>(stats.sample_rate_hz, 1);
       stats.device_underflows = player->device_underflows();
+      stats.prefill_ms = static_cast<double>(player->prefill().count());
     }
     std::cerr << stats.ToJsonLine() << std::endl;
   }
@@ -423,7 +424,7 @@ int main(int argc, char** argv) {
                     "request: llm | ttsc say --stdin -o -");
   say_cmd->add_flag("--stats", say.stats,
                     "print one JSON line to stderr at the end: ttfa_ms, audio_s, wall_s, chunks, ... (playing: "
-                    "underruns, played_s)");
+                    "underruns, played_s, prefill_ms)");
 
   say_cmd->add_option("--channel", say.channel,
                       "speak on this output channel (its listeners hear it, queued after what is already "

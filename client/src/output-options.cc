@@ -18,6 +18,12 @@ void AddOutputOptions(CLI::App* app, OutputOptions* options) {
                   "PulseAudio/PipeWire sink named NAME (pactl list short sinks), e.g. a virtual microphone's "
                   "null sink (default: the default output)")
       ->type_name("NAME");
+  app->add_option("--prefill", options->prefill_ms,
+                  "with --play: milliseconds of audio buffered before playback starts (default 50); a machine "
+                  "that speaks slower than it looked at first stutters less with more. It doubles after each "
+                  "underrun anyway")
+      ->type_name("MS")
+      ->check(CLI::Range(1u, 30000u));
   app->add_option("-o,--output", options->output,
                   "where the audio goes: FILE.wav (WAV), FILE.raw or FILE.pcm (raw PCM), FILE.opus or FILE.ogg "
                   "(Ogg Opus, 48 kHz), - (raw PCM on stdout), ogg:- (Ogg Opus on stdout)")
@@ -82,6 +88,9 @@ Result<OutputSpec> ToOutputSpec(const OutputOptions& options) {
     return MakeError(ErrorCode::kBadRequest, "--device picks the sound device for --play; it does not go with -o, "
                                              "--rtp or --http");
   }
+  if (options.prefill_ms > 0 && !options.play) {
+    return MakeError(ErrorCode::kBadRequest, "--prefill is for --play; it does not go with -o, --rtp or --http");
+  }
   if (!options.sdp.empty() && options.rtp.empty()) {
     return MakeError(ErrorCode::kBadRequest, "--sdp describes an RTP stream: it needs --rtp");
   }
@@ -92,6 +101,7 @@ Result<OutputSpec> ToOutputSpec(const OutputOptions& options) {
   if (options.play) {
     spec.kind = OutputSpec::Kind::kPlayback;
     spec.device = options.device;
+    spec.prefill_ms = options.prefill_ms;
   } else if (!options.output.empty()) {
     auto parsed = ParseOutputSpec(options.output);
     if (!parsed) return std::unexpected(parsed.error());

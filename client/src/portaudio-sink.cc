@@ -284,16 +284,18 @@ void PortAudioSink::Render(uint8_t* out, unsigned long frames, unsigned long sta
     playing_ = false;
   } else if (rendered >= warm_up_frames_) {
     const bool done = producer_done_.load(std::memory_order_acquire);
+    const size_t prefill = prefill_bytes_.load(std::memory_order_relaxed);
     if (!playing_) {
       const size_t available = ring_->AvailableBytes();
-      playing_ = available >= prefill_bytes_ || (done && available > 0);
+      playing_ = available >= prefill || (done && available > 0);
     }
     if (playing_) {
       got = ring_->Read(out, want);
       played_frames_.fetch_add(got / frame_bytes_, std::memory_order_relaxed);
-      // Ran dry with more to come: an underrun. Play silence and wait for a prefill again.
+      // Ran dry with more to come: an underrun. Play silence and wait for a deeper prefill.
       if (got < want && !producer_done_.load(std::memory_order_acquire)) {
         underruns_.fetch_add(1, std::memory_order_relaxed);
+        prefill_bytes_.store(std::min(2 * prefill, max_prefill_bytes_), std::memory_order_relaxed);
         playing_ = false;
       }
     }
@@ -301,6 +303,12 @@ void PortAudioSink::Render(uint8_t* out, unsigned long frames, unsigned long sta
   // Zero bytes are silence in both int16 and float32.
   if (got < want) std::memset(out + got, 0, want - got);
   rendered_frames_.store(rendered + frames, std::memory_order_release);
+}
+
+std::chrono::milliseconds PortAudioSink::prefill() const {
+  if (frame_bytes_ == 0 || format_.sample_rate_hz == 0) return options_.prefill;
+  const uint64_t frames = prefill_bytes_.load(std::memory_order_relaxed) / frame_bytes_;
+  return std::chrono::milliseconds(frames * 1000 / format_.sample_rate_hz);
 }
 
 Status PortAudioSink::Open(const AudioFormat& format) {
@@ -318,7 +326,9 @@ Status PortAudioSink::Open(const AudioFormat& format) {
     return static_cast<uint64_t>(ms.count()) * format.sample_rate_hz / 1000;
   };
   ring_ = std::make_unique<SpscByteRing>(frames_for(options_.buffer) * frame_bytes_);
-  prefill_bytes_ = std::max<uint64_t>(frames_for(options_.prefill), 1) * frame_bytes_;
+  const size_t prefill_bytes = std::max<uint64_t>(frames_for(options_.prefill), 1) * frame_bytes_;
+  prefill_bytes_.store(prefill_bytes, std::memory_order_relaxed);
+  max_prefill_bytes_ = std::max(prefill_bytes, frames_for(options_.buffer) / 2 * frame_bytes_);
   warm_up_frames_ = frames_for(options_.warm_up);
 
   double latency_s = options_.device_latency.count() / 1000.0;

@@ -35,6 +35,7 @@ std::string RequestStats::ToJsonLine() const {
   if (underruns) j["underruns"] = *underruns;
   if (played_s) j["played_s"] = Round3(*played_s);
   if (device_underflows) j["device_underflows"] = *device_underflows;
+  if (prefill_ms) j["prefill_ms"] = Round3(*prefill_ms);
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

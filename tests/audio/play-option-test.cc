@@ -1,5 +1,5 @@
 // --play and --device in the shared output options: playback is one output among -o, --rtp and --http,
-// and --device belongs to it.
+// and --device and --prefill belong to it.
 #include <gtest/gtest.h>
 
 #include "ttsd/client/output-options.h"
@@ -32,6 +32,20 @@ TEST(OutputOptions, PlayIsAnOutputOfItsOwnAndTakesTheDevice) {
   o.play = true;
   o.rtp = "5004";
   EXPECT_FALSE(ToOutputSpec(o).has_value());
+}
+
+TEST(OutputOptions, PrefillGoesWithPlayOnly) {
+  OutputOptions o;
+  o.play = true;
+  o.prefill_ms = 400;
+  auto spec = ToOutputSpec(o);
+  ASSERT_TRUE(spec.has_value()) << spec.error().message;
+  EXPECT_EQ(spec->prefill_ms, 400u);
+  o.play = false;
+  o.output = "x.wav";
+  auto alone = ToOutputSpec(o);
+  ASSERT_FALSE(alone.has_value());
+  EXPECT_NE(alone.error().message.find("--prefill"), std::string::npos) << alone.error().message;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // PortAudioSink in process, against a private PulseAudio server whose null sink parec keeps running (a
 // recorded null sink runs on a 20 ms clock; an unrecorded one takes audio in bursts): underrun counting
-// (none while waiting for the first chunk, none after Close, one when the producer falls behind mid-audio),
+// (none while waiting for the first chunk, none after Close, one when the producer falls behind mid-audio,
+// after which the prefill doubles),
 // a paced stream with silent gaps, the stop flag, backpressure, and the option checks.
 #include <gtest/gtest.h>
 
@@ -88,6 +89,45 @@ TEST_F(PortAudioSinkTest, AProducerFallingBehindMidAudioIsOneUnderrun) {
   ASSERT_TRUE(sink->Close());
   EXPECT_EQ(sink->underruns(), 1u);
   EXPECT_EQ(sink->played_samples(), pcm.size());
+}
+
+// After an underrun the sink waits for twice the prefill: 60 ms (more than the first 50 ms) stays unplayed.
+TEST_F(PortAudioSinkTest, AfterAnUnderrunItWaitsForTwiceThePrefill) {
+  auto sink = Make();
+  ASSERT_TRUE(sink);
+  ASSERT_TRUE(sink->Open({kRate, 1, protocol::SampleFormat::kS16Le}));
+  EXPECT_EQ(sink->prefill(), 50ms);
+  const auto first = Tone(200ms);
+  ASSERT_TRUE(sink->Write(first));
+  std::this_thread::sleep_for(600ms);  // runs dry after ~200 ms
+  EXPECT_EQ(sink->underruns(), 1u);
+  EXPECT_EQ(sink->prefill(), 100ms);
+  const auto some = Tone(60ms);
+  ASSERT_TRUE(sink->Write(some));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(sink->played_samples(), first.size() / 2) << "played before 100 ms were buffered";
+  ASSERT_TRUE(sink->Write(some));  // 120 ms buffered: it plays
+  const auto rest = Tone(300ms);
+  ASSERT_TRUE(sink->Write(rest));
+  ASSERT_TRUE(sink->Close());
+  EXPECT_EQ(sink->underruns(), 1u);
+  EXPECT_EQ(sink->played_samples(), (first.size() + 2 * some.size() + rest.size()) / 2);
+}
+
+// The doubling stops at half the ring.
+TEST_F(PortAudioSinkTest, ThePrefillGrowsToHalfTheBufferAtMost) {
+  PlaybackOptions options;
+  options.prefill = 150ms;
+  options.buffer = 400ms;
+  auto sink = Make(options);
+  ASSERT_TRUE(sink);
+  ASSERT_TRUE(sink->Open({kRate, 1, protocol::SampleFormat::kS16Le}));
+  const auto pcm = Tone(160ms);
+  ASSERT_TRUE(sink->Write(pcm));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(sink->underruns(), 1u);
+  EXPECT_EQ(sink->prefill(), 200ms);
+  ASSERT_TRUE(sink->Close());
 }
 
 // What `ttsc listen` will feed it: a continuous real-time stream of 20 ms frames, silence between the speech.

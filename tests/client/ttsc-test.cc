@@ -259,6 +259,8 @@ TEST_F(TtscBinaryTest, UsageErrorsExitTwo) {
   for (std::vector<std::string> args : {std::vector<std::string>{},
                                         {"say", "--play", "-o", "x.wav", "hi"},  // two outputs
                                         {"say", "-o", "x.wav", "--device", "d", "hi"},  // --device without --play
+                                        {"say", "-o", "x.wav", "--prefill", "300", "hi"},  // --prefill too
+                                        {"say", "--prefill", "0", "hi"},     // out of range
                                         {"say", "-o", "x.wav"},              // no text
                                         {"say", "-o", "x.mp3", "hi"},        // unknown output
                                         {"say", "--format", "u8", "-o", "x.wav", "hi"},

@@ -63,6 +63,7 @@ struct OutputSpec {
   bool pace = true;                 // kRtp, kHttp: send at real-time pace
   std::string device;               // kPlayback: "" (default output) or a device/sink name (portaudio-sink.h);
                                     // once *cancel is set, playback stops at once
+  uint32_t prefill_ms = 0;          // kPlayback: buffered before audio starts (0: PlaybackOptions' default)
 };
 
 // "-" -> raw PCM on stdout; a name ending in .wav -> WAV file; .raw or .pcm -> raw PCM file; .opus, .ogg or

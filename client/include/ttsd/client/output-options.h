@@ -29,6 +29,7 @@ struct OutputOptions {
   double opus_bitrate_kbps = kDefaultOpusBitrateKbps;  // --opus-bitrate
   bool play = false;               // --play: through the sound card (portaudio-sink.h)
   std::string device;              // --device NAME: which output device or PulseAudio sink --play uses
+  uint32_t prefill_ms = 0;         // --prefill MS: audio --play buffers before it starts (0: the sink's default)
 
   // True when any output was named.
   bool any() const { return !output.empty() || !rtp.empty() || !http.empty() || play; }

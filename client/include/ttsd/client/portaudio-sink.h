@@ -11,8 +11,9 @@
 // silence until audio comes, so a device's start-up glitch (the ALSA pulse plugin loses its first buffer)
 // falls on silence; audio starts once `prefill` of it is buffered (or the producer has finished), and after
 // `warm_up` of the stream has played. When the ring runs dry in the middle of the audio, that is an underrun:
-// counted, the callback plays silence and waits for `prefill` again. Not an underrun: waiting for the first
-// chunk, or the end after Close. A long-lived stream with silent gaps (a channel's continuous PCM) is fine.
+// counted, the callback plays silence and waits for twice the prefill it waited for before (up to half the
+// ring), so a producer slower than it looked at first (a slow machine) stutters once, not at every chunk. Not
+// an underrun: waiting for the first chunk, or the end after Close. A long-lived stream with silent gaps (a channel's continuous PCM) is fine.
 // Write blocks, sleeping briefly, while the ring is full: that is the backpressure that paces the reader of
 // ttsd's socket. Close plays out everything buffered, then `tail_silence` more (the pulse plugin drops what
 // its buffer holds at Pa_StopStream), then stops.
@@ -102,6 +103,8 @@ class PortAudioSink final : public AudioSink {
   uint64_t played_samples() const { return played_frames_.load(std::memory_order_relaxed); }
   // Callbacks PortAudio flagged with paOutputUnderflow (the device itself ran out: scheduling, not ttsd).
   uint64_t device_underflows() const { return device_underflows_.load(std::memory_order_relaxed); }
+  // The prefill the callback waits for now: options.prefill, doubled after each underrun.
+  std::chrono::milliseconds prefill() const;
   // The stream's output latency as PortAudio reports it; 0 before Open.
   double output_latency_s() const { return output_latency_s_; }
 
@@ -139,8 +142,8 @@ class PortAudioSink final : public AudioSink {
   std::unique_ptr<SpscByteRing> ring_;
 
   // Set by the producer before and read by the callback.
-  size_t prefill_bytes_ = 0;
   uint64_t warm_up_frames_ = 0;
+  size_t max_prefill_bytes_ = 0;
   std::atomic<bool> producer_done_{false};  // Close called: play what is left, no more underruns
 
   // Callback-thread state.
@@ -151,6 +154,7 @@ class PortAudioSink final : public AudioSink {
   std::atomic<uint64_t> played_frames_{0};
   std::atomic<uint64_t> underruns_{0};
   std::atomic<uint64_t> device_underflows_{0};
+  std::atomic<size_t> prefill_bytes_{0};  // set at Open, then grown by the callback
 };
 
 }  // namespace ttsd::client

@@ -2,7 +2,8 @@
 //   std::cerr << synthesis.stats().ToJsonLine() << '\n';
 //   {"request_id":1,"voice":"fixture-ar","speaker":"a","sample_rate":16000,"channels":1,"ttfa_ms":31.2,
 //    "audio_s":2.4,"wall_s":0.9,"rtf":0.375,"chunks":7,"samples":38400,"status":"ok"}
-//   With --play the line also has "underruns":0,"played_s":2.4,"device_underflows":0 (playback figures).
+//   With --play the line also has "underruns":0,"played_s":2.4,"device_underflows":0,"prefill_ms":50
+//   (playback figures).
 // Thread-safety: a plain value.
 #pragma once
 
@@ -31,6 +32,7 @@ struct RequestStats {
   std::optional<uint64_t> underruns;
   std::optional<double> played_s;
   std::optional<uint64_t> device_underflows;
+  std::optional<double> prefill_ms;  // the prefill playback ended with (--prefill, doubled per underrun)
 
   // wall_s / audio_s: below 1 is faster than real time; empty without audio.
   std::optional<double> real_time_factor() const;
