@@ -118,7 +118,7 @@ class ServerPeer {
 
   void SendAccepted(uint32_t id, uint32_t rate = 16000, protocol::SampleFormat format = protocol::SampleFormat::kS16Le,
                     uint32_t channels = 1) {
-    protocol::Accepted a{"scripted-voice", "spk0", rate, format, channels};
+    protocol::Accepted a{"scripted-voice", "spk0", rate, format, channels, ""};
     Send(protocol::FrameType::kAccepted, id, protocol::Serialize(a));
   }
 
