@@ -133,42 +133,47 @@ int Run(int argc, char** argv) {
   }
   boost::asio::io_context io;
   ttsd::daemon::InferenceScheduler scheduler(config.inference_workers, static_cast<size_t>(config.max_batch));
-  ttsd::daemon::VoiceStore store(config.voice_store);
-  for (const auto& saved : store.List()) {
-    if (!voices->Find(saved->voice)) {
-      spdlog::warn("saved voice '{}' is made from voice '{}', which is not loaded: kept, not served", saved->name, saved->voice);
-    } else if (voices->Find(saved->name)) {
-      spdlog::warn("saved voice '{}' has the name of a voice package: kept, not served", saved->name);
-    }
-  }
-  spdlog::info("voice store {}: {} saved voices", config.voice_store, store.List().size());
-  ttsd::daemon::Server server(io, config, *voices, scheduler, &store);
-  if (auto s = server.Listen(); !s) {
-    spdlog::critical("{}", s.error().ToString());
-    return 1;
-  }
-  server.Start();
-  // The HTTP API. An address given explicitly must work; the default one may be taken by something else.
-  std::unique_ptr<ttsd::daemon::HttpServer> http;
-  if (config.http.enabled()) {
-    http = std::make_unique<ttsd::daemon::HttpServer>(io, config.http, [&server] { return server.ConnectInProcess(); });
-    if (auto s = http->Listen(); !s) {
-      if (http_option->count() > 0) {
-        spdlog::critical("{}", s.error().ToString());
-        return 1;
+  {  // the front ends and their signal handlers live in here
+    ttsd::daemon::VoiceStore store(config.voice_store);
+    for (const auto& saved : store.List()) {
+      if (!voices->Find(saved->voice)) {
+        spdlog::warn("saved voice '{}' is made from voice '{}', which is not loaded: kept, not served", saved->name, saved->voice);
+      } else if (voices->Find(saved->name)) {
+        spdlog::warn("saved voice '{}' has the name of a voice package: kept, not served", saved->name);
       }
-      spdlog::warn("{}; the HTTP API is off (set http = HOST:PORT, or off)", s.error().message);
-      http.reset();
-    } else {
-      http->Start();
-      server.OnShutdown([&http] { http->Shutdown(); });
     }
+    spdlog::info("voice store {}: {} saved voices", config.voice_store, store.List().size());
+    ttsd::daemon::Server server(io, config, *voices, scheduler, &store);
+    if (auto s = server.Listen(); !s) {
+      spdlog::critical("{}", s.error().ToString());
+      return 1;
+    }
+    server.Start();
+    // The HTTP API. An address given explicitly must work; the default one may be taken by something else.
+    std::unique_ptr<ttsd::daemon::HttpServer> http;
+    if (config.http.enabled()) {
+      http = std::make_unique<ttsd::daemon::HttpServer>(io, config.http, [&server] { return server.ConnectInProcess(); });
+      if (auto s = http->Listen(); !s) {
+        if (http_option->count() > 0) {
+          spdlog::critical("{}", s.error().ToString());
+          return 1;
+        }
+        spdlog::warn("{}; the HTTP API is off (set http = HOST:PORT, or off)", s.error().message);
+        http.reset();
+      } else {
+        http->Start();
+        server.OnShutdown([&http] { http->Shutdown(); });
+      }
+    }
+    sd_notifyf(0, "READY=1\nSTATUS=serving %zu voices, default %s", voices->Describe().voices.size(),
+               voices->default_voice().c_str());
+    spdlog::info("ready: default voice '{}'", voices->default_voice());
+    io.run();
+    scheduler.Stop();
   }
-  sd_notifyf(0, "READY=1\nSTATUS=serving %zu voices, default %s", voices->Describe().voices.size(),
-             voices->default_voice().c_str());
-  spdlog::info("ready: default voice '{}'", voices->default_voice());
-  io.run();
-  scheduler.Stop();
+  // Exiting cleanly: a repeated stop signal must not turn that into death by signal.
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
   spdlog::info("stopped");
   return 0;
 }

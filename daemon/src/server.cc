@@ -117,14 +117,26 @@ Status Server::Listen() {
 }
 
 void Server::Start() {
-  signals_.async_wait([this](boost::system::error_code ec, int signo) {
-    if (ec) return;
-    spdlog::info("signal {}: shutting down", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-    Shutdown();
-  });
+  WaitForStopSignal();
   WaitForHangup();
   Accept();
   if (wyoming_) wyoming_->Start();
+}
+
+void Server::WaitForStopSignal() {
+  signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    const char* name = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (!context_.shutting_down) {
+      spdlog::info("signal {}: shutting down", name);
+      Shutdown();
+    } else {
+      // The second one: whoever sent it will not wait for the drain.
+      spdlog::warn("signal {} again: ending open requests now", name);
+      drain_deadline_ = std::chrono::steady_clock::now();
+    }
+    WaitForStopSignal();
+  });
 }
 
 void Server::WaitForHangup() {
@@ -201,7 +213,6 @@ void Server::Shutdown() {
   acceptor_.close(ec);
   accept_retry_.cancel();
   if (wyoming_) wyoming_->StopAccepting();
-  signals_.cancel(ec);
   hangup_.cancel(ec);
   for (auto& hook : shutdown_hooks_) hook();
   drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.drain_timeout_s);
@@ -213,7 +224,7 @@ void Server::DrainTick() {
   const auto now = std::chrono::steady_clock::now();
   if (!flushing_) {
     if (OpenRequests() == 0 || now >= drain_deadline_) {
-      if (OpenRequests() > 0) spdlog::warn("drain timeout: cancelling {} open requests", OpenRequests());
+      if (OpenRequests() > 0) spdlog::warn("drain over: cancelling {} open requests", OpenRequests());
       channels_.Shutdown();  // ends listens with shutting_down
       for (auto& weak : sessions_) {
         if (auto s = weak.lock()) s->CloseWhenFlushed();

@@ -50,7 +50,13 @@ void Session::Close() {
 
 void Session::CloseWhenFlushed() {
   if (closed_) return;
-  for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+  // Whatever is still open ends with shutting_down, so its client knows it is over.
+  const Error ended{ErrorCode::kShuttingDown, "the daemon is shutting down: request ended unfinished"};
+  for (auto& [id, job] : jobs_) {
+    context_->scheduler->Cancel(job);
+    SendError(id, ended);
+  }
+  for (auto& [id, pending] : pending_) SendError(id, ended);
   DropPending();
   closing_ = true;
   WriteNext();

@@ -37,7 +37,8 @@ class Server {
   // 0700 if missing, a symlink refused, a stale socket replaced, a live one refused, mode 0600.
   // Errors: kIo with the reason.
   Status Listen();
-  // Accepts connections and handles signals; SIGTERM/SIGINT start Shutdown(), SIGHUP ReloadLexicon().
+  // Accepts connections and handles signals: SIGTERM/SIGINT start Shutdown() (a second one ends the
+  // drain at once), SIGHUP ReloadLexicon().
   void Start();
   // Re-reads config.lexicon_path and installs it; on an error logs it and keeps the old lexicon.
   void ReloadLexicon();
@@ -53,6 +54,7 @@ class Server {
 
  private:
   void Accept();
+  void WaitForStopSignal();
   void WaitForHangup();
   void DrainTick();
   size_t OpenRequests();

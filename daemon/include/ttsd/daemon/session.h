@@ -76,7 +76,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start();
   // Cancels every open request and closes the socket.
   void Close();
-  // Cancels every open request, writes what is queued, then closes.
+  // Ends every open request with shutting_down, writes what is queued, then closes.
   void CloseWhenFlushed();
   size_t open_requests() const {
     return jobs_.size() + channel_requests_.size() + listens_.size() + pending_.size();
