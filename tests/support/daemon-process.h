@@ -100,6 +100,10 @@ class DaemonProcess {
                           std::string("debug")}) {
       args.push_back(a);
     }
+    // Sanitized, warming the voices up costs seconds per daemon; the plain build's tests cover it.
+    if (kSanitized && std::find(extra.begin(), extra.end(), "--no-warmup") == extra.end()) {
+      args.push_back("--no-warmup");
+    }
     // No HTTP API unless a test asks for one: tests run in parallel and would all want port 5002.
     if (std::find(extra.begin(), extra.end(), "--http") == extra.end()) {
       args.push_back("--http");
