@@ -4,6 +4,8 @@
 #include <torch/cuda.h>
 #include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <filesystem>
 #include <mutex>
@@ -22,11 +24,24 @@ std::shared_ptr<spdlog::logger> EngineLog() {
 
 namespace {
 
+// OpenBLAS (Debian's libtorch does its matrix products there) keeps its own thread pool, one thread
+// per core, which at::set_num_threads does not touch: with several inference workers each product
+// would fan out over every core again. Capped here when the process has OpenBLAS; looked up at run
+// time, as a CUDA or MKL libtorch has none.
+void CapBlasThreads(int threads) {
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set(threads);
+    EngineLog()->debug("OpenBLAS threads capped at {}", threads);
+  }
+}
+
 // Process-wide torch settings: the first voice loaded decides them.
 void SetRuntimeOnce(const EngineConfig& config) {
   static std::once_flag once;
   std::call_once(once, [&config] {
     at::set_num_threads(config.threads);
+    CapBlasThreads(config.threads);
     at::set_num_interop_threads(1);
     // Read when a method's graph is first optimized, so before any voice's warm-up.
     torch::jit::setTensorExprFuserEnabled(config.jit_fusion);

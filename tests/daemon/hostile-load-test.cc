@@ -117,9 +117,12 @@ TEST_F(HostileLoadTest, DisconnectsMidStream) {
 }
 
 TEST_F(HostileLoadTest, HundredClientsAtOnce) {
-  std::latch start(100);
+  // Under a sanitizer each utterance costs about a second of CPU: a third of the clients still
+  // arrive at once, four batches deep.
+  const int clients = kSanitized ? 32 : 100;
+  std::latch start(clients);
   std::atomic<int> spoken{0};
-  RunClients(100, [&](int i) {
+  RunClients(clients, [&](int i) {
     RawClient c(path());
     start.arrive_and_wait();
     if (!c.connected()) return;
@@ -128,7 +131,7 @@ TEST_F(HostileLoadTest, HundredClientsAtOnce) {
     auto r = CollectRequest(c, 1);
     if (r.last && !r.error && r.offsets_contiguous) spoken++;
   });
-  EXPECT_EQ(spoken.load(), 100);
+  EXPECT_EQ(spoken.load(), clients);
 }
 
 TEST_F(HostileLoadTest, CancelStorms) {

@@ -1,4 +1,6 @@
 // The engine on the committed fixture voices: loading, streaming, chunking, text input, errors.
+#include <dlfcn.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -274,6 +276,17 @@ TEST(EngineConfig, DefaultsArePinnedAndValid) {
   c = EngineConfig{};
   c.device = "tpu";
   EXPECT_FALSE(c.Validate());
+}
+
+// --threads caps OpenBLAS's own pool too, not just torch's: otherwise every worker's matrix product
+// fans out over all cores (and TSan sees OpenBLAS's hand-offs between its threads as races).
+TEST(EngineConfig, ThreadsCapOpenBlasToo) {
+  using GetThreads = int (*)();
+  auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (!get) GTEST_SKIP() << "this libtorch does its matrix products without OpenBLAS";
+  auto v = Voice::Load(Fixture("fixture-ar"), EngineConfig{});  // threads = 1
+  ASSERT_TRUE(v.has_value()) << v.error().ToString();
+  EXPECT_EQ(get(), 1);
 }
 
 }  // namespace
