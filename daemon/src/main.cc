@@ -50,7 +50,7 @@ int Run(int argc, char** argv) {
   app.add_option("--workers", config.inference_workers, "inference threads")->capture_default_str();
   app.add_option("--max-batch", config.max_batch, "streams one inference thread steps together (1: no batching)")
       ->capture_default_str();
-  app.add_option("--threads", config.engine.threads, "torch intra-op threads")->capture_default_str();
+  app.add_option("--threads", config.engine.threads, "threads per matrix product (torch intra-op and OpenBLAS)")->capture_default_str();
   app.add_option("--device", config.engine.device, "cpu or cuda[:N]")->capture_default_str();
   app.add_option("--dtype", config.engine.dtype, "fp32 or fp16 (cuda only)")->capture_default_str();
   app.add_flag("--jit-fusion", config.engine.jit_fusion,
