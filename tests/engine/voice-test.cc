@@ -281,9 +281,11 @@ TEST(EngineConfig, DefaultsArePinnedAndValid) {
 // --threads caps OpenBLAS's own pool too, not just torch's: otherwise every worker's matrix product
 // fans out over all cores (and TSan sees OpenBLAS's hand-offs between its threads as races).
 TEST(EngineConfig, ThreadsCapOpenBlasToo) {
-  using GetThreads = int (*)();
-  auto get = reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
-  if (!get) GTEST_SKIP() << "this libtorch does its matrix products without OpenBLAS";
+  auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (!get || !set) GTEST_SKIP() << "this libtorch does its matrix products without OpenBLAS";
+  set(2);  // not 1 before the load, whatever the machine's core count
+  ASSERT_EQ(get(), 2);
   auto v = Voice::Load(Fixture("fixture-ar"), EngineConfig{});  // threads = 1
   ASSERT_TRUE(v.has_value()) << v.error().ToString();
   EXPECT_EQ(get(), 1);
