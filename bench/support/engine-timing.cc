@@ -30,7 +30,7 @@ nlohmann::json EngineTiming::ToJson() const {
 }
 
 Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::EngineConfig& config,
-                                const std::vector<std::string>& texts, int repeats, int idle_ms) {
+                                const std::vector<std::string>& texts, int repeats, bool paced) {
   auto voice = engine::Voice::Load(voice_dir, config);
   if (!voice) return std::unexpected(voice.error());
   const auto& m = (*voice)->manifest();
@@ -39,9 +39,10 @@ Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::Engi
 
   std::vector<double> normalize, phonemize, start, first_next, first_audio, later_next, request, rtf;
   EngineTiming t;
+  auto play_end = Clock::now();
   for (int pass = -1; pass < repeats; ++pass) {  // pass -1: untimed
     for (const auto& text : texts) {
-      if (idle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
+      std::this_thread::sleep_until(play_end);
       auto t0 = Clock::now();
       auto normalized = (*frontend)->Normalize(text);
       const double normalize_ms = MsSince(t0);
@@ -68,6 +69,8 @@ Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::Engi
         if (nexts.size() == 2) later_samples = chunk.samples.size();
       } while (!chunk.is_last);
       const double request_ms = MsSince(begin);
+      const double audio_s = static_cast<double>(samples) / m.sample_rate;
+      if (paced) play_end = begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(audio_s));
       if (pass < 0) continue;
       normalize.push_back(normalize_ms);
       phonemize.push_back(phonemize_ms);
@@ -77,7 +80,7 @@ Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::Engi
       // Later chunks: all but the first and the flush that ends the request.
       for (size_t i = 1; i + 1 < nexts.size(); ++i) later_next.push_back(nexts[i]);
       request.push_back(request_ms);
-      rtf.push_back(request_ms / 1000 / (static_cast<double>(samples) / m.sample_rate));
+      rtf.push_back(request_ms / 1000 / audio_s);
       if (later_samples) t.later_chunk_audio_ms = 1000.0 * static_cast<double>(later_samples) / m.sample_rate;
       if (pass == 0) t.phones.emplace_back(text, segment->phones);
     }

@@ -33,11 +33,12 @@ struct EngineTiming {
   nlohmann::json ToJson() const;
 };
 
-// voice_dir: a voice package directory. Runs one untimed pass first, then `repeats` passes over texts,
-// idle_ms apart (a paced listener's requests meet caches as cold as this leaves them).
+// voice_dir: a voice package directory. Runs one untimed pass first, then `repeats` passes over texts.
+// paced: each request starts when the previous one's audio would have finished playing, as a paced
+// listener's does (its requests meet caches as cold as the idle gap leaves them).
 // Errors: Voice::Load's, TextFrontend's, Start's and Next's.
 Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::EngineConfig& config,
-                                const std::vector<std::string>& texts, int repeats, int idle_ms = 0);
+                                const std::vector<std::string>& texts, int repeats, bool paced = false);
 
 // The engine settings a ttsd started with `command` would use: runs it with --print-config and reads device,
 // dtype, jit_fusion, threads, first_chunk_frames and chunk_frames. Errors: kIo when it cannot run or prints no config.
