@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Plots load-bench JSON files: TTFA (p50, p95) and RTF (p50) against concurrent streams, one series per file.
+"""Plots load-bench JSON files: TTFA (p50, p95) and RTF (p50) against concurrent streams, one series per label (runs that share one are merged).
 
     /usr/bin/python3 bench/plot-load.py bench/results/load-cpu-batch8.json bench/results/load-cpu-batch1.json \
         -o bench/results/load-cpu.png
@@ -19,12 +19,15 @@ def main() -> int:
     ap.add_argument("-o", "--output", required=True, help="PNG to write")
     args = ap.parse_args()
     fig, (ax_ttfa, ax_rtf) = plt.subplots(1, 2, figsize=(11, 4.2))
+    # Runs with the same label (a sweep continued in a second run) make one series.
+    series: dict[str, list] = {}
     for path in args.json:
         with open(path) as f:
             run = json.load(f)
-        levels = sorted(run["levels"], key=lambda l: l["streams"])
+        series.setdefault(run.get("label", path), []).extend(run["levels"])
+    for label, levels in series.items():
+        levels = sorted(levels, key=lambda l: l["streams"])
         n = [l["streams"] for l in levels]
-        label = run.get("label", path)
         line, = ax_ttfa.plot(n, [l["ttfa_ms"]["p50"] for l in levels], "o-", label=f"{label} p50")
         ax_ttfa.plot(n, [l["ttfa_ms"]["p95"] for l in levels], "s--", color=line.get_color(), label=f"{label} p95")
         ax_rtf.plot(n, [l["rtf"]["p50"] for l in levels], "o-", color=line.get_color(), label=label)
