@@ -38,14 +38,18 @@ std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_
   auto shared_sink = std::make_shared<StreamJobSink>(std::move(sink));
 
   // Both callbacks run on a worker thread; the bytes are built there and handed to the I/O thread.
-  job->on_chunk = [=](const engine::Chunk& chunk) {
+  // Workers call it one at a time (the scheduler hands a job to one worker per step).
+  job->on_chunk = [=, first_ms = -1.0](const engine::Chunk& chunk) mutable {
     auto bytes = shared_sink->encode(chunk);
     outbound->fetch_add(bytes.size());
+    const auto since_start = [&] {
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    };
+    if (first_ms < 0 && !chunk.samples.empty()) first_ms = since_start();
     if (chunk.is_last) {
       const double audio_s = static_cast<double>(chunk.sample_offset + chunk.samples.size()) / rate;
-      const double wall_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-      spdlog::info("request #{} done: {:.2f} s of audio in {:.0f} ms", serial, audio_s, wall_ms);
+      spdlog::info("request #{} done: {:.2f} s of audio in {:.0f} ms, the first after {:.1f} ms", serial, audio_s,
+                   since_start(), first_ms);
     }
     boost::asio::post(executor, [=, bytes = std::move(bytes), last = chunk.is_last]() mutable {
       if (last) context->open_requests.fetch_sub(1);
