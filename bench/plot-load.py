@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""Plots load-bench JSON files: TTFA (p50, p95) and RTF (p50) against concurrent streams, one series per label (runs that share one are merged).
+"""Plots load-bench JSON files: TTFA (p50, p95) and RTF (p50) against concurrent streams.
+
+One series per label: runs that share one (a sweep continued in a second run) are merged.
 
     /usr/bin/python3 bench/plot-load.py bench/results/load-cpu-batch8.json bench/results/load-cpu-batch1.json \
         -o bench/results/load-cpu.png
@@ -19,7 +21,6 @@ def main() -> int:
     ap.add_argument("-o", "--output", required=True, help="PNG to write")
     args = ap.parse_args()
     fig, (ax_ttfa, ax_rtf) = plt.subplots(1, 2, figsize=(11, 4.2))
-    # Runs with the same label (a sweep continued in a second run) make one series.
     series: dict[str, list] = {}
     for path in args.json:
         with open(path) as f:

@@ -113,10 +113,9 @@ TEST_F(ChannelTest, SpokenTextReachesListenersAndTheSpeakerGetsDone) {
   const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   reader.join();
   ASSERT_GT(audio_s, 0.5);
-  // Played out in real time: never faster; later only by the first chunk's compute (a cold, sanitized voice
-  // takes longer there).
+  // Played out in real time: never faster, later only by the first chunk's compute.
   EXPECT_GE(wall_s, audio_s - 0.3);
-  EXPECT_LE(wall_s, audio_s + (kSanitized ? 1.0 : 0.3));
+  EXPECT_LE(wall_s, audio_s + kPlayoutLateS);
   EXPECT_TRUE(got.contiguous);
   EXPECT_NEAR(VoicedSpan(got.samples), audio_s, 0.3);
 }

@@ -41,6 +41,10 @@ inline constexpr bool kSanitized = true;
 inline constexpr bool kSanitized = false;
 #endif
 
+// How much later than its audio's length a request played out in real time may end: the first chunk's
+// compute, which a sanitized build's cold voice (no warm-up there) stretches.
+inline constexpr double kPlayoutLateS = kSanitized ? 1.0 : 0.3;
+
 inline std::string FixturesDir() { return std::string(TTSD_SOURCE_DIR) + "/models/fixtures"; }
 inline std::string TtsdBinary() { return std::string(TTSD_BINARY_DIR) + "/daemon/ttsd"; }
 inline std::string TtscBinary() { return std::string(TTSD_BINARY_DIR) + "/client/ttsc"; }
