@@ -1,6 +1,10 @@
 # The two newcomer commands: `make run` and `make test`. Both install what is missing first.
+# `make run` builds only ttsd and ttsc; `make test` builds everything (tests and benchmarks too).
 BUILD ?= build
 JOBS ?= 2
+# WERROR=ON turns warnings into errors (CI's builds do).
+WERROR ?= OFF
+CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTTSD_WERROR=$(WERROR)
 # The shipped default voice when the repository has it, else the best fixture.
 ifneq ($(wildcard models/voices/ttsd-en/voice.json),)
 VOICES ?= models/voices
@@ -12,23 +16,38 @@ endif
 SOCKET := $(abspath $(BUILD))/run/ttsd.sock
 TEXT ?= Hello! This is ttsd, speaking as soon as the first words are ready.
 
-.PHONY: all deps configure build test run fixtures voice voice-tiny clean fuzz-build fuzz-smoke test-asan test-tsan test-sanitizers
+.PHONY: all deps test-deps configure build programs test test-unit run fixtures voice voice-tiny clean fuzz-build \
+        fuzz-smoke test-asan test-tsan test-sanitizers
 
 all: build
 
 deps:
 	./install-deps.sh
 
-configure: deps
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# What the tests need beyond building and running: GoogleTest, ffmpeg, PulseAudio, Chromium, the training tools.
+test-deps:
+	./install-deps.sh --test --train
+
+configure: test-deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DTTSD_BUILD_TESTS=ON -DTTSD_BUILD_BENCH=ON
 
 build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
+# ttsd and ttsc and what they link, nothing else (make run).
+programs: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) -DTTSD_BUILD_TESTS=OFF -DTTSD_BUILD_BENCH=OFF
+	cmake --build $(BUILD) -j$(JOBS) --target ttsd ttsc
+
 test: build
-	./install-deps.sh --train
 	/usr/bin/python3 models/fixtures/check_fixtures.py
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The fast tier (tests/README.md "Tiers"): only the unit tests' binaries and what they link, then the
+# unit tests; a minute or two from nothing, seconds to run.
+test-unit: configure
+	cmake --build $(BUILD) -j$(JOBS) --target tests-unit
+	cd $(BUILD) && ctest -L unit --output-on-failure -j$(JOBS)
 
 # libFuzzer targets (tests/fuzz, tests/README.md "Fuzzing"): a clang-19 ASan+UBSan build of just what
 # they need, then each fuzzer for FUZZ_SECONDS after its seed corpus; fails on any crash.
@@ -36,38 +55,38 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 20
 fuzz-build:
 	./install-deps.sh --fuzz
-	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang-19 \
+	cmake -S . -B $(FUZZ_BUILD) $(CMAKE_FLAGS) -DCMAKE_C_COMPILER=clang-19 \
 	  -DCMAKE_CXX_COMPILER=clang++-19 -DTTSD_FUZZ=ON -DTTSD_BUILD_TESTS=OFF -DTTSD_BUILD_BENCH=OFF
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
 
 fuzz-smoke: fuzz-build
 	tests/fuzz/run-fuzzers.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
-# ttsd, ttsc and the unit + integration tests built with ASan+UBSan ($(BUILD)-asan) and with TSan
-# ($(BUILD)-tsan), then run; fails on any sanitizer report (tests/README.md "Sanitizers").
-test-asan: deps
-	JOBS=$(JOBS) tests/sanitizers/run.sh asan $(BUILD)-asan
+# ttsd, ttsc and the tests labelled asan (tsan) built with ASan+UBSan in $(BUILD)-asan (TSan in
+# $(BUILD)-tsan), then run; fails on any sanitizer report (tests/README.md "Sanitizers").
+test-asan: test-deps
+	JOBS=$(JOBS) WERROR=$(WERROR) tests/sanitizers/run.sh asan $(BUILD)-asan
 
-test-tsan: deps
-	JOBS=$(JOBS) tests/sanitizers/run.sh tsan $(BUILD)-tsan
+test-tsan: test-deps
+	JOBS=$(JOBS) WERROR=$(WERROR) tests/sanitizers/run.sh tsan $(BUILD)-tsan
 
 test-sanitizers: test-asan test-tsan
 
-fixtures: deps
+fixtures: test-deps
 	/usr/bin/python3 models/fixtures/make_fixtures.py
 
 # Rebuilds the default voice models/voices/ttsd-en from scratch: corpus, training, export, evaluation
 # (about 2 h on 2 cores, 2 h 40 min the first time; see models/README.md). voice-tiny is the CI-sized run (1-2 min).
 voice:
-	./install-deps.sh --train
+	./install-deps.sh --test --train
 	models/pipeline.sh --full
 
 voice-tiny:
-	./install-deps.sh --train
+	./install-deps.sh --test --train
 	models/pipeline.sh --tiny
 
 # Starts the daemon on a private socket, speaks $(TEXT), stops the daemon.
-run: build
+run: programs
 	@echo "make run: voice '$(VOICE)' from $(VOICES)."
 	@if [ "$(VOICES)" = "models/fixtures" ]; then \
 	  echo "make run: NOTE the trained default voice is not in the repository yet; this is the best voice"; \

@@ -1,18 +1,19 @@
 #!/bin/sh
-# Installs the Debian 12 packages ttsd needs to build, test and run; installs only what is missing.
-# Usage: ./install-deps.sh [--train] [--fuzz]   (--train adds the corpus/training/evaluation tools,
-# --fuzz the clang toolchain of the libFuzzer targets: make fuzz-smoke)
+# Installs the Debian 12 packages ttsd needs to build and run (make run); installs only what is missing.
+# Usage: ./install-deps.sh [--test] [--train] [--fuzz]   (--test adds what the tests use: GoogleTest,
+# PulseAudio, ffmpeg, Chromium, python3-torch; --train the corpus/training/evaluation tools; --fuzz the
+# clang toolchain of the libFuzzer targets: make fuzz-smoke)
 set -eu
 
-PKGS="build-essential cmake ninja-build pkg-config git
+PKGS="build-essential cmake ninja-build pkg-config git python3
 libtorch-dev libopenblas0-pthread
 libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
 libsndfile1-dev libsoxr-dev libsystemd-dev systemd
 libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
-pulseaudio pulseaudio-utils alsa-utils
-flite1-dev unicode-data ffmpeg
-curl chromium
-libgtest-dev libgmock-dev
+flite1-dev unicode-data"
+
+TEST_PKGS="libgtest-dev libgmock-dev
+pulseaudio pulseaudio-utils alsa-utils ffmpeg curl chromium
 python3-torch python3-numpy"
 
 TRAIN_PKGS="flite festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k htsengine sox
@@ -23,6 +24,7 @@ FUZZ_PKGS="clang-19 libclang-rt-19-dev llvm"
 
 for arg in "$@"; do
   case $arg in
+    --test) PKGS="$PKGS $TEST_PKGS" ;;
     --train) PKGS="$PKGS $TRAIN_PKGS" ;;
     --fuzz) PKGS="$PKGS $FUZZ_PKGS" ;;
   esac

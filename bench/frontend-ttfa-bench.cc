@@ -240,11 +240,11 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the results here");
   CLI11_PARSE(app, argc, argv);
 
-  std::unique_ptr<ttsd::bench::SpawnedDaemon> daemon;
+  std::unique_ptr<ttsd::testing::SpawnedDaemon> daemon;
   if (!spawn.empty()) {
     std::vector<std::string> extra = {"--wyoming", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"};
-    for (auto& a : ttsd::bench::SplitArgs(daemon_args)) extra.push_back(a);
-    auto d = ttsd::bench::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = extra, .log_level = "info"});
+    for (auto& a : ttsd::testing::SplitArgs(daemon_args)) extra.push_back(a);
+    auto d = ttsd::testing::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = extra, .log_level = "info"});
     if (!d) {
       std::fprintf(stderr, "frontend-ttfa-bench: %s\n", d.error().ToString().c_str());
       return 1;

@@ -155,9 +155,9 @@ int main(int argc, char** argv) {
               {"paced", !a.unpaced},
               {"start_spread_s", a.start_spread_s},
               {"realtime_rule", {{"jitter_ms", a.jitter_ms}, {"max_underrun_pct", a.realtime_max_pct}}},
-              {"machine", {{"cpus", std::thread::hardware_concurrency()}, {"loadavg_start", bench::LoadAverage()},
-                           {"blas", bench::ActiveBlas()}}}};
-  std::fprintf(stderr, "load-bench: BLAS %s, load average %s\n", bench::ActiveBlas().c_str(), bench::LoadAverage().c_str());
+              {"machine", {{"cpus", std::thread::hardware_concurrency()}, {"loadavg_start", testing::LoadAverage()},
+                           {"blas", testing::ActiveBlas()}}}};
+  std::fprintf(stderr, "load-bench: BLAS %s, load average %s\n", testing::ActiveBlas().c_str(), testing::LoadAverage().c_str());
   const auto& texts = bench::ShortSentences();
 
   if (!a.no_references) {
@@ -169,8 +169,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::unique_ptr<bench::SpawnedDaemon> daemon;
-  bench::SpawnOptions spawn{.binary = a.spawn, .voices = {a.voices}, .extra_args = a.daemon_args};
+  std::unique_ptr<testing::SpawnedDaemon> daemon;
+  testing::SpawnOptions spawn{.binary = a.spawn, .voices = {a.voices}, .extra_args = a.daemon_args};
   if (!a.no_compute) {
     // The daemon's own engine settings (threads, chunk sizes), so that both compute the same thing.
     ttsd::engine::EngineConfig config;
@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
   pid_t pid = a.pid;
   std::string socket = a.socket;
   if (!a.spawn.empty()) {
-    auto d = bench::SpawnedDaemon::Start(spawn);
+    auto d = testing::SpawnedDaemon::Start(spawn);
     if (!d) {
       std::fprintf(stderr, "load-bench: %s\n", d.error().ToString().c_str());
       return 1;

@@ -31,6 +31,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/daemon-spawn.h"
 #include "support/stats.h"
 #include "texts.h"
 #include "ttsd/client/connection.h"
@@ -394,17 +395,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "playback-bench: pulseaudio did not start (./install-deps.sh installs it)\n");
     return 1;
   }
-  pid_t daemon = -1;
+  std::unique_ptr<ttsd::testing::SpawnedDaemon> daemon;  // stopped when it goes out of scope
   if (!spawn.empty()) {
-    socket = dir + "/ttsd.sock";
-    std::vector<std::string> args = {spawn, "--socket", socket, "--voices", voices, "--log-level", "warn"};
-    if (!voice.empty()) args.insert(args.end(), {"--default-voice", voice});
-    daemon = SpawnProcess(args, PulseServer::Env(), -1, dir + "/ttsd.log");
+    std::vector<std::string> extra;
+    if (!voice.empty()) extra = {"--default-voice", voice};
+    auto d = ttsd::testing::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = extra});
+    if (!d) {
+      std::fprintf(stderr, "playback-bench: %s\n", d.error().message.c_str());
+      return 1;
+    }
+    daemon = std::move(*d);
+    socket = daemon->socket_path();
   }
-  struct DaemonGuard {
-    pid_t* pid;
-    ~DaemonGuard() { StopProcess(*pid); }
-  } daemon_guard{&daemon};
   std::unique_ptr<ttsd::client::Connection> conn;
   for (int i = 0; i < 600 && !conn && !socket.empty(); ++i) {
     auto c = ttsd::client::Connection::Connect(socket);
@@ -493,8 +495,7 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "\n");
   rec.Stop();
-  StopProcess(daemon);
-  daemon = -1;
+  if (daemon) daemon->Stop();
 
   nlohmann::json out = {
       {"device", "PulseAudio null sink vmic (48 kHz mono) via ALSA pulse plugin"},

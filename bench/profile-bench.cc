@@ -197,7 +197,7 @@ int main(int argc, char** argv) {
   }
   const auto& texts = bench::ShortSentences();
   std::fprintf(stderr, "profile-bench: %s (%s), %zu sentences x %d, load average %s\n", voice_name.c_str(),
-               config.ToString().c_str(), texts.size(), repeats, bench::LoadAverage().c_str());
+               config.ToString().c_str(), texts.size(), repeats, testing::LoadAverage().c_str());
   Profile profile, warmup;
   DrainedSocket socket;
   for (int pass = -1; pass < repeats; ++pass) {  // pass -1: untimed
@@ -215,14 +215,14 @@ int main(int argc, char** argv) {
               {"command", command_line},
               {"voice", voice_name},
               {"engine_config", config.ToString()},
-              {"machine", {{"cpus", std::thread::hardware_concurrency()}, {"loadavg_start", bench::LoadAverage()},
-                           {"blas", bench::ActiveBlas()}}},
+              {"machine", {{"cpus", std::thread::hardware_concurrency()}, {"loadavg_start", testing::LoadAverage()},
+                           {"blas", testing::ActiveBlas()}}},
               {"first_audio", Summarize(profile.first, profile.first_total)},
               {"request", Summarize(profile.request, profile.request_total)},
               {"audio_s", bench::Summarize(profile.audio_s).ToJson()}};
 
   if (!spawn.empty()) {
-    auto d = bench::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = daemon_args});
+    auto d = testing::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = daemon_args});
     if (!d) {
       std::fprintf(stderr, "profile-bench: %s\n", d.error().ToString().c_str());
       return 1;

@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the results here");
   CLI11_PARSE(app, argc, argv);
 
-  auto d = bench::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = daemon_args});
+  auto d = testing::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = daemon_args});
   if (!d) {
     std::fprintf(stderr, "soak-bench: %s\n", d.error().ToString().c_str());
     return 1;
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
   const pid_t pid = (*d)->pid();
   const int windows = std::max(1, static_cast<int>(minutes * 60 / window_s + 0.5));
   std::fprintf(stderr, "soak-bench: %d windows of %.0f s, %d listeners + churn, load average %s\n", windows, window_s,
-               listeners, bench::LoadAverage().c_str());
+               listeners, testing::LoadAverage().c_str());
 
   ChurnCounts churn;
   std::atomic<bool> stop{false};
@@ -169,15 +169,15 @@ int main(int argc, char** argv) {
               {"listeners", listeners},
               {"churn_pause_ms", churn_pause_ms},
               {"window_s", window_s},
-              {"machine", {{"cpus", std::thread::hardware_concurrency()}, {"loadavg_start", bench::LoadAverage()},
-                           {"blas", bench::ActiveBlas()}}},
+              {"machine", {{"cpus", std::thread::hardware_concurrency()}, {"loadavg_start", testing::LoadAverage()},
+                           {"blas", testing::ActiveBlas()}}},
               {"windows", json::array()}};
   const auto start = Clock::now();
   std::vector<double> t_h, rss_mb, ttfa_p50;
   size_t errors = 0, requests = 0, churn_rounds = 0;
   std::vector<std::string> error_samples;
   for (int w = 0; w < windows; ++w) {
-    const double cpu0 = bench::ProcessCpuSeconds(pid);
+    const double cpu0 = testing::ProcessCpuSeconds(pid);
     bench::LoadOptions o{.socket_path = (*d)->socket_path(), .voice = voice, .streams = listeners,
                          .duration_s = window_s, .texts = bench::ShortSentences(), .progress = false};
     auto r = bench::RunLoad(o);
@@ -195,12 +195,12 @@ int main(int argc, char** argv) {
       churn_ok = std::exchange(churn.ok, 0);
       churn_errors = std::exchange(churn.errors, {});
     }
-    const long rss_kb = bench::ProcessRssKb(pid);
+    const long rss_kb = testing::ProcessRssKb(pid);
     json win = {{"t_s", wall_s},
                 {"rss_mb", static_cast<double>(rss_kb) / 1024},
-                {"fds", bench::ProcessOpenFds(pid)},
-                {"threads", bench::ProcessThreads(pid)},
-                {"daemon_cpu_pct", 100 * (bench::ProcessCpuSeconds(pid) - cpu0) / r->wall_s},
+                {"fds", testing::ProcessOpenFds(pid)},
+                {"threads", testing::ProcessThreads(pid)},
+                {"daemon_cpu_pct", 100 * (testing::ProcessCpuSeconds(pid) - cpu0) / r->wall_s},
                 {"requests", r->requests},
                 {"errors", r->errors + churn_errors.size()},
                 {"underruns", r->underruns},

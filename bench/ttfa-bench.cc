@@ -41,9 +41,9 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the results here");
   CLI11_PARSE(app, argc, argv);
 
-  std::unique_ptr<bench::SpawnedDaemon> daemon;
+  std::unique_ptr<testing::SpawnedDaemon> daemon;
   if (!spawn.empty()) {
-    auto d = bench::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = bench::SplitArgs(daemon_args)});
+    auto d = testing::SpawnedDaemon::Start({.binary = spawn, .voices = {voices}, .extra_args = testing::SplitArgs(daemon_args)});
     if (!d) {
       std::fprintf(stderr, "ttfa-bench: %s\n", d.error().ToString().c_str());
       return 1;

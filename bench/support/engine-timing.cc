@@ -6,8 +6,8 @@
 #include <sstream>
 #include <thread>
 
-#include "run-command.h"
-#include "ttsd/engine/text-frontend.h"
+#include "support/run-command.h"
+#include "ttsd/frontend/text-frontend.h"
 #include "ttsd/engine/voice.h"
 
 namespace ttsd::bench {
@@ -34,7 +34,7 @@ Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::Engi
   auto voice = engine::Voice::Load(voice_dir, config);
   if (!voice) return std::unexpected(voice.error());
   const auto& m = (*voice)->manifest();
-  auto frontend = engine::TextFrontend::Create(m.languages.empty() ? "en-us" : m.languages.front());
+  auto frontend = frontend::TextFrontend::Create(m.languages.empty() ? "en-us" : m.languages.front());
   if (!frontend) return std::unexpected(frontend.error());
 
   std::vector<double> normalize, phonemize, start, first_next, first_audio, later_next, request, rtf;
@@ -99,7 +99,7 @@ Result<EngineTiming> TimeEngine(const std::string& voice_dir, const engine::Engi
 Result<engine::EngineConfig> EngineConfigOfDaemon(const std::vector<std::string>& command) {
   std::vector<std::string> argv = command;
   argv.push_back("--print-config");
-  auto r = RunCommand(argv);
+  auto r = testing::RunCommand(argv);
   if (!r) return std::unexpected(r.error());
   if (r->exit_code != 0) return MakeError(ErrorCode::kIo, command.front() + " --print-config failed: " + r->out);
   std::map<std::string, std::string> kv;

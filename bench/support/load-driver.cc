@@ -11,7 +11,7 @@
 #include <random>
 #include <thread>
 
-#include "proc-stats.h"
+#include "support/proc-stats.h"
 #include "timed-request.h"
 #include "ttsd/client/connection.h"
 
@@ -104,13 +104,13 @@ Result<LoadResult> RunLoad(const LoadOptions& o) {
   }
   // Measurement starts when every stream is connected and warm.
   ready.wait();
-  std::unique_ptr<RssSampler> rss;
-  if (o.daemon_pid > 0) rss = std::make_unique<RssSampler>(o.daemon_pid);
+  std::unique_ptr<testing::RssSampler> rss;
+  if (o.daemon_pid > 0) rss = std::make_unique<testing::RssSampler>(o.daemon_pid);
   const auto start = Clock::now();
   deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
-  const double daemon_cpu0 = o.daemon_pid > 0 ? ProcessCpuSeconds(o.daemon_pid) : 0;
-  const double self_cpu0 = SelfCpuSeconds();
-  const MachineCpu machine0 = ReadMachineCpu();
+  const double daemon_cpu0 = o.daemon_pid > 0 ? testing::ProcessCpuSeconds(o.daemon_pid) : 0;
+  const double self_cpu0 = testing::SelfCpuSeconds();
+  const testing::MachineCpu machine0 = testing::ReadMachineCpu();
   go.count_down();
   for (;;) {
     if (Clock::now() >= *deadline) break;
@@ -126,11 +126,11 @@ Result<LoadResult> RunLoad(const LoadOptions& o) {
   r.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   if (o.progress) std::fprintf(stderr, "\r  %d streams: %.1f s, %zu requests\n", o.streams, r.wall_s, done.load());
   if (o.daemon_pid > 0) {
-    r.daemon_cpu_pct = 100 * (ProcessCpuSeconds(o.daemon_pid) - daemon_cpu0) / r.wall_s;
+    r.daemon_cpu_pct = 100 * (testing::ProcessCpuSeconds(o.daemon_pid) - daemon_cpu0) / r.wall_s;
     r.daemon_rss_mb_peak = static_cast<double>(rss->peak_kb()) / 1024;
   }
-  r.client_cpu_pct = 100 * (SelfCpuSeconds() - self_cpu0) / r.wall_s;
-  const MachineCpu machine1 = ReadMachineCpu();
+  r.client_cpu_pct = 100 * (testing::SelfCpuSeconds() - self_cpu0) / r.wall_s;
+  const testing::MachineCpu machine1 = testing::ReadMachineCpu();
   r.machine_cpu_pct = 100 * (machine1.busy_s - machine0.busy_s) / r.wall_s;
 
   std::vector<double> ttfa, rtf, lateness;

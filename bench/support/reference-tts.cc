@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "run-command.h"
+#include "support/run-command.h"
 
 namespace ttsd::bench {
 namespace {
@@ -53,7 +53,7 @@ Result<ReferenceTiming> TimeReference(const ReferenceCommand& command, const std
       std::filesystem::remove(wav);
       std::vector<std::string> argv;
       for (const auto& a : command.argv) argv.push_back(a == "{text}" ? text : a == "{wav}" ? wav : a == "{txt}" ? txt : a);
-      auto r = RunCommand(argv);
+      auto r = testing::RunCommand(argv);
       if (!r) return std::unexpected(r.error());
       if (r->exit_code != 0) {
         return MakeError(ErrorCode::kIo, command.name + " exited with " + std::to_string(r->exit_code) + ": " + r->out);

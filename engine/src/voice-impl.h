@@ -13,10 +13,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ttsd/engine/text-frontend.h"
+#include "ttsd/frontend/text-frontend.h"
 #include "ttsd/engine/voice.h"
 
 namespace ttsd::engine {
+
+using frontend::SentenceSplitter;
+using frontend::TextFrontend;
+
 
 std::shared_ptr<spdlog::logger> EngineLog();
 

@@ -1,12 +1,12 @@
 // Pronunciation markup in text: [[phones]], Chinese characters and their pinyin overrides, from
 // the folded text up to the phones a voice gets.
-#include "../../engine/src/markup.h"
+#include "../../frontend/src/markup.h"
 
 #include <gtest/gtest.h>
 
-#include "ttsd/engine/text-frontend.h"
+#include "ttsd/frontend/text-frontend.h"
 
-namespace ttsd::engine {
+namespace ttsd::frontend {
 namespace {
 
 class MarkupTest : public ::testing::Test {
@@ -116,4 +116,4 @@ TEST_F(MarkupTest, BadPinyinOverrideIsRefused) {
 }
 
 }  // namespace
-}  // namespace ttsd::engine
+}  // namespace ttsd::frontend

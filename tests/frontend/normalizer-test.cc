@@ -1,11 +1,11 @@
 // The normalizer's readings, checked word for word, with a tiny stand-in lexicon.
-#include "../../engine/src/normalizer.h"
+#include "../../frontend/src/normalizer.h"
 
 #include <gtest/gtest.h>
 
-#include "../../engine/src/number-words.h"
+#include "../../frontend/src/number-words.h"
 
-namespace ttsd::engine {
+namespace ttsd::frontend {
 namespace {
 
 // "ERROR:<code>" when normalization fails, else the joined tokens.
@@ -230,4 +230,4 @@ TEST(Normalizer, TokenKinds) {
 }
 
 }  // namespace
-}  // namespace ttsd::engine
+}  // namespace ttsd::frontend

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ttsd::engine {
+namespace ttsd::frontend {
 
 using Phones = std::vector<std::string>;
 
@@ -20,4 +20,4 @@ inline Phones Split(std::string_view phones) {
   return out;
 }
 
-}  // namespace ttsd::engine
+}  // namespace ttsd::frontend

@@ -1,14 +1,14 @@
 // Phones written by hand: CMU/ARPAbet in any case and IPA, with the stress rules.
-#include "../../engine/src/phone-notation.h"
+#include "../../frontend/src/phone-notation.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "ttsd/engine/text-frontend.h"
+#include "ttsd/frontend/text-frontend.h"
 #include "phone-list.h"
 
-namespace ttsd::engine {
+namespace ttsd::frontend {
 namespace {
 
 // The phones joined, or "ERROR: <message>".
@@ -97,4 +97,4 @@ TEST(PhoneNotation, PluralEnding) {
 }
 
 }  // namespace
-}  // namespace ttsd::engine
+}  // namespace ttsd::frontend

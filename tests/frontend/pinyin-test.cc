@@ -1,16 +1,16 @@
 // Pinyin syllables and the Mandarin readings table: spellings, phones, and that every reading of
 // the Unihan table has phones of the inventory.
-#include "../../engine/src/pinyin.h"
+#include "../../frontend/src/pinyin.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "../../engine/src/mandarin-readings.h"
-#include "ttsd/engine/text-frontend.h"
+#include "../../frontend/src/mandarin-readings.h"
+#include "ttsd/frontend/text-frontend.h"
 #include "phone-list.h"
 
-namespace ttsd::engine {
+namespace ttsd::frontend {
 namespace {
 
 TEST(ParsePinyin, ToneMarksAndDigits) {
@@ -114,4 +114,4 @@ TEST(MandarinReadings, EveryReadingHasPhonesOfTheInventory) {
 }
 
 }  // namespace
-}  // namespace ttsd::engine
+}  // namespace ttsd::frontend

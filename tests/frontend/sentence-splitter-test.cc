@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "ttsd/engine/text-frontend.h"
+#include "ttsd/frontend/text-frontend.h"
 
-namespace ttsd::engine {
+namespace ttsd::frontend {
 namespace {
 
 // Every sentence ready now.
@@ -250,7 +250,7 @@ TEST(SentenceSplitter, BracketAtTheEndMayOpenMarkup) {
 // quadratic in its length (each Next() rescanned the buffer). Next() now resumes where it stopped;
 // the cuts are those of the whole text.
 TEST(SentenceSplitter, LongRunsStreamedByteByByteMatchWholeText) {
-  for (const std::string text : {std::string(4500, 'x') + " end.", Words(1, 39) + " " + std::string(3000, 'y'),
+  for (const std::string& text : {std::string(4500, 'x') + " end.", Words(1, 39) + " " + std::string(3000, 'y'),
                                  std::string(1999, 'z') + "\u4F60\u597D" + std::string(100, 'z')}) {
     const auto whole = SplitAll(text);
     EXPECT_GE(whole.size(), 2u);
@@ -278,4 +278,4 @@ TEST(SentenceSplitter, DoneSemantics) {
 }
 
 }  // namespace
-}  // namespace ttsd::engine
+}  // namespace ttsd::frontend

@@ -1,11 +1,11 @@
-#include "ttsd/engine/text-frontend.h"
+#include "ttsd/frontend/text-frontend.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 #include <thread>
 
-namespace ttsd::engine {
+namespace ttsd::frontend {
 namespace {
 
 using Phones = std::vector<std::string>;
@@ -181,4 +181,4 @@ TEST_F(TextFrontendTest, ConcurrentCallsAgree) {
 }
 
 }  // namespace
-}  // namespace ttsd::engine
+}  // namespace ttsd::frontend

@@ -1,6 +1,6 @@
 // The user lexicon: its file format and errors, the words it overrides in text, and swapping it
 // while other threads phonemize.
-#include "ttsd/engine/user-lexicon.h"
+#include "ttsd/frontend/user-lexicon.h"
 
 #include <gtest/gtest.h>
 
@@ -9,10 +9,10 @@
 #include <fstream>
 #include <thread>
 
-#include "ttsd/engine/text-frontend.h"
+#include "ttsd/frontend/text-frontend.h"
 #include "phone-list.h"
 
-namespace ttsd::engine {
+namespace ttsd::frontend {
 namespace {
 
 std::shared_ptr<const UserLexicon> MustParse(std::string_view text) {
@@ -147,4 +147,4 @@ TEST_F(UserLexiconFrontendTest, SwapWhileOtherThreadsPhonemize) {
 }
 
 }  // namespace
-}  // namespace ttsd::engine
+}  // namespace ttsd::frontend

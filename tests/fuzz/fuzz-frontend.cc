@@ -1,4 +1,4 @@
-// Fuzzes the text frontend (engine/include/ttsd/engine/text-frontend.h): the sentence splitter fed
+// Fuzzes the text frontend (engine/include/ttsd/frontend/text-frontend.h): the sentence splitter fed
 // in pieces, then Normalize and Phonemize of each sentence and of the whole text. Checks, beyond
 // the sanitizers, what the header promises: the splitter cuts text that arrives in pieces exactly
 // where it cuts the whole text, loses no character, hands out trimmed non-empty sentences and, once
@@ -14,13 +14,13 @@
 #include <vector>
 
 #include "fuzz-check.h"
-#include "ttsd/engine/text-frontend.h"
+#include "ttsd/frontend/text-frontend.h"
 #include "ttsd/protocol/messages.h"
 
 namespace {
 
 using namespace ttsd;
-using namespace ttsd::engine;
+using namespace ttsd::frontend;
 
 const TextFrontend& Frontend() {
   static const std::unique_ptr<TextFrontend> frontend = [] {

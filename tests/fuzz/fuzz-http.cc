@@ -1,6 +1,6 @@
 // Fuzzes the HTTP API's request handling up to the daemon, as HttpConnection does it
-// (daemon/src/http-connection.cc): Beast's request parser with our header and body caps, requests
-// pipelined on one connection, RouteRequest (daemon/include/ttsd/daemon/http-route.h) on the
+// (daemon/http/src/http-connection.cc): Beast's request parser with our header and body caps, requests
+// pipelined on one connection, RouteRequest (daemon/http/include/ttsd/daemon/http-route.h) on the
 // request line and headers, ParseSpeechRequest (http-speech.h) on a speech request's body, and
 // the error body every refusal is answered with. Checks, beyond the sanitizers: an error has a 4xx
 // or 5xx status and a JSON body; a speech request becomes a native synthesize body that is a JSON

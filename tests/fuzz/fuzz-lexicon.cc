@@ -1,4 +1,4 @@
-// Fuzzes the user lexicon's parser (engine/include/ttsd/engine/user-lexicon.h), the one file
+// Fuzzes the user lexicon's parser (engine/include/ttsd/frontend/user-lexicon.h), the one file
 // format ttsd reads besides its config. Checks, beyond the sanitizers: every word of an accepted
 // lexicon is found again with phones of CmuPhoneInventory(), and with the lexicon installed the
 // frontend phonemizes each word into a well-formed segment.
@@ -10,13 +10,13 @@
 #include <string_view>
 
 #include "fuzz-check.h"
-#include "ttsd/engine/text-frontend.h"
-#include "ttsd/engine/user-lexicon.h"
+#include "ttsd/frontend/text-frontend.h"
+#include "ttsd/frontend/user-lexicon.h"
 #include "ttsd/protocol/messages.h"
 
 namespace {
 
-using namespace ttsd::engine;
+using namespace ttsd::frontend;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 

@@ -1,4 +1,4 @@
-// Fuzzes the reference-audio reader (daemon/include/ttsd/daemon/reference-audio.h): the bytes of an
+// Fuzzes the reference-audio reader (daemon/voices/include/ttsd/daemon/reference-audio.h): the bytes of an
 // uploaded audio file through libsndfile (WAV, FLAC, Ogg, ... from memory), downmix, libsoxr and
 // the length and loudness checks. Checks, beyond the sanitizers: accepted audio is finite, within
 // the limits it was checked against, and as long as it says at the rate asked for.

@@ -1,4 +1,4 @@
-// Fuzzes the Wyoming event decoder (daemon/include/ttsd/daemon/wyoming-event.h) the way a Wyoming
+// Fuzzes the Wyoming event decoder (daemon/wyoming/include/ttsd/daemon/wyoming-event.h) the way a Wyoming
 // session feeds it: a client's bytes in reads of any size. Checks, beyond the sanitizers: the same
 // events and the same error whatever the read size, an error is final, and every event re-encoded
 // with EncodeWyomingEvent decodes to itself.

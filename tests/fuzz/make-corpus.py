@@ -118,7 +118,7 @@ def native():
     write("frame", "unknown-type", b"\x00" + struct.pack("<IBBHI", 0, 0x42, 0, 0, 1))
 
 
-# --- Wyoming (daemon/include/ttsd/daemon/wyoming-event.h) ---
+# --- Wyoming (daemon/wyoming/include/ttsd/daemon/wyoming-event.h) ---
 def wy(kind, data=None, payload=b"", inline=False):
     header = {"type": kind, "version": "1.7.0"}
     block = b""
@@ -152,7 +152,7 @@ def wyoming():
     write("wyoming", "ssml", b"\x00" + wy("synthesize", {"text": "<speak/>", "text_format": "ssml"}))
 
 
-# --- HTTP API (daemon/src/http-route.cc, http-speech.cc) ---
+# --- HTTP API (daemon/http/src/http-route.cc, http-speech.cc) ---
 def req(method, target, body=b"", headers=(), host="127.0.0.1:5002"):
     if isinstance(body, dict):
         body = j(body)
@@ -195,7 +195,7 @@ def http():
     write("http", "http10", b"\x00" + b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")
 
 
-# --- text frontend (engine/include/ttsd/engine/text-frontend.h) ---
+# --- text frontend (engine/include/ttsd/frontend/text-frontend.h) ---
 TEXTS = [
     "Hello there. How are you today? I'm fine, thank you!",
     "Dr. Smith paid $5.50 for 3 apples on 2024-03-05 at 10:30 (about 12.5% more than on March 5).",
@@ -229,7 +229,7 @@ def lexicon():
                                  "café\tk ae0 f ey1\r\nR2-D2 aa1 r t uw1 d iy1 t uw1\n")
 
 
-# --- reference audio (daemon/include/ttsd/daemon/reference-audio.h) ---
+# --- reference audio (daemon/voices/include/ttsd/daemon/reference-audio.h) ---
 def tone(rate, seconds, channels=1, amplitude=0.5):
     frames = []
     for i in range(int(rate * seconds)):

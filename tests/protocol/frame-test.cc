@@ -570,9 +570,9 @@ TEST(ReadmeExamples, ExchangeHeadersAndBodies) {
   EXPECT_EQ(EncodeFrame(FrameType::kWelcome, 0, 0, Serialize(Welcome{1, "ttsd 0.1.0", kMaxClientPayloadBytes})),
             Cat({RawHeader(0x3f, 0x81, 0, 0),
                  Str(R"({"max_payload_bytes":1048576,"server":"ttsd 0.1.0","version":1})")}));
-  EXPECT_EQ(Serialize(Accepted{"fixture-ar", "alpha", 16000, SampleFormat::kS16Le, 1}),
+  EXPECT_EQ(Serialize(Accepted{"fixture-ar", "alpha", 16000, SampleFormat::kS16Le, 1, ""}),
             Str(R"({"channels":1,"sample_format":"s16le","sample_rate":16000,"speaker":"alpha","voice":"fixture-ar"})"));
-  EXPECT_EQ(Serialize(Accepted{"fixture-ar", "alpha", 16000, SampleFormat::kS16Le, 1}).size(), 0x61u);
+  EXPECT_EQ(Serialize(Accepted{"fixture-ar", "alpha", 16000, SampleFormat::kS16Le, 1, ""}).size(), 0x61u);
   EXPECT_EQ(Serialize(ErrorBody{ErrorCode::kCancelled, "request cancelled"}),
             Str(R"({"code":13,"message":"request cancelled","name":"cancelled"})"));
   EXPECT_EQ(Serialize(ErrorBody{ErrorCode::kCancelled, "request cancelled"}).size(), 0x3cu);

@@ -217,7 +217,7 @@ TEST(Synthesize, SerializerOmitsDefaultsItMayOmit) {
   json j = AsJson(Serialize(defaults));
   EXPECT_EQ(j, json({{"text", "hi"}, {"final", true}, {"sample_format", "s16le"}}));
   json k = AsJson(Serialize(SynthesizeRequest{.voice = "v", .speaker = "s", .text = "", .final = false,
-                                              .sample_format = SampleFormat::kF32Le, .speed = 0.5}));
+                                              .sample_format = SampleFormat::kF32Le, .speed = 0.5, .channel = ""}));
   EXPECT_EQ(k, json({{"voice", "v"}, {"speaker", "s"}, {"text", ""}, {"final", false},
                      {"sample_format", "f32le"}, {"speed", 0.5}}));
 }
@@ -357,7 +357,7 @@ TEST(JsonBodies, DeepNestingInAnIgnoredFieldIsHarmless) {
 // ---- accepted --------------------------------------------------------------------------------
 
 TEST(Accepted, RoundTrips) {
-  Accepted in{"en-fixture", "bob", 22050, SampleFormat::kF32Le, 1};
+  Accepted in{"en-fixture", "bob", 22050, SampleFormat::kF32Le, 1, ""};
   auto out = ParseAccepted(Serialize(in));
   ASSERT_TRUE(out) << out.error().ToString();
   EXPECT_EQ(out->voice, "en-fixture");

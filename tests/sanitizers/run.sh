@@ -1,7 +1,8 @@
 #!/bin/sh
-# Builds ttsd, ttsc and the unit + integration test binaries with sanitizers, then runs those tests.
+# Builds ttsd, ttsc and the test binaries labelled asan (or tsan) with sanitizers, then runs those tests.
 #   tests/sanitizers/run.sh asan [BUILD_DIR]   # AddressSanitizer, LeakSanitizer, UBSan (default build-asan/)
 #   tests/sanitizers/run.sh tsan [BUILD_DIR]   # ThreadSanitizer (default build-tsan/)
+# Which tests carry which label, and why, is in tests/CMakeLists.txt and tests/README.md ("Sanitizers").
 # Any report fails a test: a sanitized program aborts on its first report (a test that runs ttsc sees
 # a signal, not the exit code it wants), and a test fails when its ttsd logged one
 # (tests/support/daemon-process.h). JOBS (default 2) sets build and ctest parallelism.
@@ -24,11 +25,12 @@ say "configuring $build ($sanitize, $flags)"
 mkdir -p "$build"
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_FLAGS_RELWITHDEBINFO="$flags" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$flags" \
-  -DTTSD_SANITIZE="$sanitize" -DTTSD_BUILD_BENCH=OFF -DTTSD_BUILD_TESTS=ON >"$build/configure.log" 2>&1 ||
+  -DTTSD_SANITIZE="$sanitize" -DTTSD_WERROR="${WERROR:-OFF}" -DTTSD_BUILD_BENCH=OFF -DTTSD_BUILD_TESTS=ON \
+  >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log"; exit 1; }
-say "building ttsd, ttsc and the unit + integration tests"
-cmake --build "$build" -j"$jobs" --target tests-unit tests-integration
-say "built; running ctest -L 'unit|integration'"
+say "building ttsd, ttsc and the tests labelled $mode"
+cmake --build "$build" -j"$jobs" --target ttsd ttsc tests-$mode
+say "built; running ctest -L $mode"
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1:verify_asan_link_order=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:abort_on_error=1"
@@ -50,6 +52,6 @@ fi
 
 cd "$build"
 status=0
-$norandom ctest -L 'unit|integration' --output-on-failure -j"$jobs" || status=$?
+$norandom ctest -L "^$mode\$" --output-on-failure -j"$jobs" || status=$?
 say "done, ctest exit status $status"
 exit $status

@@ -1,5 +1,5 @@
-// Test support: runs the real ttsd binary on a private socket with the fixture voices, and a raw
-// protocol client for speaking to it frame by frame.
+// Test support: runs the real ttsd binary on a private socket with the fixture voices (through the one
+// spawner tests and benches share, daemon-spawn.h), and a raw protocol client for speaking to it frame by frame.
 //   DaemonProcess d({"--max-text-bytes", "100"}); RawClient c(d.socket_path()); c.Handshake();
 // Thread-safety: each object belongs to one test thread.
 #pragma once
@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <sstream>
@@ -27,7 +28,8 @@
 
 #include <gtest/gtest.h>
 
-#include "proc-stats.h"
+#include "support/daemon-spawn.h"
+#include "support/proc-stats.h"
 
 #include "ttsd/protocol/frame.h"
 #include "ttsd/protocol/messages.h"
@@ -78,58 +80,45 @@ inline int ConnectUnix(const std::string& path) {
   return fd;
 }
 
+// The real ttsd with the fixture voices, for one test: SpawnedDaemon (daemon-spawn.h) with the tests' defaults
+// (--default-voice fixture-ar, --log-level debug, no warm-up when sanitized), failing the test when it does not
+// come up or when its log holds a sanitizer report.
 class DaemonProcess {
  public:
-  // extra: more ttsd flags. wrapper: a command put in front (e.g. systemd-socket-activate -l PATH).
+  // extra: more ttsd flags (a --socket among them replaces the private socket). wrapper: a command put in
+  // front (e.g. systemd-socket-activate -l PATH).
   explicit DaemonProcess(std::vector<std::string> extra = {}, std::vector<std::string> wrapper = {},
                          bool wait_ready = true) {
-    socket_path_ = dir_.path() + "/ttsd.sock";
-    log_path_ = dir_.path() + "/ttsd.log";
-    // A --socket among the extra flags replaces the private default.
+    SpawnOptions options;
+    options.binary = TtsdBinary();
+    options.voices = {FixturesDir()};
+    options.log_level = "debug";
+    options.wrapper = std::move(wrapper);
+    options.wait_ready = false;
     for (size_t i = 0; i + 1 < extra.size(); ++i) {
       if (extra[i] == "--socket") {
-        socket_path_ = extra[i + 1];
+        options.socket_path = extra[i + 1];
         extra.erase(extra.begin() + static_cast<std::ptrdiff_t>(i), extra.begin() + static_cast<std::ptrdiff_t>(i) + 2);
         break;
       }
     }
-    // Saved voices stay private to the test unless it names a store.
-    if (std::find(extra.begin(), extra.end(), "--voice-store") == extra.end()) {
-      extra.push_back("--voice-store");
-      extra.push_back(dir_.path() + "/saved-voices");
-    }
-    std::vector<std::string> args = wrapper;
-    for (std::string a : {TtsdBinary(), std::string("--socket"), socket_path_, std::string("--voices"), FixturesDir(),
-                          std::string("--default-voice"), std::string("fixture-ar"), std::string("--log-level"),
-                          std::string("debug")}) {
-      args.push_back(a);
-    }
+    auto has = [&](const char* flag) { return std::find(extra.begin(), extra.end(), flag) != extra.end(); };
+    if (!has("--default-voice")) extra.insert(extra.begin(), {"--default-voice", "fixture-ar"});
     // Sanitized, warming the voices up costs seconds per daemon; the plain build's tests cover it.
-    if (kSanitized && std::find(extra.begin(), extra.end(), "--no-warmup") == extra.end()) {
-      args.push_back("--no-warmup");
+    if (kSanitized && !has("--no-warmup")) extra.push_back("--no-warmup");
+    options.extra_args = std::move(extra);
+    auto daemon = SpawnedDaemon::Start(options);
+    if (!daemon) {
+      ADD_FAILURE() << daemon.error().message;
+      return;
     }
-    // No HTTP API unless a test asks for one: tests run in parallel and would all want port 5002.
-    if (std::find(extra.begin(), extra.end(), "--http") == extra.end()) {
-      args.push_back("--http");
-      args.push_back("off");
-    }
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(log, 2);
-      dup2(log, 1);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
+    daemon_ = std::move(*daemon);
     if (wait_ready) WaitReady();
   }
 
   // A sanitizer report in the daemon's log (a sanitized build: tests/sanitizers/) fails the test.
   ~DaemonProcess() {
+    if (!daemon_) return;
     Stop();
     const std::string log = Log();
     for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "ERROR: ThreadSanitizer",
@@ -139,59 +128,21 @@ class DaemonProcess {
   }
 
   void WaitReady() {
-    for (int i = 0; i < 600; ++i) {
-      int fd = ConnectUnix(socket_path_);
-      if (fd >= 0) {
-        close(fd);
-        return;
-      }
-      if (Exited()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "ttsd did not come up; log:\n" << Log();
+    if (!daemon_) return;
+    if (auto s = daemon_->WaitReady(std::chrono::seconds(30)); !s) ADD_FAILURE() << "ttsd did not come up: " << s.error().message;
   }
 
   // True if the process has ended (then exit_status() is set).
-  bool Exited() {
-    if (pid_ <= 0) return true;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      status_ = status;
-      pid_ = -1;
-      return true;
-    }
-    return false;
-  }
+  bool Exited() { return !daemon_ || !daemon_->Running(); }
 
   // Sends SIGTERM and waits up to timeout; returns the exit status (or -1 if it had to be killed).
-  int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      auto deadline = std::chrono::steady_clock::now() + timeout;
-      while (!Exited() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      if (pid_ > 0) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-        status_ = -1;
-      }
-    }
-    return status_;
-  }
+  int Stop(std::chrono::milliseconds timeout = std::chrono::seconds(20)) { return daemon_ ? daemon_->Stop(timeout) : -1; }
 
-  int exit_status() const { return status_; }
-  pid_t pid() const { return pid_; }
-  const std::string& socket_path() const { return socket_path_; }
-  const std::string& dir() const { return dir_.path(); }
-
-  std::string Log() const {
-    std::ifstream in(log_path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  int exit_status() const { return daemon_ ? daemon_->exit_status() : -1; }
+  pid_t pid() const { return daemon_ ? daemon_->pid() : -1; }
+  const std::string& socket_path() const { return daemon_ ? daemon_->socket_path() : empty_; }
+  const std::string& dir() const { return daemon_ ? daemon_->dir() : empty_; }
+  std::string Log() const { return daemon_ ? daemon_->Log() : ""; }
 
   // Waits until the log contains needle.
   bool WaitForLog(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const {
@@ -204,14 +155,12 @@ class DaemonProcess {
   }
 
   // The daemon's CPU time so far (user + system), in seconds; VmRSS in KiB. -1 when unreadable.
-  double CpuSeconds() const { return bench::ProcessCpuSeconds(pid_); }
-  long RssKb() const { return bench::ProcessRssKb(pid_); }
+  double CpuSeconds() const { return ProcessCpuSeconds(pid()); }
+  long RssKb() const { return ProcessRssKb(pid()); }
 
  private:
-  TempDir dir_;
-  std::string socket_path_, log_path_;
-  pid_t pid_ = -1;
-  int status_ = -1;
+  std::unique_ptr<SpawnedDaemon> daemon_;
+  std::string empty_;
 };
 
 // Speaks the protocol frame by frame over a real Unix socket.

@@ -1,0 +1,253 @@
+#include "ttsd/daemon/server.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "ttsd/frontend/user-lexicon.h"
+#include "ttsd/daemon/wyoming-server.h"
+#include "ttsd/daemon/refuse-connection.h"
+
+namespace ttsd::daemon {
+namespace {
+
+namespace asio = boost::asio;
+using Protocol = asio::local::stream_protocol;
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// True when something accepts connections at path.
+bool SomeoneListens(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
+               InferenceScheduler& scheduler, VoiceStore* store)
+    : io_(io),
+      config_(config),
+      channels_(io.get_executor(), &scheduler),
+      acceptor_(io),
+      signals_(io, SIGTERM, SIGINT),
+      hangup_(io, SIGHUP),
+      drain_timer_(io),
+      accept_retry_(io) {
+  context_.config = &config_;
+  context_.channels = &channels_;
+  context_.voices = &voices;
+  context_.scheduler = &scheduler;
+  context_.store = store;
+}
+
+Server::~Server() {
+  if (owns_socket_file_) unlink(config_.socket_path.c_str());
+}
+
+Status Server::Listen() {
+  wyoming_ = std::make_unique<WyomingServer>(io_, &context_);  // first: a bad address leaves no socket file
+  if (auto s = wyoming_->Listen(); !s) return s;
+  const int passed = sd_listen_fds(1);
+  if (passed > 1) return MakeError(ErrorCode::kIo, "systemd passed " + std::to_string(passed) + " sockets; ttsd takes one");
+  if (passed == 1) {
+    const int fd = SD_LISTEN_FDS_START;
+    if (sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) <= 0) {
+      return MakeError(ErrorCode::kIo, "the socket systemd passed is not a listening Unix stream socket");
+    }
+    boost::system::error_code ec;
+    acceptor_.assign(Protocol(), fd, ec);
+    if (ec) return MakeError(ErrorCode::kIo, "cannot adopt the systemd socket: " + ec.message());
+    socket_activated_ = true;
+    spdlog::info("listening on the socket systemd passed");
+    return {};
+  }
+
+  const std::string& path = config_.socket_path;
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(path).parent_path();
+  if (!dir.empty()) {
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0) {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (ec) return MakeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
+      if (chmod(dir.c_str(), 0700) != 0) return MakeError(ErrorCode::kIo, Errno("chmod " + dir.string()));
+    } else if (S_ISLNK(st.st_mode)) {
+      return MakeError(ErrorCode::kIo, "refusing a socket directory that is a symlink: " + dir.string());
+    } else if (st.st_uid != geteuid() && st.st_uid != 0) {
+      return MakeError(ErrorCode::kIo, "refusing a socket directory owned by another user: " + dir.string());
+    } else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
+      return MakeError(ErrorCode::kIo, "refusing a socket directory others can write to: " + dir.string());
+    }
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) return MakeError(ErrorCode::kIo, "refusing a socket path that is a symlink: " + path);
+    if (!S_ISSOCK(st.st_mode)) return MakeError(ErrorCode::kIo, path + " exists and is not a socket");
+    if (SomeoneListens(path)) return MakeError(ErrorCode::kIo, "another daemon is listening on " + path);
+    spdlog::info("removing stale socket {}", path);
+    if (unlink(path.c_str()) != 0) return MakeError(ErrorCode::kIo, Errno("unlink " + path));
+  }
+
+  boost::system::error_code ec;
+  acceptor_.open(Protocol(), ec);  // Asio opens sockets close-on-exec
+  if (!ec) acceptor_.bind(Protocol::endpoint(path), ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot bind " + path + ": " + ec.message());
+  owns_socket_file_ = true;
+  if (chmod(path.c_str(), 0600) != 0) return MakeError(ErrorCode::kIo, Errno("chmod " + path));
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot listen on " + path + ": " + ec.message());
+  spdlog::info("listening on {}", path);
+  return {};
+}
+
+void Server::Start() {
+  WaitForStopSignal();
+  WaitForHangup();
+  Accept();
+  if (wyoming_) wyoming_->Start();
+}
+
+void Server::WaitForStopSignal() {
+  signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    const char* name = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+    if (!context_.shutting_down) {
+      spdlog::info("signal {}: shutting down", name);
+      Shutdown();
+    } else {
+      // The second one: whoever sent it will not wait for the drain.
+      spdlog::warn("signal {} again: ending open requests now", name);
+      drain_deadline_ = std::chrono::steady_clock::now();
+    }
+    WaitForStopSignal();
+  });
+}
+
+void Server::WaitForHangup() {
+  hangup_.async_wait([this](boost::system::error_code ec, int) {
+    if (ec) return;
+    ReloadLexicon();
+    WaitForHangup();
+  });
+}
+
+void Server::ReloadLexicon() {
+  if (config_.lexicon_path.empty()) {
+    spdlog::info("SIGHUP: no lexicon configured; nothing to reload");
+    return;
+  }
+  auto lexicon = frontend::UserLexicon::Load(config_.lexicon_path);
+  if (!lexicon) {
+    spdlog::error("lexicon not reloaded, the old one stays in effect: {}", lexicon.error().message);
+    return;
+  }
+  frontend::UserLexicon::Install(*lexicon);
+  spdlog::info("lexicon reloaded: {} entries", (*lexicon)->size());
+}
+
+void Server::Accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, Protocol::socket socket) {
+    if (ec) {
+      if (ec != asio::error::operation_aborted) spdlog::warn("accept failed: {}", ec.message());
+      if (!acceptor_.is_open()) return;
+      // Out of file descriptors (or the like): try again shortly instead of spinning.
+      accept_retry_.expires_after(std::chrono::milliseconds(100));
+      accept_retry_.async_wait([this](boost::system::error_code e) {
+        if (!e && acceptor_.is_open()) Accept();
+      });
+      return;
+    }
+    std::erase_if(accepted_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+    if (accepted_.size() >= config_.max_connections) {
+      spdlog::warn("{} clients connected, the limit (max-connections): refusing one", accepted_.size());
+      const protocol::ErrorBody busy{ErrorCode::kBusy, "ttsd has " + std::to_string(accepted_.size()) +
+                                                           " clients connected, its limit; try again later"};
+      RefuseConnection(std::move(socket), protocol::EncodeFrame(protocol::FrameType::kError, 0, 0,
+                                                                protocol::Serialize(busy)));
+      return Accept();
+    }
+    auto session = std::make_shared<Session>(std::move(socket), &context_);
+    std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+    sessions_.push_back(session);
+    accepted_.push_back(session);
+    session->Start();
+    Accept();
+  });
+}
+
+Result<Protocol::socket> Server::ConnectInProcess() {
+  Protocol::socket ours(io_), theirs(io_);
+  boost::system::error_code ec;
+  asio::local::connect_pair(ours, theirs, ec);
+  if (ec) return MakeError(ErrorCode::kIo, "cannot make a socket pair: " + ec.message());
+  auto session = std::make_shared<Session>(std::move(ours), &context_);
+  std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+  sessions_.push_back(session);
+  session->Start();
+  return theirs;
+}
+
+size_t Server::OpenRequests() { return context_.open_requests.load(); }
+
+void Server::Shutdown() {
+  if (context_.shutting_down) return;
+  context_.shutting_down = true;
+  sd_notify(0, "STOPPING=1");
+  boost::system::error_code ec;
+  acceptor_.close(ec);
+  accept_retry_.cancel();
+  if (wyoming_) wyoming_->StopAccepting();
+  hangup_.cancel(ec);
+  for (auto& hook : shutdown_hooks_) hook();
+  drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.drain_timeout_s);
+  if (OpenRequests() > 0) spdlog::info("waiting up to {} s for {} open requests", config_.drain_timeout_s, OpenRequests());
+  DrainTick();
+}
+
+void Server::DrainTick() {
+  const auto now = std::chrono::steady_clock::now();
+  if (!flushing_) {
+    if (OpenRequests() == 0 || now >= drain_deadline_) {
+      if (OpenRequests() > 0) spdlog::warn("drain over: cancelling {} open requests", OpenRequests());
+      channels_.Shutdown();  // ends listens with shutting_down
+      for (auto& weak : sessions_) {
+        if (auto s = weak.lock()) s->CloseWhenFlushed();
+      }
+      if (wyoming_) wyoming_->CloseSessions(/*flush=*/true);
+      flushing_ = true;
+      drain_deadline_ = now + std::chrono::seconds(2);  // for clients that stopped reading
+    }
+  } else {
+    std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+    if ((sessions_.empty() && !(wyoming_ && wyoming_->has_sessions())) || now >= drain_deadline_) {
+      for (auto& weak : sessions_) {
+        if (auto s = weak.lock()) s->Close();
+      }
+      if (wyoming_) wyoming_->CloseSessions(/*flush=*/false);
+      io_.stop();
+      return;
+    }
+  }
+  drain_timer_.expires_after(std::chrono::milliseconds(20));
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) DrainTick();
+  });
+}
+
+}  // namespace ttsd::daemon

@@ -1,0 +1,98 @@
+// English text to phones: normalization, sentence splitting, and G2P through flite's CMU lexicon
+// (with its letter-to-sound rules for unknown words), the user lexicon (user-lexicon.h) before
+// it, and pronunciation markup: [[phones]] in CMU or IPA, and Chinese characters read through
+// their Mandarin syllables, 重(chóng) overriding one.
+//   auto fe = TextFrontend::Create("en-us");            // Result<std::unique_ptr<TextFrontend>>
+//   auto seg = (*fe)->Phonemize("Dr. Smith paid $5.");  // Result<Segment>
+// Thread-safety: a TextFrontend is immutable after Create; all methods are const and may be
+// called from any number of threads at once (flite's lexicon lookups are serialized inside).
+// Each call reads the installed UserLexicon once, so a sentence sees one lexicon throughout.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ttsd/protocol/error.h"
+
+namespace ttsd::frontend {
+
+// The phone inventory the frontend emits: flite's CMU phone set, vowels carrying a stress digit
+// ("ah0", "ey1", "er2"), consonants bare ("hh", "s"), and "pau" for a pause.
+const std::vector<std::string>& CmuPhoneInventory();
+
+// One sentence (or one piece of an over-long sentence), ready for a voice.
+struct Segment {
+  std::string text;                 // normalized words, for logs
+  std::vector<std::string> phones;  // starts and ends with "pau"; "pau" also at , ; : ( ) and dashes
+};
+
+class TextFrontend {
+ public:
+  // Languages: "en-us" (also "en"). Errors: kUnsupportedText for other languages,
+  // kInternal if flite's lexicon cannot be initialized.
+  static Result<std::unique_ptr<TextFrontend>> Create(std::string_view language);
+  ~TextFrontend();
+
+  // Expands numbers (cardinal, ordinal "3rd", decimal, negative, with thousands separators),
+  // currency ($5.50, €3, £2), percentages, years ("in 1984"), dates (2024-03-05, 3/5/2024,
+  // "March 5"), times (10:30, 7pm), common abbreviations (Dr. Mr. Mrs. St. etc. vs. e.g. i.e.)
+  // and symbols (&, +, @, %) into lower-case words; all-capital tokens of 2-5 letters that are
+  // not words become letters ("NASA" stays a word, "TTS" becomes "t t s"). Markup stays:
+  // "[[hh ax0 l ow1]]" for phones, "chong2" for a Chinese character.
+  // Errors: kEmptyText if nothing speakable is left, kUnsupportedText for text with no
+  // letters or digits in any script the frontend handles (e.g. only Thai), for [[...]] holding
+  // a symbol that is no phone, and for a pinyin override that is no syllable.
+  Result<std::string> Normalize(std::string_view text) const;
+
+  // Normalizes one sentence and looks every word up. Errors as Normalize.
+  Result<Segment> Phonemize(std::string_view sentence) const;
+
+  // Phones of one word (user lexicon, else flite's lexicon, else letter-to-sound rules).
+  std::vector<std::string> WordPhones(std::string_view word) const;
+
+ private:
+  TextFrontend() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Cuts a growing text into sentences as soon as they are complete, for text that arrives in
+// pieces (an LLM's output). A sentence is complete at . ! ? or a newline followed by whitespace
+// (not after abbreviations like "Dr." or inside "3.5"), at Chinese 。！？, or when the buffer
+// holds more than max_words words with no such end (then it cuts after the last , ; : ，、；：
+// if any, else after max_words words) so that unpunctuated text still streams. A Chinese
+// character counts as a word. Markup is never cut: a [[...]] waits for its "]]".
+// Thread-safety: not thread-safe; one per request.
+class SentenceSplitter {
+ public:
+  explicit SentenceSplitter(size_t max_words = 40) : max_words_(max_words) {}
+
+  void Append(std::string_view text);
+  void Close() { closed_ = true; }  // everything left is one last sentence
+  bool closed() const { return closed_; }
+
+  // The next complete sentence (trimmed, non-empty), or an empty string when none is ready yet.
+  std::string Next();
+  // True when closed and everything has been taken.
+  bool Done() const;
+
+ private:
+  // Where Next() stopped because it needed more text, and what it had counted up to there: the
+  // next call resumes at pos rather than rescanning buffer_, so text that arrives a byte at a
+  // time costs time linear in its length. Reset whenever buffer_'s front changes.
+  struct Scan {
+    size_t pos = 0;
+    size_t words = 0;
+    size_t clause_end = std::string::npos;
+    size_t word_start = 0;
+  };
+
+  std::string buffer_;
+  size_t max_words_;
+  bool closed_ = false;
+  Scan scan_;
+};
+
+}  // namespace ttsd::frontend

@@ -1,0 +1,126 @@
+// RouteRequest (daemon/http/include/ttsd/daemon/http-route.h): which handler a request line and its
+// headers reach, and every refusal in the order it is checked. The same requests over a real socket
+// are in http-api-test.cc; this pins the decisions themselves.
+#include "ttsd/daemon/http-route.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace ttsd::daemon {
+namespace {
+
+HttpRequestHead Head(std::string_view method, std::string_view target, std::string_view host = "127.0.0.1:5002") {
+  return {method, target, host, "", "", ""};
+}
+
+// The status and code of a refusal; 0 and "" when the request is routed.
+std::pair<int, std::string> Refusal(const HttpRequestHead& head, std::string_view token = "", bool shutting_down = false) {
+  auto route = RouteRequest(head, token, shutting_down);
+  if (route) return {0, ""};
+  return {route.error().status, route.error().code};
+}
+
+TEST(RouteRequest, EndpointsAndTheirHandlers) {
+  struct Case {
+    const char* method;
+    const char* target;
+    HttpHandler handler;
+    const char* channel;
+    const char* action;
+  };
+  for (const Case& c : {Case{"GET", "/", HttpHandler::kAsset, "", ""}, Case{"GET", "/app.js?v=2", HttpHandler::kAsset, "", ""},
+                        Case{"GET", "/v1/voices", HttpHandler::kVoices, "", ""},
+                        Case{"GET", "/health", HttpHandler::kHealth, "", ""},
+                        Case{"GET", "/v1/models", HttpHandler::kModels, "", ""},
+                        Case{"GET", "/v1/channels/stream", HttpHandler::kChannel, "stream", "status"},
+                        Case{"POST", "/v1/channels/s_1.x/skip", HttpHandler::kChannel, "s_1.x", "skip"},
+                        Case{"POST", "/v1/channels/stream/clear", HttpHandler::kChannel, "stream", "clear"},
+                        Case{"GET", "/v1/channels/stream/events", HttpHandler::kEvents, "stream", ""}}) {
+    auto route = RouteRequest(Head(c.method, c.target), "", false);
+    ASSERT_TRUE(route) << c.target << ": " << route.error().message;
+    EXPECT_EQ(route->handler, c.handler) << c.target;
+    EXPECT_EQ(route->channel, c.channel) << c.target;
+    EXPECT_EQ(route->action, c.action) << c.target;
+  }
+  EXPECT_EQ(RouteRequest(Head("GET", "/"), "", false)->asset, "/index.html");
+  EXPECT_EQ(RouteRequest(Head("GET", "/style.css"), "", false)->asset, "/style.css");
+}
+
+TEST(RouteRequest, SpeechIsJsonOnly) {
+  HttpRequestHead head = Head("POST", "/v1/audio/speech");
+  for (const char* type : {"application/json", "Application/JSON; charset=utf-8", " application/json "}) {
+    head.content_type = type;
+    auto route = RouteRequest(head, "", false);
+    ASSERT_TRUE(route) << type;
+    EXPECT_EQ(route->handler, HttpHandler::kSpeech);
+  }
+  for (const char* type : {"", "text/plain", "application/x-www-form-urlencoded", "application/jsonx"}) {
+    head.content_type = type;
+    EXPECT_EQ(Refusal(head), (std::pair<int, std::string>{415, "unsupported_media_type"})) << type;
+  }
+}
+
+TEST(RouteRequest, RefusalsInTheOrderTheyAreChecked) {
+  using R = std::pair<int, std::string>;
+  EXPECT_EQ(Refusal(Head("POST", "/")), (R{405, "method_not_allowed"}));  // before the host is looked at
+  EXPECT_EQ(Refusal(Head("POST", "/", "evil.example")), (R{405, "method_not_allowed"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/voices", "evil.example")), (R{403, "forbidden_host"}));
+  EXPECT_EQ(Refusal(Head("GET", "/", "evil.example:5002")), (R{403, "forbidden_host"}));
+  HttpRequestHead foreign = Head("GET", "/v1/voices");
+  foreign.origin = "http://evil.example";
+  EXPECT_EQ(Refusal(foreign), (R{403, "forbidden_origin"}));
+  foreign.origin = "HTTP://127.0.0.1:5002";  // our own page
+  EXPECT_EQ(Refusal(foreign), (R{0, ""}));
+  for (const char* host : {"localhost", "LocalHost:80", "127.0.0.1", "127.1.2.3:9", "[::1]:5002", "[::1]"}) {
+    EXPECT_EQ(Refusal(Head("GET", "/health", host)), (R{0, ""})) << host;
+  }
+  EXPECT_EQ(Refusal(Head("GET", "/health"), "", /*shutting_down=*/true), (R{503, "shutting_down"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/channels/bad%20name")), (R{400, "invalid_channel"}));
+  EXPECT_EQ(Refusal(Head("POST", "/v1/channels/bad%20name/skip")), (R{400, "invalid_channel"}));
+  EXPECT_EQ(Refusal(Head("POST", "/v1/channels/stream")), (R{405, "method_not_allowed"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/channels/stream/skip")), (R{405, "method_not_allowed"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/audio/speech")), (R{405, "method_not_allowed"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/channels/stream/other")), (R{404, "not_found"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v2/voices")), (R{404, "not_found"}));
+}
+
+TEST(RouteRequest, TheTokenGuardsEverythingButThePage) {
+  using R = std::pair<int, std::string>;
+  HttpRequestHead head = Head("GET", "/v1/voices", "tts.lan:5002");  // any host once a token is set
+  EXPECT_EQ(Refusal(head, "s3cret"), (R{401, "invalid_api_key"}));
+  head.authorization = "Bearer nope!!";
+  EXPECT_EQ(Refusal(head, "s3cret"), (R{401, "invalid_api_key"}));
+  head.authorization = "Bearer s3cret";
+  EXPECT_EQ(Refusal(head, "s3cret"), (R{0, ""}));
+  head.authorization = "bearer s3cret";
+  EXPECT_EQ(Refusal(head, "s3cret"), (R{0, ""}));
+  head.authorization = "Bearer ";
+  EXPECT_EQ(Refusal(head, ""), (R{403, "forbidden_host"}));  // no token: loopback only
+  EXPECT_EQ(Refusal(Head("GET", "/index.html", "tts.lan"), "s3cret"), (R{0, ""}));
+}
+
+// Found by fuzzing (tests/fuzz/corpus/http/regress-404-target-not-utf8): a target that is not UTF-8
+// ended in "no such endpoint: <target>", and HttpError::Json threw on it inside the I/O thread's
+// completion handler, which took the daemon down. Now the error body replaces the bad bytes.
+TEST(RouteRequest, ATargetThatIsNotUtf8GetsAJson404) {
+  auto route = RouteRequest(Head("GET", "/v1/\xff\xfe?\xc3"), "", false);
+  ASSERT_FALSE(route);
+  EXPECT_EQ(route.error().status, 404);
+  std::string body;
+  ASSERT_NO_THROW(body = route.error().Json());
+  const auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(json.is_object()) << body;
+  EXPECT_EQ(json["error"]["code"], "not_found");
+  EXPECT_EQ(json["error"]["message"], "no such endpoint: /v1/\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(EqualsNoCase, AsciiOnly) {
+  EXPECT_TRUE(EqualsNoCase("100-Continue", "100-continue"));
+  EXPECT_FALSE(EqualsNoCase("100-continue", "100-continu"));
+  EXPECT_FALSE(EqualsNoCase("\xc3\xa9", "\xc3\x89"));  // é and É: bytes, not letters
+}
+
+}  // namespace
+}  // namespace ttsd::daemon
