@@ -23,6 +23,7 @@ namespace {
 
 using nlohmann::json;
 namespace bench = ttsd::bench;
+namespace testing = ttsd::testing;
 
 struct Args {
   std::string spawn, socket, voices = "models/voices", voice = "ttsd-en", json_path, label;

@@ -31,6 +31,7 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 namespace bench = ttsd::bench;
+namespace testing = ttsd::testing;
 namespace engine = ttsd::engine;
 namespace protocol = ttsd::protocol;
 

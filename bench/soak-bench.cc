@@ -28,6 +28,7 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 namespace bench = ttsd::bench;
+namespace testing = ttsd::testing;
 namespace protocol = ttsd::protocol;
 using ttsd::client::Connection;
 

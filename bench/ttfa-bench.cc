@@ -18,6 +18,7 @@ namespace {
 
 using ttsd::client::Connection;
 namespace bench = ttsd::bench;
+namespace testing = ttsd::testing;
 
 ttsd::Result<bench::TimedRequest> SpeakOnce(Connection& conn, const std::string& voice, const std::string& text) {
   ttsd::protocol::SynthesizeRequest req;

@@ -29,7 +29,7 @@ const std::string kLongText =
 std::string Speech(const json& body) { return body.dump(); }
 
 // Runs a shell command; returns its stdout and sets *status to its exit status.
-std::string testing::RunCommand(const std::string& command, int* status) {
+std::string RunCommand(const std::string& command, int* status) {
   std::string out;
   FILE* p = popen(command.c_str(), "r");
   if (!p) return out;
@@ -139,7 +139,7 @@ TEST_F(HttpApi, SpeechOpusIsOggOpusThatFfmpegDecodes) {
   { std::ofstream(path, std::ios::binary) << r.body; }
   int status = -1;
   const std::string pcm =
-      testing::RunCommand("ffmpeg -nostdin -hide_banner -loglevel error -i " + path + " -f f32le -ac 1 -ar 48000 pipe:1", &status);
+      RunCommand("ffmpeg -nostdin -hide_banner -loglevel error -i " + path + " -f f32le -ac 1 -ar 48000 pipe:1", &status);
   ASSERT_EQ(status, 0) << "ffmpeg could not decode the Ogg Opus body";
   std::vector<float> decoded(pcm.size() / 4);
   std::memcpy(decoded.data(), pcm.data(), decoded.size() * 4);
@@ -434,7 +434,7 @@ TEST_F(HttpApi, CurlStreamsSpeechToAWavFile) {
   int status = -1;
   const std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/v1/audio/speech";
   const std::string written =
-      testing::RunCommand("curl -sS -N -o " + out + " -w '%{http_code}' -H 'Content-Type: application/json' -d '" +
+      RunCommand("curl -sS -N -o " + out + " -w '%{http_code}' -H 'Content-Type: application/json' -d '" +
               json{{"model", "tts-1"}, {"input", "Hello from curl."}, {"voice", "fixture-stream"}}.dump() + "' " + url,
           &status);
   ASSERT_EQ(status, 0) << "curl failed (./install-deps.sh installs curl)";
@@ -451,7 +451,7 @@ TEST_F(HttpApi, CurlStreamsSpeechToAWavFile) {
   EXPECT_GT(Peak(samples), 0.01);
 
   // And the error side, as curl users see it.
-  const std::string error = testing::RunCommand(
+  const std::string error = RunCommand(
       "curl -sS -H 'Content-Type: application/json' -d '{\"input\":\"x\",\"response_format\":\"mp3\"}' " + url, &status);
   EXPECT_NE(error.find("\"code\":\"unsupported_response_format\""), std::string::npos) << error;
 }

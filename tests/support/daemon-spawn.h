@@ -25,8 +25,8 @@ struct SpawnOptions {
   // The daemon's stderr goes to log_path() (a file in its private directory), which WaitForLog reads.
   std::chrono::milliseconds ready_timeout{60'000};
   bool wait_ready = true;               // false: Start returns once forked; WaitReady() waits later
-  std::string socket_path;              // empty: ttsd.sock in the private directory
-  std::vector<std::string> wrapper;     // a command put in front, e.g. {"systemd-socket-activate", "-l", PATH}
+  std::string socket_path = {};         // empty: ttsd.sock in the private directory
+  std::vector<std::string> wrapper = {};  // a command put in front, e.g. {"systemd-socket-activate", "-l", PATH}
 };
 
 class SpawnedDaemon {
