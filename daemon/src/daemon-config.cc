@@ -1,14 +1,18 @@
 #include "ttsd/daemon/daemon-config.h"
 
-#include "ttsd/daemon/wyoming-endpoint.h"
-
 #include <sstream>
+
+#include "ttsd/daemon/wyoming-endpoint.h"
+#include "ttsd/protocol/limits.h"
 
 namespace ttsd::daemon {
 
 Status DaemonConfig::Validate() const {
   if (socket_path.empty()) return MakeError(ErrorCode::kBadRequest, "socket path is empty");
-  if (socket_path.size() >= 108) return MakeError(ErrorCode::kBadRequest, "socket path is longer than 107 bytes");
+  if (socket_path.size() > protocol::kMaxSocketPathBytes) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "socket path is longer than " + std::to_string(protocol::kMaxSocketPathBytes) + " bytes");
+  }
   if (voice_dirs.empty()) return MakeError(ErrorCode::kBadRequest, "no voice directories given (--voices)");
   if (inference_workers < 1 || inference_workers > 64) {
     return MakeError(ErrorCode::kBadRequest, "inference_workers must be 1..64");
@@ -28,14 +32,17 @@ Status DaemonConfig::Validate() const {
   if (!(max_reference_s >= 1 && max_reference_s <= 600)) {
     return MakeError(ErrorCode::kBadRequest, "max_reference_s must be 1 to 600");
   }
-  if (!(min_reference_s >= 1 && min_reference_s <= 8 * max_reference_s)) {
-    return MakeError(ErrorCode::kBadRequest, "min_reference_s must be 1 to 8 x max_reference_s");
+  // The most a request can send: kMaxReferences files of max_reference_s each.
+  if (!(min_reference_s >= 1 && min_reference_s <= protocol::kMaxReferences * max_reference_s)) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "min_reference_s must be 1 to " + std::to_string(protocol::kMaxReferences) + " x max_reference_s");
   }
   auto wyoming_endpoint = ParseWyomingEndpoint(wyoming);
   if (!wyoming_endpoint) return std::unexpected(wyoming_endpoint.error());
   if (!wyoming_socket.empty()) {
-    if (wyoming_socket.front() != '/' || wyoming_socket.size() >= 108) {
-      return MakeError(ErrorCode::kBadRequest, "wyoming_socket must be an absolute path shorter than 108 bytes");
+    if (wyoming_socket.front() != '/' || wyoming_socket.size() > protocol::kMaxSocketPathBytes) {
+      return MakeError(ErrorCode::kBadRequest, "wyoming_socket must be an absolute path shorter than " +
+                                                   std::to_string(protocol::kMaxSocketPathBytes + 1) + " bytes");
     }
     if (wyoming_endpoint->kind == WyomingEndpoint::Kind::kUnix) {
       return MakeError(ErrorCode::kBadRequest, "wyoming is a Unix socket already; leave wyoming_socket empty");
