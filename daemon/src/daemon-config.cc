@@ -1,5 +1,7 @@
 #include "ttsd/daemon/daemon-config.h"
 
+#include <CLI/CLI.hpp>
+
 #include <sstream>
 
 #include "ttsd/daemon/wyoming-endpoint.h"
@@ -61,6 +63,40 @@ ReferenceLimits DaemonConfig::reference_limits() const {
   limits.min_total_s = min_reference_s;
   limits.max_file_s = max_reference_s;
   return limits;
+}
+
+void DaemonConfig::AddFlags(CLI::App& app) {
+  app.add_option("--voices", voice_dirs, "voice package, or directory of packages (repeatable)");
+  app.add_option("--default-voice", default_voice, "voice used when a request names none");
+  app.add_option("--workers", inference_workers, "inference threads")->capture_default_str();
+  app.add_option("--max-batch", max_batch, "streams one inference thread steps together (1: no batching)")
+      ->capture_default_str();
+  engine.AddFlags(app);
+  app.add_option("--max-requests-per-client", max_requests_per_client)->capture_default_str();
+  app.add_option("--max-requests-total", max_requests_total)->capture_default_str();
+  app.add_option("--max-connections", max_connections,
+                 "native clients connected at once (and Wyoming clients, counted apart); more get busy")
+      ->capture_default_str();
+  app.add_option("--max-outbound-bytes", max_outbound_bytes, "unread bytes per client before generation pauses")
+      ->capture_default_str();
+  app.add_option("--idle-timeout", idle_timeout_s, "seconds before an idle connection is closed (0: never)")
+      ->capture_default_str();
+  app.add_option("--drain-timeout", drain_timeout_s, "seconds open requests may finish after SIGTERM")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--voice-store", voice_store, "directory of saved voices (default: $XDG_DATA_HOME/ttsd/voices)");
+  app.add_option("--max-reference-bytes", max_reference_bytes, "largest reference audio file accepted, bytes")
+      ->capture_default_str();
+  app.add_option("--min-reference-s", min_reference_s, "seconds of speaker reference audio a clone needs in all")
+      ->capture_default_str();
+  app.add_option("--max-reference-s", max_reference_s, "longest reference audio file, seconds")->capture_default_str();
+  app.add_option("--lexicon", lexicon_path, "user pronunciation lexicon, re-read on SIGHUP");
+  app.add_option("--wyoming", wyoming,
+                 "Wyoming server for Home Assistant: tcp://HOST:PORT, unix:///PATH, on (= tcp://127.0.0.1:10200) or off")
+      ->capture_default_str();
+  // The socket key also takes the spelling with an underscore (wyoming_socket) in the config file.
+  app.add_option("--wyoming-socket,--wyoming_socket", wyoming_socket, "a Unix socket path to serve Wyoming on as well");
+  http.AddFlags(app);
 }
 
 std::string DaemonConfig::ToString() const {
