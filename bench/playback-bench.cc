@@ -299,9 +299,11 @@ std::vector<float> To48k(const std::vector<int16_t>& pcm, uint32_t rate) {
   if (!r) return {};
   std::vector<float> out;
   auto a = r->Process(std::span<const int16_t>(pcm));
-  out.insert(out.end(), a.begin(), a.end());
+  if (!a) return {};
+  out.insert(out.end(), a->begin(), a->end());
   auto b = r->Flush();
-  out.insert(out.end(), b.begin(), b.end());
+  if (!b) return {};
+  out.insert(out.end(), b->begin(), b->end());
   return out;
 }
 

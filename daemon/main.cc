@@ -45,51 +45,11 @@ int Run(int argc, char** argv) {
   const std::string config_file = EnvOr("XDG_CONFIG_HOME", Home() + "/.config") + "/ttsd/ttsd.toml";
   app.set_config("--config", config_file, "config file (TOML; keys are the long option names)");
   app.add_option("--socket", socket_flag, "Unix socket path (default: $TTSD_SOCKET, else $XDG_RUNTIME_DIR/ttsd/ttsd.sock)");
-  app.add_option("--voices", config.voice_dirs, "voice package, or directory of packages (repeatable)");
-  app.add_option("--default-voice", config.default_voice, "voice used when a request names none");
-  app.add_option("--workers", config.inference_workers, "inference threads")->capture_default_str();
-  app.add_option("--max-batch", config.max_batch, "streams one inference thread steps together (1: no batching)")
-      ->capture_default_str();
-  app.add_option("--threads", config.engine.threads, "threads per matrix product (torch intra-op and OpenBLAS)")->capture_default_str();
-  app.add_option("--device", config.engine.device, "cpu or cuda[:N]")->capture_default_str();
-  app.add_option("--dtype", config.engine.dtype, "fp32 or fp16 (cuda only)")->capture_default_str();
-  app.add_flag("--jit-fusion", config.engine.jit_fusion,
-               "let TorchScript fuse kernels (CUDA): a stream's fp16 audio then depends on its batch");
-  app.add_option("--first-chunk-frames", config.engine.first_chunk_frames, "acoustic frames in a request's first chunk")->capture_default_str();
-  app.add_option("--chunk-frames", config.engine.chunk_frames, "acoustic frames in later chunks")->capture_default_str();
-  app.add_option("--max-text-bytes", config.engine.max_text_bytes, "text limit per request")->capture_default_str();
-  app.add_option("--max-requests-per-client", config.max_requests_per_client)->capture_default_str();
-  app.add_option("--max-requests-total", config.max_requests_total)->capture_default_str();
-  app.add_option("--max-connections", config.max_connections,
-                 "native clients connected at once (and Wyoming clients, counted apart); more get busy")
-      ->capture_default_str();
-  app.add_option("--max-outbound-bytes", config.max_outbound_bytes, "unread bytes per client before generation pauses")->capture_default_str();
-  app.add_option("--idle-timeout", config.idle_timeout_s, "seconds before an idle connection is closed (0: never)")->capture_default_str();
-  app.add_option("--drain-timeout", config.drain_timeout_s, "seconds open requests may finish after SIGTERM")->capture_default_str();
-  app.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")->capture_default_str();
-  app.add_option("--voice-store", config.voice_store, "directory of saved voices (default: $XDG_DATA_HOME/ttsd/voices)");
-  app.add_option("--max-reference-bytes", config.max_reference_bytes, "largest reference audio file accepted, bytes")->capture_default_str();
-  app.add_option("--min-reference-s", config.min_reference_s, "seconds of speaker reference audio a clone needs in all")->capture_default_str();
-  app.add_option("--max-reference-s", config.max_reference_s, "longest reference audio file, seconds")->capture_default_str();
+  config.AddFlags(app);  // every DaemonConfig flag, the engine's and HTTP's among them, in --help's order
   const std::string lexicon_file = EnvOr("XDG_CONFIG_HOME", Home() + "/.config") + "/ttsd/lexicon.txt";
-  app.add_option("--lexicon", config.lexicon_path,
-                 "user pronunciation lexicon, re-read on SIGHUP (default: " + lexicon_file + " if it exists)");
-  app.add_option("--wyoming", config.wyoming,
-                 "Wyoming server for Home Assistant: tcp://HOST:PORT, unix:///PATH, on (= tcp://127.0.0.1:10200) or off")
-      ->capture_default_str();
-  // The socket key also takes the spelling with an underscore (wyoming_socket) in the config file.
-  app.add_option("--wyoming-socket,--wyoming_socket", config.wyoming_socket,
-                 "a Unix socket path to serve Wyoming on as well");
-  auto* http_option = app.add_option("--http", config.http.listen,
-                                     "HTTP API (OpenAI-compatible speech, control page): HOST:PORT, or off")
-                          ->capture_default_str();
-  // The token keys also take the spelling with underscores (http_token) in the config file.
-  app.add_option("--http-token,--http_token", config.http.token,
-                 "bearer token HTTP requests must carry (required beyond loopback)");
-  app.add_option("--http-token-file,--http_token_file", config.http.token_file,
-                 "read the bearer token from this file's first line");
-  app.add_option("--http-max-connections", config.http.max_connections, "HTTP connections open at once")
-      ->capture_default_str();
+  CLI::Option* lexicon_option = app.get_option("--lexicon");
+  lexicon_option->description(lexicon_option->get_description() + " (default: " + lexicon_file + " if it exists)");
+  auto* http_option = app.get_option("--http");
   app.add_flag("--no-warmup", no_warmup, "skip warming voices up at load");
   app.add_flag("--print-config", print_config, "print the effective configuration and exit");
   CLI11_PARSE(app, argc, argv);

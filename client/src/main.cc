@@ -33,6 +33,13 @@ namespace {
 
 using ttsd::Error;
 using ttsd::ErrorCode;
+using ttsd::protocol::EmotionAxisList;
+using ttsd::protocol::kMaxEmotionAlpha;
+using ttsd::protocol::kMaxEmotionWeight;
+using ttsd::protocol::kMaxReferences;
+using ttsd::protocol::kMaxSpeed;
+using ttsd::protocol::kMinSpeed;
+using ttsd::protocol::LimitText;
 using namespace ttsd::client;
 using namespace ttsd::ttsc;
 
@@ -99,7 +106,8 @@ std::string Join(const std::vector<std::string>& words) {
 ttsd::Result<ReferenceFiles> ApplyStyle(const SayOptions& say, ttsd::protocol::SynthesizeRequest* request) {
   ReferenceFiles files;
   if (say.refs.size() > ttsd::protocol::kMaxReferences) {
-    return ttsd::MakeError(ErrorCode::kBadRequest, "at most 8 --ref files");
+    return ttsd::MakeError(ErrorCode::kBadRequest,
+                           "at most " + std::to_string(ttsd::protocol::kMaxReferences) + " --ref files");
   }
   for (const auto& path : say.refs) {
     auto bytes = ReadReferenceFile(path);
@@ -117,7 +125,8 @@ ttsd::Result<ReferenceFiles> ApplyStyle(const SayOptions& say, ttsd::protocol::S
     request->emotion = *weights;
   }
   if (say.emotion_text.size() > ttsd::protocol::kMaxEmotionTextBytes) {
-    return ttsd::MakeError(ErrorCode::kBadRequest, "--emotion-text is longer than 1000 bytes");
+    return ttsd::MakeError(ErrorCode::kBadRequest, "--emotion-text is longer than " +
+                                                       std::to_string(ttsd::protocol::kMaxEmotionTextBytes) + " bytes");
   }
   request->emotion_text = say.emotion_text;
   request->emotion_alpha = say.emotion_alpha;
@@ -416,9 +425,9 @@ int main(int argc, char** argv) {
   say_cmd->add_option("--format", say.format, "sample format")
       ->capture_default_str()
       ->check(CLI::IsMember({"s16le", "f32le"}));
-  say_cmd->add_option("--speed", say.speed, "speaking rate, 0.25..4")
+  say_cmd->add_option("--speed", say.speed, "speaking rate, " + LimitText(kMinSpeed) + ".." + LimitText(kMaxSpeed))
       ->capture_default_str()
-      ->check(CLI::Range(0.25, 4.0));
+      ->check(CLI::Range(kMinSpeed, kMaxSpeed));
   say_cmd->add_flag("--stdin", say.from_stdin,
                     "also read text from standard input as it arrives (after TEXT, if given), into the same "
                     "request: llm | ttsc say --stdin -o -");
@@ -432,17 +441,18 @@ int main(int argc, char** argv) {
   say_cmd->add_flag("--interrupt", say.interrupt, "with --channel: cut what the channel is playing and go first");
   say_cmd->add_flag("--no-wait", say.no_wait, "with --channel: return once queued");
   say_cmd->add_option("--ref", say.refs,
-                      "clone the speaker from this recording, for this request only (repeatable, up to 8; 3 s or "
-                      "more in all, 1-15 s each; WAV, FLAC, Ogg...)")
+                      "clone the speaker from this recording, for this request only (repeatable, up to " +
+                          std::to_string(kMaxReferences) + "; 3 s or more in all, 1-15 s each; WAV, FLAC, Ogg...)")
       ->allow_extra_args(false);
   say_cmd->add_option("--emotion-ref", say.emotion_ref, "take the emotion from this recording");
   say_cmd->add_option("--emotion", say.emotion,
-                      "emotion weights 0..1: happy, angry, sad, afraid, disgusted, melancholic, surprised, calm "
-                      "(e.g. angry=0.8,sad=0.2)");
+                      "emotion weights 0.." + LimitText(kMaxEmotionWeight) + ": " + EmotionAxisList() +
+                          " (e.g. angry=0.8,sad=0.2)");
   say_cmd->add_option("--emotion-text", say.emotion_text, "the emotion described in words (\"angrily, voice trembling\")");
-  say_cmd->add_option("--emotion-alpha", say.emotion_alpha, "how strongly the emotion applies, 0..1")
+  say_cmd->add_option("--emotion-alpha", say.emotion_alpha,
+                      "how strongly the emotion applies, 0.." + LimitText(kMaxEmotionAlpha))
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(CLI::Range(0.0, kMaxEmotionAlpha));
   say_cmd->add_option("--duration", say.duration, "make the whole utterance last this long: 8, 8s, 1500ms");
 
   ChannelOptions channel_opts;

@@ -41,11 +41,15 @@ Status OpusFramer::Push(std::span<const uint8_t> pcm, const FrameFn& on_frame) {
       mono_[i / channels] += static_cast<float>(v) * (scale / 32768.0f);
     }
   }
-  return Emit(resampler_.Process(std::span<const float>(mono_)), on_frame);
+  auto resampled = resampler_.Process(std::span<const float>(mono_));
+  if (!resampled) return std::unexpected(resampled.error());
+  return Emit(*resampled, on_frame);
 }
 
 Status OpusFramer::Finish(const FrameFn& on_frame) {
-  if (auto s = Emit(resampler_.Flush(), on_frame); !s) return s;
+  auto rest = resampler_.Flush();
+  if (!rest) return std::unexpected(rest.error());
+  if (auto s = Emit(*rest, on_frame); !s) return s;
   if (pending_.empty()) return {};
   std::vector<float> last;
   last.swap(pending_);

@@ -26,12 +26,6 @@ std::optional<double> Number(std::string_view s) {
   return v;
 }
 
-std::string AxisList() {
-  std::string out;
-  for (auto name : protocol::kEmotionAxisNames) out += (out.empty() ? "" : ", ") + std::string(name);
-  return out;
-}
-
 }  // namespace
 
 Result<protocol::EmotionWeights> ParseEmotionSpec(std::string_view spec) {
@@ -49,11 +43,13 @@ Result<protocol::EmotionWeights> ParseEmotionSpec(std::string_view spec) {
     size_t i = 0;
     while (i < protocol::kEmotionAxes && protocol::kEmotionAxisNames[i] != axis) ++i;
     if (i == protocol::kEmotionAxes) {
-      return MakeError(ErrorCode::kBadRequest, "unknown emotion '" + std::string(axis) + "'; the axes are " + AxisList());
+      return MakeError(ErrorCode::kBadRequest, "unknown emotion '" + std::string(axis) + "'; the axes are " +
+                                                   protocol::EmotionAxisList());
     }
     auto value = Number(Trim(piece.substr(eq + 1)));
-    if (!value || *value < 0 || *value > 1) {
-      return MakeError(ErrorCode::kBadRequest, "emotion '" + std::string(axis) + "' needs a value from 0 to 1, not '" +
+    if (!value || *value < 0 || *value > protocol::kMaxEmotionWeight) {
+      return MakeError(ErrorCode::kBadRequest, "emotion '" + std::string(axis) + "' needs a value from 0 to " +
+                                                   protocol::LimitText(protocol::kMaxEmotionWeight) + ", not '" +
                                                    std::string(Trim(piece.substr(eq + 1))) + "'");
     }
     w[i] = *value;
@@ -76,7 +72,8 @@ Result<double> ParseDurationSpec(std::string_view spec) {
   }
   const double seconds = *value * scale;
   if (seconds <= 0 || seconds > protocol::kMaxDurationS) {
-    return MakeError(ErrorCode::kBadRequest, "duration '" + std::string(spec) + "' must be more than 0 and at most 600 s");
+    return MakeError(ErrorCode::kBadRequest, "duration '" + std::string(spec) + "' must be more than 0 and at most " +
+                                                   protocol::LimitText(protocol::kMaxDurationS) + " s");
   }
   return seconds;
 }

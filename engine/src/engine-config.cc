@@ -1,5 +1,7 @@
 #include "ttsd/engine/engine-config.h"
 
+#include <CLI/CLI.hpp>
+
 #include <sstream>
 
 namespace ttsd::engine {
@@ -31,6 +33,18 @@ std::string EngineConfig::ToString() const {
      << " first_chunk_frames=" << first_chunk_frames << " chunk_frames=" << chunk_frames
      << " max_text_bytes=" << max_text_bytes << " warmup=" << (warmup ? "on" : "off");
   return os.str();
+}
+
+void EngineConfig::AddFlags(CLI::App& app) {
+  app.add_option("--threads", threads, "threads per matrix product (torch intra-op and OpenBLAS)")->capture_default_str();
+  app.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
+  app.add_option("--dtype", dtype, "fp32 or fp16 (cuda only)")->capture_default_str();
+  app.add_flag("--jit-fusion", jit_fusion,
+               "let TorchScript fuse kernels (CUDA): a stream's fp16 audio then depends on its batch");
+  app.add_option("--first-chunk-frames", first_chunk_frames, "acoustic frames in a request's first chunk")
+      ->capture_default_str();
+  app.add_option("--chunk-frames", chunk_frames, "acoustic frames in later chunks")->capture_default_str();
+  app.add_option("--max-text-bytes", max_text_bytes, "text limit per request")->capture_default_str();
 }
 
 }  // namespace ttsd::engine

@@ -116,10 +116,12 @@ Status Stream::PrepareDuration(double seconds) {
   const double target =
       (seconds * m.sample_rate - static_cast<double>(voice.impl_->flush_samples)) / m.hop_samples;
   const double ratio = target / std::max(natural, 1.0);
-  if (!(ratio >= 0.25 && ratio <= 4.0)) {
+  if (!(ratio >= protocol::kMinSpeed && ratio <= protocol::kMaxSpeed)) {  // as far as speed could take it
     char buf[160];
-    std::snprintf(buf, sizeof buf, "duration %.2f s is outside 0.25-4x the natural length of this text (%.2f s)",
-                  seconds, (natural * m.hop_samples + static_cast<double>(voice.impl_->flush_samples)) / m.sample_rate);
+    std::snprintf(buf, sizeof buf, "duration %.2f s is outside %s-%sx the natural length of this text (%.2f s)",
+                  seconds, protocol::LimitText(protocol::kMinSpeed).c_str(),
+                  protocol::LimitText(protocol::kMaxSpeed).c_str(),
+                  (natural * m.hop_samples + static_cast<double>(voice.impl_->flush_samples)) / m.sample_rate);
     return MakeError(ErrorCode::kBadRequest, buf);
   }
   // Phone p is scaled by q^elasticity_p; q is found by bisection so that the total is the target.

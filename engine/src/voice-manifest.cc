@@ -74,8 +74,8 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
   }
   if (!m.emotion_axes.empty() &&
       !std::equal(m.emotion_axes.begin(), m.emotion_axes.end(), kEmotionAxisNames.begin(), kEmotionAxisNames.end())) {
-    return std::unexpected(Invalid(dir, "emotion_axes must be happy, angry, sad, afraid, disgusted, melancholic, "
-                                        "surprised, calm (IndexTTS2's order)").error());
+    return std::unexpected(
+        Invalid(dir, "emotion_axes must be " + protocol::EmotionAxisList() + " (IndexTTS2's order)").error());
   }
   if (m.emotion_axes.empty() && (!m.emotion_encoder_file.empty() || !m.emotion_text_file.empty())) {
     return std::unexpected(Invalid(dir, "emotion stages need emotion_axes").error());

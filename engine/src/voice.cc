@@ -24,6 +24,8 @@ std::shared_ptr<spdlog::logger> EngineLog() {
 
 namespace {
 
+constexpr float kMaxWeight = static_cast<float>(protocol::kMaxEmotionWeight);  // of one emotion axis
+
 // OpenBLAS (Debian's libtorch does its matrix products there) keeps its own thread pool, one thread
 // per core, which at::set_num_threads does not touch: with several inference workers each product
 // would fan out over every core again. Capped here when the process has OpenBLAS; looked up at run
@@ -207,17 +209,20 @@ Result<std::unique_ptr<Stream>> Voice::Start(const StreamOptions& options) const
     }
     speaker = impl.speaker_embeddings[speaker_id];
   }
-  if (!(options.speed >= 0.25 && options.speed <= 4.0)) {
-    return MakeError(ErrorCode::kBadRequest, "speed must be between 0.25 and 4");
+  if (!(options.speed >= protocol::kMinSpeed && options.speed <= protocol::kMaxSpeed)) {
+    return MakeError(ErrorCode::kBadRequest, "speed must be between " + protocol::LimitText(protocol::kMinSpeed) +
+                                                 " and " + protocol::LimitText(protocol::kMaxSpeed));
   }
   if (options.emotion && !has_emotion()) {
     return MakeError(ErrorCode::kNotSupported, "voice '" + name() + "' has no emotion control");
   }
-  if (!(options.emotion_alpha >= 0.0 && options.emotion_alpha <= 1.0)) {
-    return MakeError(ErrorCode::kBadRequest, "emotion_alpha must be between 0 and 1");
+  if (!(options.emotion_alpha >= 0.0 && options.emotion_alpha <= protocol::kMaxEmotionAlpha)) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "emotion_alpha must be between 0 and " + protocol::LimitText(protocol::kMaxEmotionAlpha));
   }
-  if (!(options.duration_s >= 0.0 && options.duration_s <= 600.0)) {
-    return MakeError(ErrorCode::kBadRequest, "duration must be between 0 and 600 seconds");
+  if (!(options.duration_s >= 0.0 && options.duration_s <= protocol::kMaxDurationS)) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "duration must be between 0 and " + protocol::LimitText(protocol::kMaxDurationS) + " seconds");
   }
   if (options.duration_s > 0 && !options.final) {
     return MakeError(ErrorCode::kBadRequest, "duration control needs the whole text up front (final)");
@@ -244,7 +249,7 @@ Result<std::unique_ptr<Stream>> Voice::Start(const StreamOptions& options) const
       float sum = 0;
       for (size_t i = 0; i < kEmotionAxes; ++i) {
         float v = (*options.emotion)[i];
-        e[i] = std::isfinite(v) ? std::clamp(v, 0.0f, 1.0f) : 0.0f;
+        e[i] = std::isfinite(v) ? std::clamp(v, 0.0f, kMaxWeight) : 0.0f;
         sum += e[i];
       }
       const float scale = static_cast<float>(options.emotion_alpha) / std::max(1.0f, sum);
@@ -306,10 +311,11 @@ Result<EmotionVector> ToEmotion(const Result<torch::Tensor>& t) {
   if (!t) return std::unexpected(t.error());
   torch::Tensor v = t->to(torch::kCPU, torch::kFloat).contiguous().view({-1});
   if (v.numel() != static_cast<int64_t>(kEmotionAxes)) {
-    return MakeError(ErrorCode::kModelError, "emotion stage gives " + std::to_string(v.numel()) + " axes, not 8");
+    return MakeError(ErrorCode::kModelError,
+                     "emotion stage gives " + std::to_string(v.numel()) + " axes, not " + std::to_string(kEmotionAxes));
   }
   EmotionVector e{};
-  for (size_t i = 0; i < kEmotionAxes; ++i) e[i] = std::clamp(v[i].item<float>(), 0.0f, 1.0f);
+  for (size_t i = 0; i < kEmotionAxes; ++i) e[i] = std::clamp(v[i].item<float>(), 0.0f, kMaxWeight);
   return e;
 }
 }  // namespace
@@ -333,7 +339,10 @@ Result<EmotionVector> Voice::EmotionFromText(std::string_view description) const
   if (description.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return MakeError(ErrorCode::kBadRequest, "emotion description is empty");
   }
-  if (description.size() > 1000) return MakeError(ErrorCode::kBadRequest, "emotion description is over 1000 bytes");
+  if (description.size() > protocol::kMaxEmotionTextBytes) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "emotion description is over " + std::to_string(protocol::kMaxEmotionTextBytes) + " bytes");
+  }
   const Impl& impl = *impl_;
   c10::InferenceMode guard;
   return ToEmotion(Guarded("emotion text", [&] {

@@ -35,18 +35,22 @@ Status GetEmotion(const json& j, const char* key, std::optional<EmotionWeights>*
     size_t axis = 0;
     while (axis < kEmotionAxes && kEmotionAxisNames[axis] != name) ++axis;
     if (axis == kEmotionAxes) {
-      return MakeError(ErrorCode::kBadRequest, "unknown emotion axis '" + name +
-                                                   "' (happy, angry, sad, afraid, disgusted, melancholic, "
-                                                   "surprised, calm)");
+      return MakeError(ErrorCode::kBadRequest, "unknown emotion axis '" + name + "' (" + EmotionAxisList() + ")");
     }
     if (!value.is_number() || !std::isfinite(value.get<double>()) || value.get<double>() < 0 ||
-        value.get<double>() > 1) {
-      return MakeError(ErrorCode::kBadRequest, "emotion axis '" + name + "' must be a number from 0 to 1");
+        value.get<double>() > kMaxEmotionWeight) {
+      return MakeError(ErrorCode::kBadRequest,
+                       "emotion axis '" + name + "' must be a number from 0 to " + LimitText(kMaxEmotionWeight));
     }
     w[axis] = value.get<double>();
   }
   *out = w;
   return {};
+}
+
+std::unexpected<Error> BadChannelName() {
+  return MakeError(ErrorCode::kBadRequest,
+                   "'channel' must be 1-" + std::to_string(kMaxChannelNameBytes) + " characters of a-z A-Z 0-9 - _ .");
 }
 
 }  // namespace
@@ -108,36 +112,39 @@ Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
   TTSD_TRY(GetBool(*j, "final", &m.final));
   TTSD_TRY(GetFormat(*j, "sample_format", &m.sample_format));
   TTSD_TRY(GetDouble(*j, "speed", &m.speed));
-  if (!std::isfinite(m.speed) || m.speed < 0.25 || m.speed > 4.0) {
-    return MakeError(ErrorCode::kBadRequest, "'speed' must be between 0.25 and 4");
+  if (!std::isfinite(m.speed) || m.speed < kMinSpeed || m.speed > kMaxSpeed) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "'speed' must be between " + LimitText(kMinSpeed) + " and " + LimitText(kMaxSpeed));
   }
   TTSD_TRY(GetString(*j, "channel", &m.channel));
   TTSD_TRY(GetBool(*j, "interrupt", &m.interrupt));
-  if (!m.channel.empty() && !IsValidChannelName(m.channel)) {
-    return MakeError(ErrorCode::kBadRequest, "'channel' must be 1-64 characters of a-z A-Z 0-9 - _ .");
-  }
+  if (!m.channel.empty() && !IsValidChannelName(m.channel)) return BadChannelName();
   if (m.interrupt && m.channel.empty()) return MakeError(ErrorCode::kBadRequest, "'interrupt' needs a 'channel'");
   if (!IsValidUtf8(m.text)) return MakeError(ErrorCode::kMalformedFrame, "text is not valid UTF-8");
   TTSD_TRY(GetEmotion(*j, "emotion", &m.emotion));
   TTSD_TRY(GetString(*j, "emotion_text", &m.emotion_text));
   if (m.emotion_text.size() > kMaxEmotionTextBytes) {
-    return MakeError(ErrorCode::kBadRequest, "'emotion_text' is longer than 1000 bytes");
+    return MakeError(ErrorCode::kBadRequest,
+                     "'emotion_text' is longer than " + std::to_string(kMaxEmotionTextBytes) + " bytes");
   }
   if (!IsValidUtf8(m.emotion_text)) return MakeError(ErrorCode::kMalformedFrame, "emotion_text is not valid UTF-8");
   TTSD_TRY(GetDouble(*j, "emotion_alpha", &m.emotion_alpha));
-  if (!std::isfinite(m.emotion_alpha) || m.emotion_alpha < 0 || m.emotion_alpha > 1) {
-    return MakeError(ErrorCode::kBadRequest, "'emotion_alpha' must be between 0 and 1");
+  if (!std::isfinite(m.emotion_alpha) || m.emotion_alpha < 0 || m.emotion_alpha > kMaxEmotionAlpha) {
+    return MakeError(ErrorCode::kBadRequest, "'emotion_alpha' must be between 0 and " + LimitText(kMaxEmotionAlpha));
   }
   TTSD_TRY(GetDouble(*j, "duration", &m.duration_s));
   const bool has_duration = j->contains("duration") && !(*j)["duration"].is_null();
   if (has_duration && (!std::isfinite(m.duration_s) || m.duration_s <= 0 || m.duration_s > kMaxDurationS)) {
-    return MakeError(ErrorCode::kBadRequest, "'duration' must be more than 0 and at most 600 seconds");
+    return MakeError(ErrorCode::kBadRequest,
+                     "'duration' must be more than 0 and at most " + LimitText(kMaxDurationS) + " seconds");
   }
   if (m.duration_s > 0 && !m.final) {
     return MakeError(ErrorCode::kBadRequest, "'duration' needs the whole text at once ('final': true)");
   }
   TTSD_TRY(GetU32(*j, "references", &m.references));
-  if (m.references > kMaxReferences) return MakeError(ErrorCode::kBadRequest, "'references' must be 0 to 8");
+  if (m.references > kMaxReferences) {
+    return MakeError(ErrorCode::kBadRequest, "'references' must be 0 to " + std::to_string(kMaxReferences));
+  }
   TTSD_TRY(GetBool(*j, "emotion_reference", &m.emotion_reference));
   return m;
 }
@@ -241,9 +248,7 @@ Result<ListenRequest> ParseListen(std::span<const uint8_t> payload) {
   ListenRequest m;
   TTSD_TRY(GetString(*j, "channel", &m.channel));
   TTSD_TRY(GetFormat(*j, "sample_format", &m.sample_format));
-  if (!IsValidChannelName(m.channel)) {
-    return MakeError(ErrorCode::kBadRequest, "'channel' must be 1-64 characters of a-z A-Z 0-9 - _ .");
-  }
+  if (!IsValidChannelName(m.channel)) return BadChannelName();
   return m;
 }
 
@@ -254,9 +259,7 @@ Result<ChannelControl> ParseChannelControl(std::span<const uint8_t> payload) {
   std::string action = "status";
   TTSD_TRY(GetString(*j, "channel", &m.channel));
   TTSD_TRY(GetString(*j, "action", &action));
-  if (!IsValidChannelName(m.channel)) {
-    return MakeError(ErrorCode::kBadRequest, "'channel' must be 1-64 characters of a-z A-Z 0-9 - _ .");
-  }
+  if (!IsValidChannelName(m.channel)) return BadChannelName();
   if (action == "status") m.action = ChannelControl::Action::kStatus;
   else if (action == "skip") m.action = ChannelControl::Action::kSkip;
   else if (action == "clear") m.action = ChannelControl::Action::kClear;

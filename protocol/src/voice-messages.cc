@@ -12,8 +12,8 @@ using namespace json_fields;
 
 Status CheckName(const std::string& name) {
   if (IsValidSavedVoiceName(name)) return {};
-  return MakeError(ErrorCode::kBadRequest,
-                   "'name' must be 1-64 characters of A-Z a-z 0-9 _ . - and not start with '.'");
+  return MakeError(ErrorCode::kBadRequest, "'name' must be 1-" + std::to_string(kMaxSavedVoiceNameBytes) +
+                                               " characters of A-Z a-z 0-9 _ . - and not start with '.'");
 }
 
 }  // namespace
@@ -36,7 +36,7 @@ Result<VoiceAdd> ParseVoiceAdd(std::span<const uint8_t> payload) {
   TTSD_TRY(GetBool(*j, "replace", &m.replace));
   TTSD_TRY(CheckName(m.name));
   if (m.references < 1 || m.references > kMaxReferences) {
-    return MakeError(ErrorCode::kBadRequest, "'references' must be 1 to 8");
+    return MakeError(ErrorCode::kBadRequest, "'references' must be 1 to " + std::to_string(kMaxReferences));
   }
   return m;
 }

@@ -352,9 +352,9 @@ inline std::vector<float> ResampleTo48k(const std::vector<float>& in, uint32_t r
     return {};
   }
   std::vector<float> out;
-  auto a = r->Process(std::span<const float>(in));
+  auto a = r->Process(std::span<const float>(in)).value();
   out.insert(out.end(), a.begin(), a.end());
-  auto b = r->Flush();
+  auto b = r->Flush().value();
   out.insert(out.end(), b.begin(), b.end());
   return out;
 }

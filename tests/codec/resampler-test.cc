@@ -1,10 +1,12 @@
-// Resampler: lengths, a sine's frequency and level, int16 input, passthrough, chunking, reuse after Flush.
+// Resampler: lengths, a sine's frequency and level, int16 input, passthrough, chunking, reuse after Flush,
+// one-shot Convert between arbitrary rates.
 #include "ttsd/codec/resampler.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <numbers>
+#include <utility>
 #include <vector>
 
 namespace ttsd::codec {
@@ -22,10 +24,10 @@ std::vector<float> ResampleAll(Resampler& r, const std::vector<float>& in, size_
   std::vector<float> out;
   for (size_t at = 0; at < in.size(); at += chunk) {
     const size_t n = std::min(chunk, in.size() - at);
-    auto part = r.Process(std::span<const float>(in.data() + at, n));
+    auto part = r.Process(std::span<const float>(in.data() + at, n)).value();
     out.insert(out.end(), part.begin(), part.end());
   }
-  auto rest = r.Flush();
+  auto rest = r.Flush().value();
   out.insert(out.end(), rest.begin(), rest.end());
   return out;
 }
@@ -86,9 +88,10 @@ TEST(Resampler, Int16InputIsScaledToFloat) {
   std::vector<float> out;
   for (size_t at = 0; at < s16.size(); at += 160) {
     auto part = r->Process(std::span<const int16_t>(s16.data() + at, 160));
-    out.insert(out.end(), part.begin(), part.end());
+    ASSERT_TRUE(part.has_value());
+    out.insert(out.end(), part->begin(), part->end());
   }
-  auto rest = r->Flush();
+  auto rest = r->Flush().value();
   out.insert(out.end(), rest.begin(), rest.end());
   ASSERT_EQ(out.size(), 24000u);
   EXPECT_NEAR(Rms(std::span<const float>(out).subspan(2400, 19200)), 0.5 / std::sqrt(2.0), 0.01);
@@ -120,16 +123,67 @@ TEST(Resampler, EqualRatesPassThroughUntouchedAndAtOnce) {
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->passthrough());
   const auto in = Sine(1000, 48000, 960);
-  auto out = r->Process(in);
+  auto out = r->Process(in).value();
   ASSERT_EQ(out.size(), in.size());
   for (size_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i], in[i]);
-  EXPECT_TRUE(r->Flush().empty());
+  EXPECT_TRUE(r->Flush().value().empty());
 }
 
 TEST(Resampler, RefusesRatesOutOfRange) {
   EXPECT_EQ(Resampler::Create(0).error().code, ErrorCode::kBadRequest);
   EXPECT_EQ(Resampler::Create(999).error().code, ErrorCode::kBadRequest);
   EXPECT_EQ(Resampler::Create(16000, 10'000'000).error().code, ErrorCode::kBadRequest);
+}
+
+TEST(Resampler, ConvertsBetweenArbitraryRates) {
+  // Reference audio arrives at whatever rate it was recorded at and goes to the voice's rate.
+  const std::pair<uint32_t, uint32_t> cases[] = {{44100, 22050}, {8000, 24000}, {48000, 16000}, {22050, 44100}};
+  for (auto [from, to] : cases) {
+    const size_t n = from + 77;  // 1 s and change
+    auto out = Resampler::Convert(Sine(440, from, n), from, to);
+    ASSERT_TRUE(out.has_value()) << from << " -> " << to;
+    EXPECT_NEAR(static_cast<double>(out->size()), static_cast<double>(n) * to / from, 1.0) << from << " -> " << to;
+    std::vector<float> middle(out->begin() + to / 10, out->end() - to / 10);
+    EXPECT_NEAR(PeakFrequency(middle, to, 440), 440.0, 1.0) << from << " -> " << to;
+    EXPECT_NEAR(Rms(middle), 0.5 / std::sqrt(2.0), 0.01) << from << " -> " << to;
+  }
+}
+
+TEST(Resampler, ConvertAgreesWithStreaming) {
+  const auto in = Sine(300, 16000, 20000);
+  auto whole = Resampler::Convert(in, 16000, 24000);
+  auto r = Resampler::Create(16000, 24000);
+  ASSERT_TRUE(whole && r);
+  auto streamed = ResampleAll(*r, in, 320);
+  ASSERT_EQ(whole->size(), streamed.size());
+  for (size_t i = 0; i < streamed.size(); ++i) ASSERT_NEAR((*whole)[i], streamed[i], 1e-4) << i;
+}
+
+TEST(Resampler, ConvertPassesEqualRatesAndEmptyInputThrough) {
+  const auto in = Sine(1000, 22050, 500);
+  auto same = Resampler::Convert(in, 22050, 22050);
+  ASSERT_TRUE(same.has_value());
+  EXPECT_EQ(*same, in);
+  auto empty = Resampler::Convert({}, 44100, 16000);
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(Resampler, ConvertRefusesRatesOutOfRange) {
+  const auto in = Sine(440, 16000, 1600);
+  EXPECT_EQ(Resampler::Convert(in, 0, 16000).error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(Resampler::Convert(in, 16000, 999).error().code, ErrorCode::kBadRequest);
+  EXPECT_EQ(Resampler::Convert(in, 16000, Resampler::kMaxRateHz + 1).error().code, ErrorCode::kBadRequest);
+}
+
+TEST(Resampler, StreamsBetweenArbitraryRates) {
+  auto r = Resampler::Create(44100, 16000);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->passthrough());
+  auto out = ResampleAll(*r, Sine(440, 44100, 44100), 441);
+  EXPECT_NEAR(static_cast<double>(out.size()), 16000.0, 1.0);
+  std::vector<float> middle(out.begin() + 1600, out.end() - 1600);
+  EXPECT_NEAR(PeakFrequency(middle, 16000, 440), 440.0, 1.0);
 }
 
 }  // namespace

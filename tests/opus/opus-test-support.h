@@ -202,9 +202,9 @@ inline std::vector<float> To48k(const std::vector<float>& in, uint32_t rate) {
     ADD_FAILURE() << r.error().ToString();
     return {};
   }
-  auto a = r->Process(std::span<const float>(in));
+  auto a = r->Process(std::span<const float>(in)).value();
   std::vector<float> out(a.begin(), a.end());
-  auto b = r->Flush();
+  auto b = r->Flush().value();
   out.insert(out.end(), b.begin(), b.end());
   return out;
 }

@@ -18,10 +18,13 @@ std::chrono::milliseconds Timeout(const GlobalOptions& global, std::chrono::mill
 }
 
 int RunAdd(const VoiceCommand& v, const GlobalOptions& global) {
-  if (v.files.size() > protocol::kMaxReferences) return Usage("voice add: at most 8 reference files");
+  if (v.files.size() > protocol::kMaxReferences) {
+    return Usage("voice add: at most " + std::to_string(protocol::kMaxReferences) + " reference files");
+  }
   if (!protocol::IsValidSavedVoiceName(v.name)) {
     return Usage("voice add: '" + v.name +
-                 "' cannot be a voice name: 1-64 characters of A-Z a-z 0-9 _ . - , not starting with '.'");
+                 "' cannot be a voice name: 1-" + std::to_string(protocol::kMaxSavedVoiceNameBytes) +
+                 " characters of A-Z a-z 0-9 _ . - , not starting with '.'");
   }
   std::vector<std::vector<uint8_t>> files;
   for (const auto& path : v.files) {

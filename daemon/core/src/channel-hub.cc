@@ -1,9 +1,10 @@
 #include "ttsd/daemon/channel-hub.h"
 
-#include <soxr.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+
+#include "ttsd/codec/resampler.h"
 
 namespace ttsd::daemon {
 namespace {
@@ -12,38 +13,18 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 constexpr auto kFramePeriod = std::chrono::milliseconds(20);
 
-// Streaming resampler from a voice's rate to the channel rate; used by one worker at a time.
-class Resampler {
- public:
-  explicit Resampler(double in_rate) {
-    soxr_error_t error = nullptr;
-    auto quality = soxr_quality_spec(SOXR_HQ, 0);
-    soxr_ = soxr_create(in_rate, protocol::kChannelSampleRate, 1, &error, nullptr, &quality, nullptr);
-    ratio_ = protocol::kChannelSampleRate / in_rate;
+// A chunk at the channel rate; the last chunk also takes what the resampler still holds.
+Result<std::vector<float>> ToChannelRate(codec::Resampler& resampler, const engine::Chunk& chunk) {
+  auto part = resampler.Process(chunk.samples);
+  if (!part) return std::unexpected(part.error());
+  std::vector<float> out(part->begin(), part->end());
+  if (chunk.is_last) {
+    auto rest = resampler.Flush();
+    if (!rest) return std::unexpected(rest.error());
+    out.insert(out.end(), rest->begin(), rest->end());
   }
-  ~Resampler() { soxr_delete(soxr_); }
-  Resampler(const Resampler&) = delete;
-  Resampler& operator=(const Resampler&) = delete;
-
-  std::vector<float> Process(std::span<const float> in, bool last) {
-    std::vector<float> out;
-    if (!soxr_) return out;
-    std::vector<float> buf(static_cast<size_t>(in.size() * ratio_) + 256);
-    size_t done_in = 0, done_out = 0;
-    soxr_process(soxr_, in.data(), in.size(), &done_in, buf.data(), buf.size(), &done_out);
-    out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(done_out));
-    while (last) {  // drain the filter's delay
-      soxr_process(soxr_, nullptr, 0, nullptr, buf.data(), buf.size(), &done_out);
-      if (done_out == 0) break;
-      out.insert(out.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(done_out));
-    }
-    return out;
-  }
-
- private:
-  soxr_t soxr_ = nullptr;
-  double ratio_ = 1;
-};
+  return out;
+}
 
 }  // namespace
 
@@ -100,6 +81,14 @@ Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr
     return MakeError(ErrorCode::kBusy, "channel '" + channel + "' already has " + std::to_string(kMaxQueued) +
                                            " utterances queued");
   }
+  auto created = codec::Resampler::Create(static_cast<uint32_t>(stream->sample_rate()), protocol::kChannelSampleRate);
+  if (!created) {
+    spdlog::error("channel {}: cannot resample {} Hz audio: {}", channel, stream->sample_rate(),
+                  created.error().ToString());
+    return std::unexpected(created.error());
+  }
+  // Used by one worker at a time (the job's), never by two at once.
+  auto resampler = std::make_shared<codec::Resampler>(std::move(*created));
   auto u = std::make_shared<Utterance>();
   u->id = next_id_++;
   u->channel = channel;
@@ -107,18 +96,31 @@ Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr
   u->on_end = std::move(on_end);
   auto job = std::make_shared<Job>();
   job->serial = u->id;
-  auto resampler = std::make_shared<Resampler>(stream->sample_rate());
   job->stream = std::move(stream);
 
   std::weak_ptr<bool> alive = alive_;
   std::weak_ptr<Utterance> weak = u;
   auto buffered = u->buffered;
   auto may_generate = u->may_generate;
-  // Worker threads: resample there, then hand the samples to the I/O thread.
-  job->on_chunk = [this, alive, weak, buffered, resampler](const engine::Chunk& chunk) {
-    std::vector<float> out = resampler->Process(chunk.samples, chunk.is_last);
-    buffered->fetch_add(out.size());
-    asio::post(io_, [this, alive, weak, out = std::move(out), last = chunk.is_last]() mutable {
+  // Worker threads: resample there, then hand the samples to the I/O thread. Should resampling fail, the
+  // utterance ends with that error (logged, and the requester told) rather than playing silence or a gap.
+  auto resample_failed = std::make_shared<bool>(false);  // touched by the job's worker only
+  job->on_chunk = [this, alive, weak, buffered, resampler, resample_failed](const engine::Chunk& chunk) {
+    if (*resample_failed) return;  // the utterance is being dropped; its job is being cancelled
+    auto out = ToChannelRate(*resampler, chunk);
+    if (!out) {
+      *resample_failed = true;
+      asio::post(io_, [this, alive, weak, error = out.error()] {
+        auto a = alive.lock();
+        auto u = weak.lock();
+        if (!a || !*a || !u) return;
+        scheduler_->Cancel(u->job);
+        OnJobError(u, error);
+      });
+      return;
+    }
+    buffered->fetch_add(out->size());
+    asio::post(io_, [this, alive, weak, out = std::move(*out), last = chunk.is_last]() mutable {
       auto a = alive.lock();
       auto u = weak.lock();
       if (a && *a && u) OnAudio(u, std::move(out), last);

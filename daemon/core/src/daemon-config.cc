@@ -1,14 +1,20 @@
 #include "ttsd/daemon/daemon-config.h"
 
-#include "ttsd/daemon/wyoming-endpoint.h"
+#include <CLI/CLI.hpp>
 
 #include <sstream>
+
+#include "ttsd/daemon/wyoming-endpoint.h"
+#include "ttsd/protocol/limits.h"
 
 namespace ttsd::daemon {
 
 Status DaemonConfig::Validate() const {
   if (socket_path.empty()) return MakeError(ErrorCode::kBadRequest, "socket path is empty");
-  if (socket_path.size() >= 108) return MakeError(ErrorCode::kBadRequest, "socket path is longer than 107 bytes");
+  if (socket_path.size() > protocol::kMaxSocketPathBytes) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "socket path is longer than " + std::to_string(protocol::kMaxSocketPathBytes) + " bytes");
+  }
   if (voice_dirs.empty()) return MakeError(ErrorCode::kBadRequest, "no voice directories given (--voices)");
   if (inference_workers < 1 || inference_workers > 64) {
     return MakeError(ErrorCode::kBadRequest, "inference_workers must be 1..64");
@@ -28,14 +34,17 @@ Status DaemonConfig::Validate() const {
   if (!(max_reference_s >= 1 && max_reference_s <= 600)) {
     return MakeError(ErrorCode::kBadRequest, "max_reference_s must be 1 to 600");
   }
-  if (!(min_reference_s >= 1 && min_reference_s <= 8 * max_reference_s)) {
-    return MakeError(ErrorCode::kBadRequest, "min_reference_s must be 1 to 8 x max_reference_s");
+  // The most a request can send: kMaxReferences files of max_reference_s each.
+  if (!(min_reference_s >= 1 && min_reference_s <= protocol::kMaxReferences * max_reference_s)) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "min_reference_s must be 1 to " + std::to_string(protocol::kMaxReferences) + " x max_reference_s");
   }
   auto wyoming_endpoint = ParseWyomingEndpoint(wyoming);
   if (!wyoming_endpoint) return std::unexpected(wyoming_endpoint.error());
   if (!wyoming_socket.empty()) {
-    if (wyoming_socket.front() != '/' || wyoming_socket.size() >= 108) {
-      return MakeError(ErrorCode::kBadRequest, "wyoming_socket must be an absolute path shorter than 108 bytes");
+    if (wyoming_socket.front() != '/' || wyoming_socket.size() > protocol::kMaxSocketPathBytes) {
+      return MakeError(ErrorCode::kBadRequest, "wyoming_socket must be an absolute path shorter than " +
+                                                   std::to_string(protocol::kMaxSocketPathBytes + 1) + " bytes");
     }
     if (wyoming_endpoint->kind == WyomingEndpoint::Kind::kUnix) {
       return MakeError(ErrorCode::kBadRequest, "wyoming is a Unix socket already; leave wyoming_socket empty");
@@ -54,6 +63,40 @@ ReferenceLimits DaemonConfig::reference_limits() const {
   limits.min_total_s = min_reference_s;
   limits.max_file_s = max_reference_s;
   return limits;
+}
+
+void DaemonConfig::AddFlags(CLI::App& app) {
+  app.add_option("--voices", voice_dirs, "voice package, or directory of packages (repeatable)");
+  app.add_option("--default-voice", default_voice, "voice used when a request names none");
+  app.add_option("--workers", inference_workers, "inference threads")->capture_default_str();
+  app.add_option("--max-batch", max_batch, "streams one inference thread steps together (1: no batching)")
+      ->capture_default_str();
+  engine.AddFlags(app);
+  app.add_option("--max-requests-per-client", max_requests_per_client)->capture_default_str();
+  app.add_option("--max-requests-total", max_requests_total)->capture_default_str();
+  app.add_option("--max-connections", max_connections,
+                 "native clients connected at once (and Wyoming clients, counted apart); more get busy")
+      ->capture_default_str();
+  app.add_option("--max-outbound-bytes", max_outbound_bytes, "unread bytes per client before generation pauses")
+      ->capture_default_str();
+  app.add_option("--idle-timeout", idle_timeout_s, "seconds before an idle connection is closed (0: never)")
+      ->capture_default_str();
+  app.add_option("--drain-timeout", drain_timeout_s, "seconds open requests may finish after SIGTERM")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.add_option("--voice-store", voice_store, "directory of saved voices (default: $XDG_DATA_HOME/ttsd/voices)");
+  app.add_option("--max-reference-bytes", max_reference_bytes, "largest reference audio file accepted, bytes")
+      ->capture_default_str();
+  app.add_option("--min-reference-s", min_reference_s, "seconds of speaker reference audio a clone needs in all")
+      ->capture_default_str();
+  app.add_option("--max-reference-s", max_reference_s, "longest reference audio file, seconds")->capture_default_str();
+  app.add_option("--lexicon", lexicon_path, "user pronunciation lexicon, re-read on SIGHUP");
+  app.add_option("--wyoming", wyoming,
+                 "Wyoming server for Home Assistant: tcp://HOST:PORT, unix:///PATH, on (= tcp://127.0.0.1:10200) or off")
+      ->capture_default_str();
+  // The socket key also takes the spelling with an underscore (wyoming_socket) in the config file.
+  app.add_option("--wyoming-socket,--wyoming_socket", wyoming_socket, "a Unix socket path to serve Wyoming on as well");
+  http.AddFlags(app);
 }
 
 std::string DaemonConfig::ToString() const {

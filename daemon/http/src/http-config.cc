@@ -2,6 +2,7 @@
 
 #include <utility>  // before Asio: Boost 1.74 needs it under C++23
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
 #include <fstream>
@@ -59,6 +60,15 @@ Status HttpConfig::LoadToken() {
   if (first == std::string::npos) return MakeError(ErrorCode::kBadRequest, "http-token-file " + token_file + " is empty");
   token = line.substr(first, last - first + 1);
   return {};
+}
+
+void HttpConfig::AddFlags(CLI::App& app) {
+  app.add_option("--http", listen, "HTTP API (OpenAI-compatible speech, control page): HOST:PORT, or off")
+      ->capture_default_str();
+  // The token keys also take the spelling with underscores (http_token) in the config file.
+  app.add_option("--http-token,--http_token", token, "bearer token HTTP requests must carry (required beyond loopback)");
+  app.add_option("--http-token-file,--http_token_file", token_file, "read the bearer token from this file's first line");
+  app.add_option("--http-max-connections", max_connections, "HTTP connections open at once")->capture_default_str();
 }
 
 std::string HttpConfig::ToString() const {

@@ -197,13 +197,17 @@ Result<std::vector<uint8_t>> SpeechBody::Audio(std::span<const uint8_t> pcm) {
   if (format_ != SpeechFormat::kOpus) return std::vector<uint8_t>(pcm.begin(), pcm.end());
   std::vector<float> samples(pcm.size() / sizeof(float));
   std::memcpy(samples.data(), pcm.data(), samples.size() * sizeof(float));  // f32le on a little-endian host
-  if (auto s = Encode(resampler_->Process(std::span<const float>(samples))); !s) return std::unexpected(s.error());
+  auto resampled = resampler_->Process(std::span<const float>(samples));
+  if (!resampled) return std::unexpected(resampled.error());
+  if (auto s = Encode(*resampled); !s) return std::unexpected(s.error());
   return std::exchange(pending_, {});
 }
 
 Result<std::vector<uint8_t>> SpeechBody::Finish() {
   if (format_ != SpeechFormat::kOpus) return std::vector<uint8_t>{};
-  if (auto s = Encode(resampler_->Flush()); !s) return std::unexpected(s.error());
+  auto rest = resampler_->Flush();
+  if (!rest) return std::unexpected(rest.error());
+  if (auto s = Encode(*rest); !s) return std::unexpected(s.error());
   if (auto s = opus_->Finish(); !s) return std::unexpected(s.error());
   return std::exchange(pending_, {});
 }

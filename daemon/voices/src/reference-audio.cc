@@ -1,7 +1,6 @@
 #include "ttsd/daemon/reference-audio.h"
 
 #include <sndfile.h>
-#include <soxr.h>
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +8,8 @@
 #include <fmt/format.h>
 #include <memory>
 #include <string>
+
+#include "ttsd/codec/resampler.h"
 
 namespace ttsd::daemon {
 namespace {
@@ -62,20 +63,6 @@ double ActiveSeconds(std::span<const float> x, int rate_hz, float threshold) {
   return static_cast<double>(active) * 0.02;
 }
 
-Result<std::vector<float>> Resample(std::vector<float> in, int from_hz, int to_hz) {
-  if (from_hz == to_hz || in.empty()) return in;
-  const double ratio = static_cast<double>(to_hz) / from_hz;
-  std::vector<float> out(static_cast<size_t>(std::ceil(in.size() * ratio)) + 16);
-  size_t done = 0;
-  const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
-  const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_HQ, 0);
-  soxr_error_t error = soxr_oneshot(from_hz, to_hz, 1, in.data(), in.size(), nullptr, out.data(), out.size(), &done,
-                                    &io, &quality, nullptr);
-  if (error) return MakeError(ErrorCode::kInternal, std::string("libsoxr: ") + error);
-  out.resize(done);
-  return out;
-}
-
 }  // namespace
 
 Result<ReferenceAudio> DecodeReference(std::span<const uint8_t> bytes, int rate_hz, const ReferenceLimits& limits,
@@ -123,7 +110,8 @@ Result<ReferenceAudio> DecodeReference(std::span<const uint8_t> bytes, int rate_
   if (seconds < limits.min_file_s) {
     return Bad(what, fmt::format("is {:.2f} s long; at least {:g} s", seconds, limits.min_file_s));
   }
-  auto resampled = Resample(std::move(mono), info.samplerate, rate_hz);
+  auto resampled =
+      codec::Resampler::Convert(mono, static_cast<uint32_t>(info.samplerate), static_cast<uint32_t>(rate_hz));
   if (!resampled) return std::unexpected(resampled.error());
   ReferenceAudio out;
   out.samples = std::move(*resampled);

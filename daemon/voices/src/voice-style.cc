@@ -5,10 +5,10 @@
 namespace ttsd::daemon {
 namespace {
 
-static_assert(engine::kEmotionAxes == protocol::kEmotionAxes, "the wire and the engine name the same axes");
+constexpr float kMaxWeight = static_cast<float>(protocol::kMaxEmotionWeight);  // of one emotion axis
 
 void AddClipped(engine::EmotionVector* sum, const engine::EmotionVector& v) {
-  for (size_t i = 0; i < engine::kEmotionAxes; ++i) (*sum)[i] = std::clamp((*sum)[i] + v[i], 0.0f, 1.0f);
+  for (size_t i = 0; i < engine::kEmotionAxes; ++i) (*sum)[i] = std::clamp((*sum)[i] + v[i], 0.0f, kMaxWeight);
 }
 
 }  // namespace
@@ -41,7 +41,7 @@ Status CheckStyleSupport(const engine::Voice& voice, const StyleNeeds& needs) {
 
 engine::EmotionVector ToEmotionVector(const protocol::EmotionWeights& weights) {
   engine::EmotionVector v{};
-  for (size_t i = 0; i < engine::kEmotionAxes; ++i) v[i] = std::clamp(static_cast<float>(weights[i]), 0.0f, 1.0f);
+  for (size_t i = 0; i < engine::kEmotionAxes; ++i) v[i] = std::clamp(static_cast<float>(weights[i]), 0.0f, kMaxWeight);
   return v;
 }
 

@@ -6,6 +6,8 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "ttsd/protocol/limits.h"
+
 namespace ttsd::daemon {
 
 bool WyomingEndpoint::loopback() const {
@@ -37,7 +39,9 @@ Result<WyomingEndpoint> ParseWyomingEndpoint(std::string_view text) {
     e.kind = WyomingEndpoint::Kind::kUnix;
     e.path = std::string(text.substr(7));
     if (e.path.empty() || e.path.front() != '/') return bad("the socket path must be absolute");
-    if (e.path.size() >= 108) return bad("the socket path is longer than 107 bytes");
+    if (e.path.size() > protocol::kMaxSocketPathBytes) {
+      return bad("the socket path is longer than " + std::to_string(protocol::kMaxSocketPathBytes) + " bytes");
+    }
     return e;
   }
   if (!text.starts_with("tcp://")) return bad("unknown scheme");

@@ -1,7 +1,9 @@
-// Streaming mono sample-rate conversion to 48 kHz (Opus's rate) through libsoxr, high quality, linear phase.
-//   auto r = Resampler::Create(16000).value();   // -> 48 kHz
-//   for (chunk : chunks) encode(r.Process(chunk)); encode(r.Flush());
-// Thread-safety: one thread at a time. Spans returned by Process and Flush stay valid until the next call.
+// Mono sample-rate conversion through libsoxr (high quality, linear phase): streaming, chunk by chunk, or
+// one-shot over a whole signal, between any two rates in kMinRateHz..kMaxRateHz. ttsd's only user of soxr.
+//   auto r = Resampler::Create(16000).value();   // -> 48 kHz; for (chunk : chunks) use(*r.Process(chunk)); use(*r.Flush());
+//   auto whole = Resampler::Convert(samples, 44100, 22050);  // Result<std::vector<float>>
+// Thread-safety: an instance is used by one thread at a time; Convert is a pure function. Spans returned by
+// Process and Flush stay valid until the next call.
 //
 // Output is aligned with the input (soxr removes its filter delay): after Flush, the output holds exactly
 // round(input_samples * output_rate / input_rate) samples. While streaming, soxr works in blocks and holds
@@ -30,16 +32,24 @@ class Resampler {
   // Errors: kBadRequest (a rate outside kMinRateHz..kMaxRateHz), kInternal (soxr refused).
   static Result<Resampler> Create(uint32_t input_rate_hz, uint32_t output_rate_hz = kOpusRateHz);
 
+  // A whole signal at once: input (mono, borrowed for the call) at input_rate_hz, returned at
+  // output_rate_hz. Equal rates or no input return the input as it is.
+  // Errors: kBadRequest (a rate outside kMinRateHz..kMaxRateHz), kInternal ("libsoxr: ..." when soxr fails).
+  static Result<std::vector<float>> Convert(std::span<const float> input, uint32_t input_rate_hz,
+                                            uint32_t output_rate_hz);
+
   Resampler(Resampler&&) noexcept = default;
   Resampler& operator=(Resampler&&) noexcept = default;
   ~Resampler();
 
   // input: mono samples in [-1, 1] (float) or full-scale int16; borrowed for the call. Returns the output
   // ready so far (possibly empty). Process after Flush starts a fresh signal.
-  std::span<const float> Process(std::span<const float> input);
-  std::span<const float> Process(std::span<const int16_t> input);
-  // End of input: returns what soxr still holds and resets for a fresh signal.
-  std::span<const float> Flush();
+  // Errors: kInternal ("libsoxr: ...") when soxr fails; the signal so far is then lost and the
+  // resampler starts a fresh one.
+  Result<std::span<const float>> Process(std::span<const float> input);
+  Result<std::span<const float>> Process(std::span<const int16_t> input);
+  // End of input: returns what soxr still holds and resets for a fresh signal. Errors: as Process.
+  Result<std::span<const float>> Flush();
 
   uint32_t input_rate_hz() const { return input_rate_hz_; }
   uint32_t output_rate_hz() const { return output_rate_hz_; }
@@ -54,7 +64,8 @@ class Resampler {
 
   Resampler(uint32_t input_rate_hz, uint32_t output_rate_hz, soxr* s)
       : input_rate_hz_(input_rate_hz), output_rate_hz_(output_rate_hz), soxr_(s) {}
-  std::span<const float> Run(const float* input, size_t samples);  // input null: end of input
+  Result<std::span<const float>> Run(const float* input, size_t samples);  // input null: end of input
+  void Restart();  // forgets the signal so far
 
   uint32_t input_rate_hz_;
   uint32_t output_rate_hz_;

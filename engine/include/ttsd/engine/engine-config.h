@@ -1,5 +1,6 @@
 // Settings of the inference engine, filled from the daemon's config file and flags.
 //   EngineConfig c; c.threads = 2; if (auto s = c.Validate(); !s) fail(s.error());
+//   CLI::App app; c.AddFlags(app);   // --threads, --device, ...: parsing fills c
 // Thread-safety: a plain value.
 #pragma once
 
@@ -7,6 +8,10 @@
 #include <string>
 
 #include "ttsd/protocol/error.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace ttsd::engine {
 
@@ -30,6 +35,10 @@ struct EngineConfig {
   // Errors: kBadRequest naming the bad field.
   Status Validate() const;
   std::string ToString() const;
+  // Registers the flags (and so the config file keys) that set these fields, defaults shown as they are now:
+  // --threads, --device, --dtype, --jit-fusion, --first-chunk-frames, --chunk-frames, --max-text-bytes.
+  // warmup has none (ttsd's --no-warmup is main's). The flags point into *this: it must outlive app's parse.
+  void AddFlags(CLI::App& app);
 };
 
 }  // namespace ttsd::engine

@@ -42,14 +42,14 @@
 
 #include "ttsd/engine/engine-config.h"
 #include "ttsd/protocol/error.h"
+#include "ttsd/protocol/limits.h"
 
 namespace ttsd::engine {
 
-// IndexTTS2's emotion axes, in its order.
-inline constexpr size_t kEmotionAxes = 8;
+// IndexTTS2's emotion axes, in its order: the wire's (protocol/limits.h).
+using protocol::kEmotionAxes;
+using protocol::kEmotionAxisNames;
 using EmotionVector = std::array<float, kEmotionAxes>;
-inline constexpr std::array<const char*, kEmotionAxes> kEmotionAxisNames = {
-    "happy", "angry", "sad", "afraid", "disgusted", "melancholic", "surprised", "calm"};
 
 struct VoiceManifest {
   int format_version = 1;
@@ -78,12 +78,13 @@ struct StreamOptions {
   std::vector<float> speaker_embedding;
   std::string text;
   bool final = true;    // false: more text comes through Stream::Append, then Stream::Close
-  double speed = 1.0;   // > 1 is faster
+  double speed = 1.0;   // protocol::kMinSpeed..kMaxSpeed; > 1 is faster
   // Emotion on kEmotionAxisNames, each 0..1; scaled down so that the axes sum to at most 1,
   // then multiplied by emotion_alpha. Voices without emotion_axes refuse it (kNotSupported).
   std::optional<EmotionVector> emotion;
-  double emotion_alpha = 1.0;  // 0..1
-  // > 0: the whole utterance lasts this many seconds (speech and pauses scaled together);
+  double emotion_alpha = 1.0;  // 0..protocol::kMaxEmotionAlpha
+  // > 0: the whole utterance lasts this many seconds, at most protocol::kMaxDurationS (speech and
+  // pauses scaled together);
   // needs final text, and overrides speed. 0: natural length.
   double duration_s = 0;
 };
@@ -132,7 +133,7 @@ class Voice : public std::enable_shared_from_this<Voice> {
   // Emotion heard in a reference. Errors: kNotSupported, kBadAudio, kModelError.
   Result<EmotionVector> EmotionFromAudio(std::span<const float> audio) const;
   // Emotion named by a description ("angrily, voice trembling", "悲伤地"). Errors: kNotSupported,
-  // kBadRequest (empty or over 1000 bytes), kModelError.
+  // kBadRequest (empty or over protocol::kMaxEmotionTextBytes), kModelError.
   Result<EmotionVector> EmotionFromText(std::string_view description) const;
 
  private:

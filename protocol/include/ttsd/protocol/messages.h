@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ttsd/protocol/error.h"
+#include "ttsd/protocol/limits.h"
 
 namespace ttsd::protocol {
 
@@ -37,15 +38,8 @@ struct Welcome {
   uint32_t max_payload_bytes = 0;  // largest payload the server accepts
 };
 
-// Emotion axes on the wire ("emotion" objects), in this order (IndexTTS2's).
-inline constexpr size_t kEmotionAxes = 8;
-inline constexpr std::array<std::string_view, kEmotionAxes> kEmotionAxisNames = {
-    "happy", "angry", "sad", "afraid", "disgusted", "melancholic", "surprised", "calm"};
-using EmotionWeights = std::array<double, kEmotionAxes>;  // each 0..1; absent axes are 0
-
-inline constexpr uint32_t kMaxReferences = 8;           // speaker reference files per request
-inline constexpr size_t kMaxEmotionTextBytes = 1000;
-inline constexpr double kMaxDurationS = 600;
+// Weights on kEmotionAxisNames (limits.h), each 0..kMaxEmotionWeight; absent axes are 0.
+using EmotionWeights = std::array<double, kEmotionAxes>;
 
 struct SynthesizeRequest {
   std::string voice;    // empty: the server's default voice
@@ -53,25 +47,24 @@ struct SynthesizeRequest {
   std::string text;     // may be empty when final is false
   bool final = true;    // false: more text follows in kText frames
   SampleFormat sample_format = SampleFormat::kS16Le;
-  double speed = 1.0;   // 0.25..4, scales durations
+  double speed = 1.0;   // kMinSpeed..kMaxSpeed, scales durations
   // Non-empty: the audio goes to this output channel's listeners, not to the requester, who gets kDone.
   std::string channel;
   bool interrupt = false;  // channel only: cut what the channel is playing and go first
   // Style. Absent fields keep the voice's own manner.
   std::optional<EmotionWeights> emotion = {};  // wire: object axis name -> 0..1
   std::string emotion_text = {};  // a description of the emotion, at most kMaxEmotionTextBytes
-  double emotion_alpha = 1.0;  // 0..1, how strongly the emotion applies
-  double duration_s = 0;       // wire "duration": > 0 = the whole utterance lasts this long; needs final
-  uint32_t references = 0;     // speaker reference files that follow in kReference frames, 0..8
+  double emotion_alpha = 1.0;  // 0..kMaxEmotionAlpha, how strongly the emotion applies
+  double duration_s = 0;       // wire "duration": > 0 = the whole utterance lasts this long (at most
+                               // kMaxDurationS); needs final
+  uint32_t references = 0;     // speaker reference files that follow in kReference frames, 0..kMaxReferences
   bool emotion_reference = false;  // one emotion reference file follows in kReference frames
 
   // True when kReference frames must follow before the request can start.
   bool wants_references() const { return references > 0 || emotion_reference; }
 };
 
-inline constexpr uint32_t kChannelSampleRate = 48000;  // listeners receive 48 kHz mono
-inline constexpr size_t kMaxChannelNameBytes = 64;
-// Channel names: 1-64 characters of a-z A-Z 0-9 - _ .
+// Channel names: 1 to kMaxChannelNameBytes characters of a-z A-Z 0-9 - _ .
 bool IsValidChannelName(std::string_view name);
 
 struct ListenRequest {

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "ttsd/protocol/error.h"
+#include "ttsd/protocol/limits.h"
 
 namespace ttsd::protocol {
 
-inline constexpr size_t kMaxSavedVoiceNameBytes = 64;
-// Saved voice names: 1-64 characters of A-Z a-z 0-9 _ . - , not starting with '.'.
+// Saved voice names: 1 to kMaxSavedVoiceNameBytes characters of A-Z a-z 0-9 _ . - , not starting with '.'.
 bool IsValidSavedVoiceName(std::string_view name);
 
 // Clone a speaker from `references` files (sent as kReference frames) and save it under `name`.
@@ -44,7 +44,7 @@ struct VoiceRemoved {
 };
 
 // Errors: kMalformedFrame (not a JSON object), kBadRequest (wrong types, a bad name, references
-// out of 1..8); unknown fields are ignored.
+// out of 1..kMaxReferences); unknown fields are ignored.
 Result<VoiceAdd> ParseVoiceAdd(std::span<const uint8_t> payload);
 Result<VoiceSaved> ParseVoiceSaved(std::span<const uint8_t> payload);
 Result<VoiceRemove> ParseVoiceRemove(std::span<const uint8_t> payload);

@@ -31,7 +31,8 @@ class ChannelHub {
   static constexpr size_t kMaxBufferedSamples = 2 * protocol::kChannelSampleRate;  // generated ahead
 
   // Called on the I/O thread when an utterance has finished playing (its duration in seconds)
-  // or was dropped (kCancelled: skipped, cleared, interrupted or cancelled; or the job's error).
+  // or was dropped (kCancelled: skipped, cleared, interrupted or cancelled; or the job's error, kInternal
+  // "libsoxr: ..." among them when its audio could not be resampled: it is dropped, never played as silence).
   using EndCallback = std::function<void(Result<double>)>;
   // Receives each 20 ms frame; returns false when the listener is gone.
   using ListenerCallback = std::function<bool(std::span<const float> samples)>;
@@ -40,7 +41,8 @@ class ChannelHub {
   ~ChannelHub();
 
   // Queues an utterance; interrupt cuts what is playing and goes first. Returns its id.
-  // Errors: kBusy when the channel already holds kMaxQueued utterances, kShuttingDown.
+  // Errors: kBusy when the channel already holds kMaxQueued utterances, kShuttingDown, kBadRequest or
+  // kInternal when the stream's rate cannot be resampled to kChannelSampleRate (codec::Resampler::Create).
   Result<uint64_t> Enqueue(const std::string& channel, std::unique_ptr<engine::Stream> stream, std::string text,
                            bool interrupt, EndCallback on_end);
   // Drops one utterance wherever it is (its EndCallback gets kCancelled). False if unknown.

@@ -1,6 +1,7 @@
 // Settings of the ttsd daemon: where to listen, which voices, how many threads, which limits.
 // Every field is a command-line flag and a key of the config file ($XDG_CONFIG_HOME/ttsd/ttsd.toml).
 //   DaemonConfig c; c.socket_path = "/tmp/t.sock"; if (auto s = c.Validate(); !s) fail(s.error());
+//   CLI::App app; c.AddFlags(app);   // every field's flag, the engine's and HTTP's included
 // Thread-safety: a plain value.
 #pragma once
 
@@ -44,6 +45,11 @@ struct DaemonConfig {
   Status Validate() const;
   ReferenceLimits reference_limits() const;
   std::string ToString() const;
+  // Registers the flags (and so the config file keys) of these fields, engine's and http's through their
+  // own AddFlags, defaults shown as they are now. socket_path has none (main resolves --socket), and
+  // --lexicon's help names no default path (main's to add). The flags point into *this: it must outlive
+  // app's parse.
+  void AddFlags(CLI::App& app);
 };
 
 }  // namespace ttsd::daemon

@@ -2,6 +2,7 @@
 // listens, the bearer token, and its limits. Keys of the config file and flags: http, http-token,
 // http-token-file, http-max-connections.
 //   HttpConfig c; c.listen = "0.0.0.0:5002"; c.token = "s3cret"; if (auto s = c.Validate(); !s) fail(s.error());
+//   CLI::App app; c.AddFlags(app);   // --http, --http-token, ...: parsing fills c
 // Thread-safety: a plain value.
 #pragma once
 
@@ -10,6 +11,10 @@
 #include <string>
 
 #include "ttsd/protocol/error.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace ttsd::daemon {
 
@@ -42,6 +47,10 @@ struct HttpConfig {
   // Errors: kIo (unreadable), kBadRequest (empty).
   Status LoadToken();
   std::string ToString() const;  // never shows the token
+  // Registers --http, --http-token, --http-token-file and --http-max-connections (the token keys also
+  // spelled with underscores), defaults shown as they are now. The flags point into *this: it must
+  // outlive app's parse.
+  void AddFlags(CLI::App& app);
 };
 
 }  // namespace ttsd::daemon
