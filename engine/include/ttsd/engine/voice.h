@@ -73,15 +73,15 @@ struct VoiceManifest {
 };
 
 struct StreamOptions {
-  std::string speaker;  // empty: the default speaker
+  std::string speaker = {};  // empty: the default speaker
   // Non-empty: a cloned speaker (from Voice::EmbedSpeaker); takes the place of `speaker`.
-  std::vector<float> speaker_embedding;
-  std::string text;
+  std::vector<float> speaker_embedding = {};
+  std::string text = {};
   bool final = true;    // false: more text comes through Stream::Append, then Stream::Close
   double speed = 1.0;   // protocol::kMinSpeed..kMaxSpeed; > 1 is faster
   // Emotion on kEmotionAxisNames, each 0..1; scaled down so that the axes sum to at most 1,
   // then multiplied by emotion_alpha. Voices without emotion_axes refuse it (kNotSupported).
-  std::optional<EmotionVector> emotion;
+  std::optional<EmotionVector> emotion = {};
   double emotion_alpha = 1.0;  // 0..protocol::kMaxEmotionAlpha
   // > 0: the whole utterance lasts this many seconds, at most protocol::kMaxDurationS (speech and
   // pauses scaled together);
