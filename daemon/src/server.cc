@@ -124,7 +124,7 @@ void Server::Accept() {
                                                                 protocol::Serialize(busy)));
       return Accept();
     }
-    auto session = std::make_shared<Session>(std::move(socket), &context_);
+    auto session = std::make_shared<Session>(Session::Socket(std::move(socket)), &context_);
     std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
     sessions_.push_back(session);
     accepted_.push_back(session);
@@ -138,7 +138,7 @@ Result<Protocol::socket> Server::ConnectInProcess() {
   boost::system::error_code ec;
   asio::local::connect_pair(ours, theirs, ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot make a socket pair: " + ec.message());
-  auto session = std::make_shared<Session>(std::move(ours), &context_);
+  auto session = std::make_shared<Session>(Session::Socket(std::move(ours)), &context_);
   std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
   sessions_.push_back(session);
   session->Start();

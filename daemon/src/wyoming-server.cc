@@ -76,7 +76,7 @@ void WyomingServer::AcceptTcp() {
       socket.set_option(Tcp::no_delay(true), ignored);  // every audio chunk goes out at once
       const auto remote = socket.remote_endpoint(ignored);
       const std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
-      Adopt(std::make_shared<WyomingSession>(WyomingSession::Socket(std::move(socket)), context_, peer));
+      Adopt(std::make_shared<WyomingSession>(Connection::Socket(std::move(socket)), context_, peer));
     }
     AcceptTcp();
   });
@@ -90,7 +90,7 @@ void WyomingServer::AcceptUnix() {
     } else if (Full()) {
       RefuseConnection(std::move(socket), BusyEvent());
     } else {
-      Adopt(std::make_shared<WyomingSession>(WyomingSession::Socket(std::move(socket)), context_, "unix"));
+      Adopt(std::make_shared<WyomingSession>(Connection::Socket(std::move(socket)), context_, "unix"));
     }
     AcceptUnix();
   });
