@@ -1,16 +1,8 @@
 #include "ttsd/daemon/server.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <systemd/sd-daemon.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 
 #include "ttsd/frontend/user-lexicon.h"
 #include "ttsd/daemon/wyoming-server.h"
@@ -22,20 +14,6 @@ namespace {
 namespace asio = boost::asio;
 using Protocol = asio::local::stream_protocol;
 
-std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-// True when something accepts connections at path.
-bool SomeoneListens(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
 }  // namespace
 
 Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
@@ -43,7 +21,7 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
     : io_(io),
       config_(config),
       channels_(io.get_executor(), &scheduler),
-      acceptor_(io),
+      listener_(io),
       signals_(io, SIGTERM, SIGINT),
       hangup_(io, SIGHUP),
       drain_timer_(io),
@@ -55,9 +33,7 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
   context_.store = store;
 }
 
-Server::~Server() {
-  if (owns_socket_file_) unlink(config_.socket_path.c_str());
-}
+Server::~Server() = default;
 
 Status Server::Listen() {
   wyoming_ = std::make_unique<WyomingServer>(io_, &context_);  // first: a bad address leaves no socket file
@@ -70,49 +46,15 @@ Status Server::Listen() {
       return MakeError(ErrorCode::kIo, "the socket systemd passed is not a listening Unix stream socket");
     }
     boost::system::error_code ec;
-    acceptor_.assign(Protocol(), fd, ec);
+    listener_.acceptor().assign(Protocol(), fd, ec);
     if (ec) return MakeError(ErrorCode::kIo, "cannot adopt the systemd socket: " + ec.message());
     socket_activated_ = true;
     spdlog::info("listening on the socket systemd passed");
     return {};
   }
 
-  const std::string& path = config_.socket_path;
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::path(path).parent_path();
-  if (!dir.empty()) {
-    struct stat st {};
-    if (lstat(dir.c_str(), &st) != 0) {
-      std::error_code ec;
-      fs::create_directories(dir, ec);
-      if (ec) return MakeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + ec.message());
-      if (chmod(dir.c_str(), 0700) != 0) return MakeError(ErrorCode::kIo, Errno("chmod " + dir.string()));
-    } else if (S_ISLNK(st.st_mode)) {
-      return MakeError(ErrorCode::kIo, "refusing a socket directory that is a symlink: " + dir.string());
-    } else if (st.st_uid != geteuid() && st.st_uid != 0) {
-      return MakeError(ErrorCode::kIo, "refusing a socket directory owned by another user: " + dir.string());
-    } else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX)) {
-      return MakeError(ErrorCode::kIo, "refusing a socket directory others can write to: " + dir.string());
-    }
-  }
-  struct stat st {};
-  if (lstat(path.c_str(), &st) == 0) {
-    if (S_ISLNK(st.st_mode)) return MakeError(ErrorCode::kIo, "refusing a socket path that is a symlink: " + path);
-    if (!S_ISSOCK(st.st_mode)) return MakeError(ErrorCode::kIo, path + " exists and is not a socket");
-    if (SomeoneListens(path)) return MakeError(ErrorCode::kIo, "another daemon is listening on " + path);
-    spdlog::info("removing stale socket {}", path);
-    if (unlink(path.c_str()) != 0) return MakeError(ErrorCode::kIo, Errno("unlink " + path));
-  }
-
-  boost::system::error_code ec;
-  acceptor_.open(Protocol(), ec);  // Asio opens sockets close-on-exec
-  if (!ec) acceptor_.bind(Protocol::endpoint(path), ec);
-  if (ec) return MakeError(ErrorCode::kIo, "cannot bind " + path + ": " + ec.message());
-  owns_socket_file_ = true;
-  if (chmod(path.c_str(), 0600) != 0) return MakeError(ErrorCode::kIo, Errno("chmod " + path));
-  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return MakeError(ErrorCode::kIo, "cannot listen on " + path + ": " + ec.message());
-  spdlog::info("listening on {}", path);
+  if (auto s = listener_.Listen(config_.socket_path); !s) return s;
+  spdlog::info("listening on {}", config_.socket_path);
   return {};
 }
 
@@ -162,14 +104,14 @@ void Server::ReloadLexicon() {
 }
 
 void Server::Accept() {
-  acceptor_.async_accept([this](boost::system::error_code ec, Protocol::socket socket) {
+  listener_.acceptor().async_accept([this](boost::system::error_code ec, Protocol::socket socket) {
     if (ec) {
       if (ec != asio::error::operation_aborted) spdlog::warn("accept failed: {}", ec.message());
-      if (!acceptor_.is_open()) return;
+      if (!listener_.acceptor().is_open()) return;
       // Out of file descriptors (or the like): try again shortly instead of spinning.
       accept_retry_.expires_after(std::chrono::milliseconds(100));
       accept_retry_.async_wait([this](boost::system::error_code e) {
-        if (!e && acceptor_.is_open()) Accept();
+        if (!e && listener_.acceptor().is_open()) Accept();
       });
       return;
     }
@@ -182,7 +124,7 @@ void Server::Accept() {
                                                                 protocol::Serialize(busy)));
       return Accept();
     }
-    auto session = std::make_shared<Session>(std::move(socket), &context_);
+    auto session = std::make_shared<Session>(Session::Socket(std::move(socket)), &context_);
     std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
     sessions_.push_back(session);
     accepted_.push_back(session);
@@ -196,7 +138,7 @@ Result<Protocol::socket> Server::ConnectInProcess() {
   boost::system::error_code ec;
   asio::local::connect_pair(ours, theirs, ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot make a socket pair: " + ec.message());
-  auto session = std::make_shared<Session>(std::move(ours), &context_);
+  auto session = std::make_shared<Session>(Session::Socket(std::move(ours)), &context_);
   std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
   sessions_.push_back(session);
   session->Start();
@@ -210,7 +152,7 @@ void Server::Shutdown() {
   context_.shutting_down = true;
   sd_notify(0, "STOPPING=1");
   boost::system::error_code ec;
-  acceptor_.close(ec);
+  listener_.acceptor().close(ec);
   accept_retry_.cancel();
   if (wyoming_) wyoming_->StopAccepting();
   hangup_.cancel(ec);

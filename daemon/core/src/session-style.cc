@@ -67,30 +67,29 @@ void Session::Defer(uint32_t id, std::shared_ptr<PendingRequest> pending) {
   pending->serial = context_->next_request_serial.fetch_add(1);
   spdlog::debug("connection {}: request {} (#{}) waits for {} reference files{}", id_, id, pending->serial,
                 pending->upload.expected_files(), pending->request.emotion_reference ? " and an emotion reference" : "");
-  pending_.emplace(id, std::move(pending));
+  requests_.emplace(id, std::move(pending));
   context_->open_requests.fetch_add(1);
   MaybePrepare(id);
 }
 
 void Session::OnReference(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
-  auto it = pending_.find(id);
-  if (it == pending_.end() || it->second->preparing) {
+  auto* found = Find<std::shared_ptr<PendingRequest>>(id);
+  if (!found || (*found)->preparing) {
     // Like text after the text was closed: a request that has all its files ends with bad_request.
     const Error extra{ErrorCode::kBadRequest, "more reference audio than the request announced"};
-    if (it != pending_.end() && it->second->kind == PendingRequest::Kind::kSynthesize) return EndPending(id, extra);
-    std::shared_ptr<Job> job;
-    if (auto j = jobs_.find(id); j != jobs_.end()) job = j->second;
-    if (auto ch = channel_requests_.find(id); ch != channel_requests_.end()) job = context_->channels->FindJob(ch->second);
-    if (job) return context_->scheduler->Cancel(job, extra);
+    if (found && (*found)->kind == PendingRequest::Kind::kSynthesize) return EndPending(id, extra);
+    if (auto job = FindJob(id)) return context_->scheduler->Cancel(job, extra);
     // Not open, or a voice being saved (which is saved whatever comes now).
     return SendError(id, {ErrorCode::kUnknownRequest, "request " + std::to_string(id) + " is not waiting for reference audio"});
   }
-  if (auto s = it->second->upload.Add(frame.header.flags, frame.payload); !s) return EndPending(id, s.error());
+  if (auto s = (*found)->upload.Add(frame.header.flags, frame.payload); !s) return EndPending(id, s.error());
   // The files of all of this connection's requests together stay under one request's worth.
   const size_t cap = (protocol::kMaxReferences + 1) * context_->config->max_reference_bytes;
   size_t held = 0;
-  for (const auto& [other, p] : pending_) held += p->upload.held_bytes();
+  for (const auto& [other, request] : requests_) {
+    if (auto* p = std::get_if<std::shared_ptr<PendingRequest>>(&request)) held += (*p)->upload.held_bytes();
+  }
   if (held > cap) {
     return EndPending(id, {ErrorCode::kBusy, "this connection holds " + std::to_string(held) +
                                                  " bytes of reference audio; at most " + std::to_string(cap)});
@@ -99,7 +98,7 @@ void Session::OnReference(const protocol::Frame& frame) {
 }
 
 void Session::OnPendingText(uint32_t id, const protocol::Frame& frame) {
-  PendingRequest& p = *pending_.at(id);
+  PendingRequest& p = **Find<std::shared_ptr<PendingRequest>>(id);
   if (p.kind != PendingRequest::Kind::kSynthesize) return EndPending(id, {ErrorCode::kBadRequest, "voice_add takes no text"});
   if (p.request.final || p.text_closed) {
     return EndPending(id, {ErrorCode::kBadRequest, "text after the text was closed"});
@@ -115,7 +114,7 @@ void Session::OnPendingText(uint32_t id, const protocol::Frame& frame) {
 }
 
 void Session::MaybePrepare(uint32_t id) {
-  auto pending = pending_.at(id);
+  auto pending = *Find<std::shared_ptr<PendingRequest>>(id);
   if (pending->preparing || !pending->upload.complete()) return;
   pending->preparing = true;
   StyleInputs inputs;
@@ -124,8 +123,8 @@ void Session::MaybePrepare(uint32_t id) {
   inputs.emotion = pending->request.emotion;
   inputs.emotion_text = pending->request.emotion_text;
 
-  auto executor = socket_.get_executor();
-  auto weak = weak_from_this();
+  auto executor = this->executor();
+  auto weak = weak_self();
   const uint64_t serial = pending->serial;
   const ReferenceLimits limits = context_->config->reference_limits();
   auto voice = pending->target.voice;
@@ -162,10 +161,10 @@ void Session::MaybePrepare(uint32_t id) {
 }
 
 std::shared_ptr<PendingRequest> Session::TakePending(uint32_t id, uint64_t serial) {
-  auto it = pending_.find(id);
-  if (it == pending_.end() || it->second->serial != serial) return nullptr;  // cancelled or closed meanwhile
-  auto pending = std::move(it->second);
-  pending_.erase(it);
+  auto* found = Find<std::shared_ptr<PendingRequest>>(id);
+  if (!found || (*found)->serial != serial) return nullptr;  // cancelled or closed meanwhile
+  auto pending = std::move(*found);
+  requests_.erase(id);
   context_->open_requests.fetch_sub(1);
   return pending;
 }
@@ -197,7 +196,7 @@ void Session::OnPrepared(uint32_t id, uint64_t serial, Result<Style> style) {
 
 void Session::OnVoiceAdd(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
-  if (id == 0) return FailConnection({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
+  if (id == 0) return Fail({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
   if (auto error = CheckNewRequest(id)) return SendError(id, *error);
   auto add = protocol::ParseVoiceAdd(frame.payload);
   if (!add) return SendError(id, add.error());
@@ -243,8 +242,8 @@ void Session::OnVoiceRemove(const protocol::Frame& frame) {
   if (context_->voices->Find(remove->name)) {
     return SendError(id, {ErrorCode::kBadRequest, "'" + remove->name + "' is a voice package, not a saved voice"});
   }
-  auto executor = socket_.get_executor();
-  auto weak = weak_from_this();
+  auto executor = this->executor();
+  auto weak = weak_self();
   const std::string name = remove->name;
   context_->scheduler->Post([=] {  // waits for the disk: not on the I/O thread
     Status removed = store->Remove(name);
@@ -259,23 +258,25 @@ void Session::OnVoiceRemove(const protocol::Frame& frame) {
 }
 
 void Session::EndPending(uint32_t id, const Error& error) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return;
-  spdlog::info("request #{} ended before it started: {}", it->second->serial, error.ToString());
-  pending_.erase(it);
+  auto* found = Find<std::shared_ptr<PendingRequest>>(id);
+  if (!found) return;
+  spdlog::info("request #{} ended before it started: {}", (*found)->serial, error.ToString());
+  requests_.erase(id);
   context_->open_requests.fetch_sub(1);
   SendError(id, error);
 }
 
 void Session::DropPending() {
-  context_->open_requests.fetch_sub(pending_.size());
-  pending_.clear();
+  const size_t dropped = std::erase_if(
+      requests_, [](const auto& r) { return std::holds_alternative<std::shared_ptr<PendingRequest>>(r.second); });
+  context_->open_requests.fetch_sub(dropped);
 }
 
 void Session::ExpirePending(int timeout_s) {
   std::vector<uint32_t> stalled;
-  for (const auto& [id, p] : pending_) {
-    if (!p->preparing) stalled.push_back(id);
+  for (const auto& [id, request] : requests_) {
+    auto* p = std::get_if<std::shared_ptr<PendingRequest>>(&request);
+    if (p && !(*p)->preparing) stalled.push_back(id);
   }
   for (uint32_t id : stalled) {
     EndPending(id, {ErrorCode::kTimeout, "the reference audio did not arrive within " + std::to_string(timeout_s) + " s"});

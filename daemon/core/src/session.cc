@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
+#include <algorithm>
 
 namespace ttsd::daemon {
 namespace {
@@ -15,125 +15,106 @@ using protocol::FrameType;
 }  // namespace
 
 Session::Session(Socket socket, SessionContext* context)
-    : socket_(std::move(socket)),
-      context_(context),
-      id_(context->next_connection_id.fetch_add(1)),
-      decoder_(protocol::kMaxClientPayloadBytes),
-      read_buffer_(16 * 1024),
-      outbound_bytes_(std::make_shared<std::atomic<size_t>>(0)),
-      idle_timer_(socket_.get_executor()) {}
+    : Connection(std::move(socket), context, "connection"), decoder_(protocol::kMaxClientPayloadBytes) {}
 
 Session::~Session() {
-  for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+  CancelJobs();
   DropPending();
 }
 
-void Session::Start() {
-  spdlog::debug("connection {} opened", id_);
-  ArmIdleTimer();
-  ReadMore();
+std::shared_ptr<Job> Session::FindJob(uint32_t id) {
+  if (auto* job = Find<std::shared_ptr<Job>>(id)) return *job;
+  if (auto* utterance = Find<ChannelUtterance>(id)) return context_->channels->FindJob(utterance->utterance);
+  return nullptr;
 }
 
-void Session::Close() {
-  if (closed_) return;
-  closed_ = true;
-  if (!jobs_.empty()) spdlog::info("connection {} closed with {} open requests: cancelling them", id_, jobs_.size());
-  for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
+void Session::CancelJobs() {
+  for (auto& [id, request] : requests_) {
+    if (auto* job = std::get_if<std::shared_ptr<Job>>(&request)) context_->scheduler->Cancel(*job);
+  }
+}
+
+void Session::OnClose() {
+  const auto jobs = std::ranges::count_if(
+      requests_, [](const auto& r) { return std::holds_alternative<std::shared_ptr<Job>>(r.second); });
+  if (jobs > 0) spdlog::info("connection {} closed with {} open requests: cancelling them", id_, jobs);
+  CancelJobs();
   DropPending();
-  for (auto& [id, listen] : listens_) context_->channels->RemoveListener(listen.first, listen.second);
-  listens_.clear();
-  boost::system::error_code ec;
-  idle_timer_.cancel();
-  socket_.shutdown(Socket::shutdown_both, ec);
-  socket_.close(ec);
+  // Channel utterances play on (their end callbacks find the session gone); listens end now.
+  std::erase_if(requests_, [this](const auto& r) {
+    auto* listen = std::get_if<ChannelListen>(&r.second);
+    if (listen) context_->channels->RemoveListener(listen->channel, listen->listener);
+    return listen != nullptr;
+  });
 }
 
-void Session::CloseWhenFlushed() {
-  if (closed_) return;
+void Session::OnCloseWhenFlushed() {
   // Whatever is still open ends with shutting_down, so its client knows it is over.
   const Error ended{ErrorCode::kShuttingDown, "the daemon is shutting down: request ended unfinished"};
-  for (auto& [id, job] : jobs_) {
-    context_->scheduler->Cancel(job);
-    SendError(id, ended);
+  for (auto& [id, request] : requests_) {
+    if (auto* job = std::get_if<std::shared_ptr<Job>>(&request)) {
+      context_->scheduler->Cancel(*job);
+      SendError(id, ended);
+    }
   }
-  for (auto& [id, pending] : pending_) SendError(id, ended);
+  for (auto& [id, request] : requests_) {
+    if (std::holds_alternative<std::shared_ptr<PendingRequest>>(request)) SendError(id, ended);
+  }
   DropPending();
-  closing_ = true;
-  WriteNext();
 }
 
-void Session::ArmIdleTimer(std::chrono::steady_clock::duration delay) {
-  const int timeout = context_->config->idle_timeout_s;
-  if (timeout <= 0 || closed_) return;
-  idle_timer_.expires_after(delay.count() > 0 ? delay : std::chrono::seconds(timeout));
-  idle_timer_.async_wait([weak = weak_from_this(), timeout](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->closed_) return;
-    if (self->jobs_.empty() && self->listens_.empty() && self->channel_requests_.empty() && self->pending_.empty()) {
-      // Idle counts from the last frame in or out: a request that just ended is not an idle period.
-      const auto quiet = std::chrono::steady_clock::now() - self->last_activity_;
-      if (quiet < std::chrono::seconds(timeout)) return self->ArmIdleTimer(std::chrono::seconds(timeout) - quiet);
-      spdlog::info("connection {} idle: closing", self->id_);
-      return self->Close();
-    }
-    // Requests still waiting for text after a whole idle period have been abandoned.
-    auto* scheduler = self->context_->scheduler;
-    for (auto& [id, job] : self->jobs_) {
-      if (scheduler->WaitingForText(job)) {
-        scheduler->Cancel(job, {ErrorCode::kTimeout, "no text arrived for " + std::to_string(timeout) + " s"});
-      }
-    }
-    self->ExpirePending(timeout);
-    self->ArmIdleTimer();
-  });
+void Session::OnFail(const Error& error) {
+  CancelJobs();
+  DropPending();
+  SendError(0, error);
 }
 
-void Session::ReadMore() {
-  if (closed_ || closing_) return;
-  socket_.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-    if (ec) {
-      if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
-        spdlog::debug("connection {} read error: {}", self->id_, ec.message());
-      }
-      self->Close();
-      return;
+void Session::OnIdleWithOpenWork(int timeout_s) {
+  // Requests still waiting for text after a whole idle period have been abandoned.
+  auto* scheduler = context_->scheduler;
+  for (auto& [id, request] : requests_) {
+    auto* job = std::get_if<std::shared_ptr<Job>>(&request);
+    if (job && scheduler->WaitingForText(*job)) {
+      scheduler->Cancel(*job, {ErrorCode::kTimeout, "no text arrived for " + std::to_string(timeout_s) + " s"});
     }
-    self->decoder_.Feed(std::span<const uint8_t>(self->read_buffer_.data(), n));
-    bool whole_frame = false;
-    for (;;) {
-      auto frame = self->decoder_.Next();
-      if (!frame) return self->FailConnection(frame.error());
-      if (!*frame) break;
-      whole_frame = true;
-      self->OnFrame(std::move(**frame));
-      if (self->closing_ || self->closed_) return;
+  }
+  ExpirePending(timeout_s);
+}
+
+void Session::OnWritesCaughtUp() {
+  for (auto& [id, request] : requests_) {
+    if (auto* job = std::get_if<std::shared_ptr<Job>>(&request)) context_->scheduler->Wake(*job);
+  }
+}
+
+bool Session::OnBytes(std::span<const uint8_t> bytes) {
+  decoder_.Feed(bytes);
+  bool whole_frame = false;
+  for (;;) {
+    auto frame = decoder_.Next();
+    if (!frame) {
+      Fail(frame.error());
+      return whole_frame;
     }
-    // Only whole frames count as activity: a client trickling one endless frame still goes idle.
-    if (whole_frame) {
-      self->last_activity_ = std::chrono::steady_clock::now();
-      self->ArmIdleTimer();
-    }
-    // A client that sends without reading our answers waits until it has read them.
-    if (self->outbound_bytes_->load() > 2 * self->context_->config->max_outbound_bytes) {
-      self->read_paused_ = true;
-      return;
-    }
-    self->ReadMore();
-  });
+    if (!*frame) break;
+    whole_frame = true;
+    OnFrame(std::move(**frame));
+    if (closing() || closed()) break;
+  }
+  return whole_frame;
 }
 
 void Session::OnFrame(protocol::Frame frame) {
   const FrameType type = frame.header.type;
   if (!protocol::IsClientFrameType(type)) {
-    return FailConnection({ErrorCode::kUnknownFrameType, "frame type " + std::to_string(int(type)) + " is sent by servers only"});
+    return Fail({ErrorCode::kUnknownFrameType, "frame type " + std::to_string(int(type)) + " is sent by servers only"});
   }
   if (!greeted_ && type != FrameType::kHello) {
-    return FailConnection({ErrorCode::kBadRequest, "the first frame must be hello"});
+    return Fail({ErrorCode::kBadRequest, "the first frame must be hello"});
   }
   if (greeted_ && protocol::FrameTypeVersion(type) > version_) {
-    return FailConnection({ErrorCode::kUnknownFrameType, "frame type " + std::to_string(int(type)) +
-                                                             " needs protocol version " +
-                                                             std::to_string(protocol::FrameTypeVersion(type))});
+    return Fail({ErrorCode::kUnknownFrameType, "frame type " + std::to_string(int(type)) + " needs protocol version " +
+                                                   std::to_string(protocol::FrameTypeVersion(type))});
   }
   switch (type) {
     case FrameType::kHello: return OnHello(frame);
@@ -151,16 +132,16 @@ void Session::OnFrame(protocol::Frame frame) {
     case FrameType::kVoiceAdd: return OnVoiceAdd(frame);
     case FrameType::kVoiceRemove: return OnVoiceRemove(frame);
     default:
-      return FailConnection({ErrorCode::kUnknownFrameType, "unexpected frame type"});
+      return Fail({ErrorCode::kUnknownFrameType, "unexpected frame type"});
   }
 }
 
 void Session::OnHello(const protocol::Frame& frame) {
-  if (greeted_) return FailConnection({ErrorCode::kBadRequest, "hello sent twice"});
+  if (greeted_) return Fail({ErrorCode::kBadRequest, "hello sent twice"});
   auto hello = protocol::ParseHello(frame.payload);
-  if (!hello) return FailConnection(hello.error());
+  if (!hello) return Fail(hello.error());
   auto version = protocol::NegotiateVersion(*hello);
-  if (!version) return FailConnection(version.error());
+  if (!version) return Fail(version.error());
   greeted_ = true;
   version_ = *version;
   protocol::Welcome welcome{*version, "ttsd " TTSD_VERSION, protocol::kMaxClientPayloadBytes};
@@ -170,7 +151,7 @@ void Session::OnHello(const protocol::Frame& frame) {
 
 std::optional<Error> Session::CheckNewRequest(uint32_t id) const {
   const DaemonConfig& config = *context_->config;
-  if (jobs_.contains(id) || channel_requests_.contains(id) || listens_.contains(id) || pending_.contains(id)) {
+  if (requests_.contains(id)) {
     return Error{ErrorCode::kDuplicateRequest, "request " + std::to_string(id) + " is already open"};
   }
   if (context_->shutting_down) return Error{ErrorCode::kShuttingDown, "the daemon is shutting down"};
@@ -187,7 +168,7 @@ std::optional<Error> Session::CheckNewRequest(uint32_t id) const {
 
 void Session::OnSynthesize(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
-  if (id == 0) return FailConnection({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
+  if (id == 0) return Fail({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
   if (auto error = CheckNewRequest(id)) return SendError(id, *error);
   auto request = protocol::ParseSynthesize(frame.payload);
   if (!request) return SendError(id, request.error());
@@ -229,7 +210,7 @@ void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request
     return EnqueueOnChannel(id, request, std::move(*stream), std::move(accepted));
   }
   auto job = MakeJob(id, std::move(*stream), request.sample_format, serial);
-  jobs_.emplace(id, job);
+  requests_.emplace(id, job);
   context_->open_requests.fetch_add(1);
   spdlog::debug("connection {}: request {} (#{}) voice {} speaker {} final={} {} bytes of text", id_, id, job->serial,
                 accepted.voice, cloned ? "(cloned)" : accepted.speaker, request.final, options.text.size());
@@ -247,32 +228,30 @@ std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, std::unique_ptr<engin
     return protocol::EncodeFrame(FrameType::kAudio, chunk.is_last ? protocol::kFlagLast : 0, request_id,
                                  protocol::SerializeAudio(header, EncodePcm(chunk.samples, format)));
   };
-  sink.deliver = [weak = weak_from_this(), request_id, serial](std::vector<uint8_t> frame, bool last) {
+  sink.deliver = [weak = weak_self(), request_id, serial](std::vector<uint8_t> frame, bool last) {
     auto self = weak.lock();
     if (!self) return;
     self->Send(std::move(frame), /*counted=*/true);
     if (last) self->EndRequest(request_id, serial);
   };
-  sink.fail = [weak = weak_from_this(), request_id, serial](const Error& error) {
+  sink.fail = [weak = weak_self(), request_id, serial](const Error& error) {
     auto self = weak.lock();
     if (!self) return;
     self->SendError(request_id, error);
     self->EndRequest(request_id, serial);
   };
-  return MakeStreamJob(context_, socket_.get_executor(), serial, std::move(stream), outbound_bytes_, std::move(sink));
+  return MakeStreamJob(context_, executor(), serial, std::move(stream), outbound(), std::move(sink));
 }
 
 void Session::EndRequest(uint32_t request_id, uint64_t serial) {
-  auto it = jobs_.find(request_id);
-  if (it != jobs_.end() && it->second->serial == serial) jobs_.erase(it);
+  auto* job = Find<std::shared_ptr<Job>>(request_id);
+  if (job && (*job)->serial == serial) requests_.erase(request_id);
 }
 
 void Session::OnText(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
-  if (pending_.contains(id)) return OnPendingText(id, frame);
-  std::shared_ptr<Job> job;
-  if (auto it = jobs_.find(id); it != jobs_.end()) job = it->second;
-  if (auto c = channel_requests_.find(id); c != channel_requests_.end()) job = context_->channels->FindJob(c->second);
+  if (Find<std::shared_ptr<PendingRequest>>(id)) return OnPendingText(id, frame);
+  std::shared_ptr<Job> job = FindJob(id);
   if (!job) return SendError(id, {ErrorCode::kUnknownRequest, "request " + std::to_string(id) + " is not open"});
   auto text = protocol::ParseText(frame.payload);
   if (!text) return context_->scheduler->Cancel(job, text.error());  // ends the request with this error
@@ -282,15 +261,15 @@ void Session::OnText(const protocol::Frame& frame) {
 void Session::EnqueueOnChannel(uint32_t id, const protocol::SynthesizeRequest& request,
                                std::unique_ptr<engine::Stream> stream, protocol::Accepted accepted) {
   SessionContext* context = context_;
-  auto weak = weak_from_this();
+  auto weak = weak_self();
   auto holder = std::make_shared<uint64_t>(0);  // the utterance id, known once queued
   auto on_end = [context, weak, id, holder](Result<double> played) {
     context->open_requests.fetch_sub(1);
     auto self = weak.lock();
     if (!self) return;  // the requester left; the utterance still played
-    auto it = self->channel_requests_.find(id);
-    if (it == self->channel_requests_.end() || it->second != *holder) return;
-    self->channel_requests_.erase(it);
+    auto* utterance = self->Find<ChannelUtterance>(id);
+    if (!utterance || utterance->utterance != *holder) return;
+    self->requests_.erase(id);
     if (played) {
       self->Send(protocol::EncodeFrame(FrameType::kDone, 0, id, protocol::Serialize(protocol::Done{*played})));
     } else {
@@ -305,13 +284,13 @@ void Session::EnqueueOnChannel(uint32_t id, const protocol::SynthesizeRequest& r
     return SendError(id, queued.error());
   }
   *holder = *queued;
-  channel_requests_.emplace(id, *queued);
+  requests_.emplace(id, ChannelUtterance{*queued});
   Send(protocol::EncodeFrame(FrameType::kAccepted, 0, id, protocol::Serialize(accepted)));
 }
 
 void Session::OnListen(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
-  if (id == 0) return FailConnection({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
+  if (id == 0) return Fail({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
   if (auto error = CheckNewRequest(id)) return SendError(id, *error);
   auto listen = protocol::ParseListen(frame.payload);
   if (!listen) return SendError(id, listen.error());
@@ -321,7 +300,7 @@ void Session::OnListen(const protocol::Frame& frame) {
   accepted.channel = listen->channel;
   Send(protocol::EncodeFrame(FrameType::kAccepted, 0, id, protocol::Serialize(accepted)));
 
-  auto weak = weak_from_this();
+  auto weak = weak_self();
   const auto format = listen->sample_format;
   auto offset = std::make_shared<uint64_t>(0);
   auto on_frame = [weak, id, format, offset](std::span<const float> samples) {
@@ -334,11 +313,12 @@ void Session::OnListen(const protocol::Frame& frame) {
   };
   auto on_end = [weak, id](const Error& error) {
     auto self = weak.lock();
-    if (!self || !self->listens_.erase(id)) return;
+    if (!self || !self->Find<ChannelListen>(id)) return;
+    self->requests_.erase(id);
     self->SendError(id, error);
   };
   const uint64_t listener = context_->channels->AddListener(listen->channel, std::move(on_frame), std::move(on_end));
-  listens_.emplace(id, std::make_pair(listen->channel, listener));
+  requests_.emplace(id, ChannelListen{listen->channel, listener});
 }
 
 void Session::OnChannelControl(const protocol::Frame& frame) {
@@ -358,87 +338,32 @@ void Session::OnChannelControl(const protocol::Frame& frame) {
 }
 
 void Session::OnCancel(const protocol::Frame& frame) {
-  if (auto p = pending_.find(frame.header.request_id); p != pending_.end()) {
+  const uint32_t id = frame.header.request_id;
+  auto it = requests_.find(id);
+  if (it == requests_.end()) return;  // already ended: cancel raced with the last chunk
+  Request& request = it->second;
+  if (auto* pending = std::get_if<std::shared_ptr<PendingRequest>>(&request)) {
     // A voice being saved is saved: its voice_saved (or error) is the terminal frame.
-    if (p->second->kind == PendingRequest::Kind::kVoiceAdd && p->second->preparing) return;
-    return EndPending(frame.header.request_id, {ErrorCode::kCancelled, "request cancelled"});
+    if ((*pending)->kind == PendingRequest::Kind::kVoiceAdd && (*pending)->preparing) return;
+    return EndPending(id, {ErrorCode::kCancelled, "request cancelled"});
   }
-  if (auto c = channel_requests_.find(frame.header.request_id); c != channel_requests_.end()) {
-    context_->channels->Cancel(c->second);  // its end callback answers
+  if (auto* utterance = std::get_if<ChannelUtterance>(&request)) {
+    context_->channels->Cancel(utterance->utterance);  // its end callback answers
     return;
   }
-  if (auto l = listens_.find(frame.header.request_id); l != listens_.end()) {
-    context_->channels->RemoveListener(l->second.first, l->second.second);
-    listens_.erase(l);
-    return SendError(frame.header.request_id, {ErrorCode::kCancelled, "listen cancelled"});
+  if (auto* listen = std::get_if<ChannelListen>(&request)) {
+    context_->channels->RemoveListener(listen->channel, listen->listener);
+    requests_.erase(it);
+    return SendError(id, {ErrorCode::kCancelled, "listen cancelled"});
   }
-  auto it = jobs_.find(frame.header.request_id);
-  if (it == jobs_.end()) return;  // already ended: cancel raced with the last chunk
-  spdlog::info("connection {}: cancel for request {} (#{})", id_, frame.header.request_id, it->second->serial);
-  context_->scheduler->Cancel(it->second);
+  const auto& job = std::get<std::shared_ptr<Job>>(request);
+  spdlog::info("connection {}: cancel for request {} (#{})", id_, id, job->serial);
+  context_->scheduler->Cancel(job);
 }
 
 void Session::SendError(uint32_t request_id, const Error& error) {
   protocol::ErrorBody body{error.code, error.message};
   Send(protocol::EncodeFrame(FrameType::kError, 0, request_id, protocol::Serialize(body)));
-}
-
-void Session::FailConnection(const Error& error) {
-  spdlog::warn("connection {}: {} — closing", id_, error.ToString());
-  for (auto& [id, job] : jobs_) context_->scheduler->Cancel(job);
-  DropPending();
-  SendError(0, error);
-  closing_ = true;  // nothing more is queued after the error frame
-  WriteNext();
-}
-
-bool Session::SendLive(std::vector<uint8_t> frame) {
-  if (closed_ || closing_) return false;
-  if (outbound_bytes_->load() > context_->config->max_outbound_bytes) {
-    if (dropped_live_frames_++ % 50 == 0) {
-      spdlog::warn("connection {} is not reading its channel audio: {} frames dropped", id_, dropped_live_frames_);
-    }
-    return true;
-  }
-  Send(std::move(frame));
-  return true;
-}
-
-void Session::Send(std::vector<uint8_t> frame, bool counted) {
-  if (closed_ || closing_) {
-    if (counted) outbound_bytes_->fetch_sub(frame.size());
-    return;
-  }
-  if (!counted) outbound_bytes_->fetch_add(frame.size());
-  write_queue_.push_back(std::move(frame));
-  WriteNext();
-}
-
-void Session::WriteNext() {
-  if (writing_ || closed_) return;
-  if (write_queue_.empty()) {
-    if (closing_) Close();
-    return;
-  }
-  writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_queue_.front()),
-                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                      self->writing_ = false;
-                      if (self->write_queue_.empty()) return;  // closed meanwhile
-                      self->outbound_bytes_->fetch_sub(self->write_queue_.front().size());
-                      self->write_queue_.pop_front();
-                      if (ec) return self->Close();
-                      self->last_activity_ = std::chrono::steady_clock::now();
-                      const size_t max = self->context_->config->max_outbound_bytes;
-                      if (self->outbound_bytes_->load() < max / 2) {
-                        for (auto& [id, job] : self->jobs_) self->context_->scheduler->Wake(job);
-                      }
-                      if (self->read_paused_ && self->outbound_bytes_->load() <= max) {
-                        self->read_paused_ = false;
-                        self->ReadMore();
-                      }
-                      self->WriteNext();
-                    });
 }
 
 }  // namespace ttsd::daemon

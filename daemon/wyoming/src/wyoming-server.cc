@@ -1,14 +1,6 @@
 #include "ttsd/daemon/wyoming-server.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 
 #include "ttsd/daemon/refuse-connection.h"
 #include "ttsd/daemon/wyoming-endpoint.h"
@@ -22,26 +14,12 @@ namespace asio = boost::asio;
 using Tcp = asio::ip::tcp;
 using Local = asio::local::stream_protocol;
 
-// True when something accepts connections at path.
-bool SomeoneListens(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
 }  // namespace
 
 WyomingServer::WyomingServer(asio::io_context& io, SessionContext* context)
     : context_(context), tcp_(io), unix_(io) {}
 
-WyomingServer::~WyomingServer() {
-  if (!unix_path_.empty()) unlink(unix_path_.c_str());
-}
+WyomingServer::~WyomingServer() = default;
 
 Status WyomingServer::Listen() {
   const DaemonConfig& config = *context_->config;
@@ -76,36 +54,14 @@ Status WyomingServer::ListenTcp(const std::string& host, uint16_t port) {
 }
 
 Status WyomingServer::ListenUnix(const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::path(path).parent_path();
-  std::error_code fs_error;
-  if (!dir.empty() && !fs::exists(dir, fs_error)) {
-    fs::create_directories(dir, fs_error);
-    if (fs_error) return MakeError(ErrorCode::kIo, "cannot create " + dir.string() + ": " + fs_error.message());
-    chmod(dir.c_str(), 0700);
-  }
-  struct stat st {};
-  if (lstat(path.c_str(), &st) == 0) {
-    if (S_ISLNK(st.st_mode)) return MakeError(ErrorCode::kIo, "refusing a Wyoming socket path that is a symlink: " + path);
-    if (!S_ISSOCK(st.st_mode)) return MakeError(ErrorCode::kIo, path + " exists and is not a socket");
-    if (SomeoneListens(path)) return MakeError(ErrorCode::kIo, "another program is listening on " + path);
-    if (unlink(path.c_str()) != 0) return MakeError(ErrorCode::kIo, "unlink " + path + ": " + std::strerror(errno));
-  }
-  boost::system::error_code ec;
-  unix_.open(Local(), ec);
-  if (!ec) unix_.bind(Local::endpoint(path), ec);
-  if (ec) return MakeError(ErrorCode::kIo, "cannot bind Wyoming socket " + path + ": " + ec.message());
-  unix_path_ = path;
-  if (chmod(path.c_str(), 0600) != 0) return MakeError(ErrorCode::kIo, "chmod " + path + ": " + std::strerror(errno));
-  unix_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return MakeError(ErrorCode::kIo, "cannot listen on " + path + ": " + ec.message());
+  if (auto s = unix_.Listen(path, "Wyoming"); !s) return s;
   spdlog::info("wyoming: listening on unix://{}", path);
   return {};
 }
 
 void WyomingServer::Start() {
   if (tcp_.is_open()) AcceptTcp();
-  if (unix_.is_open()) AcceptUnix();
+  if (unix_.acceptor().is_open()) AcceptUnix();
 }
 
 void WyomingServer::AcceptTcp() {
@@ -120,21 +76,21 @@ void WyomingServer::AcceptTcp() {
       socket.set_option(Tcp::no_delay(true), ignored);  // every audio chunk goes out at once
       const auto remote = socket.remote_endpoint(ignored);
       const std::string peer = remote.address().to_string() + ":" + std::to_string(remote.port());
-      Adopt(std::make_shared<WyomingSession>(WyomingSession::Socket(std::move(socket)), context_, peer));
+      Adopt(std::make_shared<WyomingSession>(Connection::Socket(std::move(socket)), context_, peer));
     }
     AcceptTcp();
   });
 }
 
 void WyomingServer::AcceptUnix() {
-  unix_.async_accept([this](boost::system::error_code ec, Local::socket socket) {
+  unix_.acceptor().async_accept([this](boost::system::error_code ec, Local::socket socket) {
     if (ec) {
       if (ec != asio::error::operation_aborted) spdlog::warn("wyoming: accept failed: {}", ec.message());
-      if (!unix_.is_open()) return;
+      if (!unix_.acceptor().is_open()) return;
     } else if (Full()) {
       RefuseConnection(std::move(socket), BusyEvent());
     } else {
-      Adopt(std::make_shared<WyomingSession>(WyomingSession::Socket(std::move(socket)), context_, "unix"));
+      Adopt(std::make_shared<WyomingSession>(Connection::Socket(std::move(socket)), context_, "unix"));
     }
     AcceptUnix();
   });
@@ -161,7 +117,7 @@ void WyomingServer::Adopt(std::shared_ptr<WyomingSession> session) {
 void WyomingServer::StopAccepting() {
   boost::system::error_code ec;
   tcp_.close(ec);
-  unix_.close(ec);
+  unix_.acceptor().close(ec);
 }
 
 void WyomingServer::CloseSessions(bool flush) {

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <set>
 
 #include "ttsd/daemon/stream-job.h"
@@ -23,114 +22,62 @@ void Append(std::vector<uint8_t>& out, const std::vector<uint8_t>& more) { out.i
 }  // namespace
 
 WyomingSession::WyomingSession(Socket socket, SessionContext* context, std::string peer)
-    : socket_(std::move(socket)),
-      context_(context),
-      id_(context->next_connection_id.fetch_add(1)),
-      peer_(std::move(peer)),
-      read_buffer_(16 * 1024),
-      outbound_bytes_(std::make_shared<std::atomic<size_t>>(0)),
-      idle_timer_(socket_.get_executor()) {}
+    : Connection(std::move(socket), context, "wyoming connection", std::move(peer)) {}
 
 WyomingSession::~WyomingSession() {
   if (job_) context_->scheduler->Cancel(job_);
 }
 
-void WyomingSession::Start() {
-  spdlog::debug("wyoming connection {} from {}", id_, peer_);
-  ArmIdleTimer();
-  ReadMore();
-}
-
-void WyomingSession::Close() {
-  if (closed_) return;
-  closed_ = true;
+void WyomingSession::OnClose() {
   if (job_) {
     spdlog::info("wyoming connection {} closed with a request open: cancelling it", id_);
     context_->scheduler->Cancel(job_);
     job_.reset();
   }
   waiting_.clear();
-  boost::system::error_code ec;
-  idle_timer_.cancel();
-  socket_.shutdown(Socket::shutdown_both, ec);
-  socket_.close(ec);
-  // Let go of ourselves from a later handler, never from inside a method of ours.
-  if (keep_alive_) asio::post(socket_.get_executor(), [hold = std::move(keep_alive_)] {});
 }
 
-void WyomingSession::CloseWhenFlushed() {
-  if (closed_) return;
+void WyomingSession::OnCloseWhenFlushed() {
   if (job_) context_->scheduler->Cancel(job_);
   waiting_.clear();
-  closing_ = true;
-  WriteNext();
 }
 
-void WyomingSession::ArmIdleTimer(std::chrono::steady_clock::duration delay) {
-  const int timeout = context_->config->idle_timeout_s;
-  if (timeout <= 0 || closed_) return;
-  idle_timer_.expires_after(delay.count() > 0 ? delay : std::chrono::seconds(timeout));
-  idle_timer_.async_wait([weak = weak_from_this(), timeout](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->closed_) return;
-    if (!self->job_ && self->waiting_.empty()) {
-      // Idle counts from the last event in or out, not from when the timer was armed.
-      const auto quiet = std::chrono::steady_clock::now() - self->last_activity_;
-      if (quiet < std::chrono::seconds(timeout)) return self->ArmIdleTimer(std::chrono::seconds(timeout) - quiet);
-      spdlog::info("wyoming connection {} idle: closing", self->id_);
-      return self->Close();
-    }
-    // A stream still waiting for text after a whole idle period has been abandoned.
-    if (self->job_ && !self->text_closed_ && self->context_->scheduler->WaitingForText(self->job_)) {
-      self->context_->scheduler->Cancel(self->job_,
-                                        {ErrorCode::kTimeout, "no text arrived for " + std::to_string(timeout) + " s"});
-    }
-    self->ArmIdleTimer();
-  });
+void WyomingSession::OnFail(const Error& error) {
+  if (job_) context_->scheduler->Cancel(job_);
+  waiting_.clear();
+  SendEvent("error", {{"text", error.message}, {"code", std::string(ErrorCodeName(error.code))}});
 }
 
-void WyomingSession::ReadMore() {
-  if (closed_ || closing_ || input_ended_) return;
-  socket_.async_read_some(asio::buffer(read_buffer_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-    if (self->closed_ || self->closing_) return;
-    if (ec) {
-      if (ec == asio::error::eof) return self->OnInputEnded();
-      if (ec != asio::error::operation_aborted) spdlog::debug("wyoming connection {} read error: {}", self->id_, ec.message());
-      return self->Close();
-    }
-    self->decoder_.Feed(std::span<const uint8_t>(self->read_buffer_.data(), n));
-    bool whole_event = false;
-    for (;;) {
-      auto event = self->decoder_.Next();
-      if (!event) return self->Fail(event.error());
-      if (!*event) break;
-      whole_event = true;
-      self->OnEvent(std::move(**event));
-      if (self->closing_ || self->closed_) return;
-    }
-    // Only whole events count as activity: a client trickling one endless event still goes idle.
-    if (whole_event) {
-      self->last_activity_ = std::chrono::steady_clock::now();
-      self->ArmIdleTimer();
-    }
-    // A client that sends without reading our answers waits until it has read them.
-    if (self->outbound_bytes_->load() > 2 * self->context_->config->max_outbound_bytes) {
-      self->read_paused_ = true;
-      return;
-    }
-    self->ReadMore();
-  });
+void WyomingSession::OnIdleWithOpenWork(int timeout_s) {
+  // A stream still waiting for text after a whole idle period has been abandoned.
+  if (job_ && !text_closed_ && context_->scheduler->WaitingForText(job_)) {
+    context_->scheduler->Cancel(job_, {ErrorCode::kTimeout, "no text arrived for " + std::to_string(timeout_s) + " s"});
+  }
 }
 
-void WyomingSession::OnInputEnded() {
-  input_ended_ = true;
-  // No read is pending from now on, and a job holds only weak pointers: stay alive until closed.
-  keep_alive_ = shared_from_this();
-  CheckInputEnded();
+void WyomingSession::OnWritesCaughtUp() {
+  if (job_) context_->scheduler->Wake(job_);
+}
+
+bool WyomingSession::OnBytes(std::span<const uint8_t> bytes) {
+  decoder_.Feed(bytes);
+  bool whole_event = false;
+  for (;;) {
+    auto event = decoder_.Next();
+    if (!event) {
+      Fail(event.error());
+      return whole_event;
+    }
+    if (!*event) break;
+    whole_event = true;
+    OnEvent(std::move(**event));
+    if (closing() || closed()) break;
+  }
+  return whole_event;
 }
 
 void WyomingSession::CheckInputEnded() {
-  if (!input_ended_ || closing_ || closed_) return;
+  if (!input_ended() || closing() || closed()) return;
   // A stream whose text can no longer arrive is abandoned; anything else asked for is finished.
   if (job_ && !text_closed_) return Close();
   if (!job_ && waiting_.empty()) CloseWhenFlushed();
@@ -161,7 +108,7 @@ void WyomingSession::OnEvent(WyomingEvent event) {
 }
 
 void WyomingSession::Dispatch() {
-  while (!waiting_.empty() && !closing_ && !closed_ && RunsNow()) {
+  while (!waiting_.empty() && !closing() && !closed() && RunsNow()) {
     WyomingEvent event = std::move(waiting_.front());
     waiting_.pop_front();
     Handle(std::move(event));
@@ -243,19 +190,19 @@ Status WyomingSession::StartRequest(const json& data, std::string text, bool fin
     }
     return out;
   };
-  sink.deliver = [weak = weak_from_this(), serial](std::vector<uint8_t> bytes, bool last) {
+  sink.deliver = [weak = weak_self(), serial](std::vector<uint8_t> bytes, bool last) {
     auto self = weak.lock();
     if (!self) return;
     if (!bytes.empty()) self->Send(std::move(bytes), /*counted=*/true);
     if (last) self->OnRequestEnd(serial);
   };
-  sink.fail = [weak = weak_from_this(), serial](const Error& error) {
+  sink.fail = [weak = weak_self(), serial](const Error& error) {
     if (auto self = weak.lock()) self->OnRequestFailed(serial, error);
   };
   spdlog::debug("wyoming connection {}: request #{} voice {} speaker {} streaming={} {} bytes of text", id_, serial,
                 choice->voice.name, choice->speaker.empty() ? "(default)" : choice->speaker, streaming,
                 options.text.size());
-  job_ = MakeStreamJob(context_, socket_.get_executor(), serial, std::move(*stream), outbound_bytes_, std::move(sink));
+  job_ = MakeStreamJob(context_, executor(), serial, std::move(*stream), outbound(), std::move(sink));
   streaming_ = streaming;
   text_closed_ = final;
   context_->open_requests.fetch_add(1);
@@ -273,7 +220,7 @@ void WyomingSession::OnRequestEnd(uint64_t serial) {
 }
 
 void WyomingSession::OnRequestFailed(uint64_t serial, const Error& error) {
-  if (!job_ || job_->serial != serial || closed_ || closing_) return;
+  if (!job_ || job_->serial != serial || closed() || closing()) return;
   // A stream that ended without any text is a silent answer, not a failure.
   if (streaming_ && error.code == ErrorCode::kEmptyText) {
     Send(EncodeWyomingEvent("audio-stop", {{"timestamp", 0}}));
@@ -285,49 +232,5 @@ void WyomingSession::OnRequestFailed(uint64_t serial, const Error& error) {
 }
 
 void WyomingSession::SendEvent(std::string_view type, const json& data) { Send(EncodeWyomingEvent(type, data)); }
-
-void WyomingSession::Fail(const Error& error) {
-  spdlog::warn("wyoming connection {}: {} — closing", id_, error.ToString());
-  if (job_) context_->scheduler->Cancel(job_);
-  waiting_.clear();
-  SendEvent("error", {{"text", error.message}, {"code", std::string(ErrorCodeName(error.code))}});
-  closing_ = true;  // nothing more is queued after the error
-  WriteNext();
-}
-
-void WyomingSession::Send(std::vector<uint8_t> bytes, bool counted) {
-  if (closed_ || closing_) {
-    if (counted) outbound_bytes_->fetch_sub(bytes.size());
-    return;
-  }
-  if (!counted) outbound_bytes_->fetch_add(bytes.size());
-  write_queue_.push_back(std::move(bytes));
-  WriteNext();
-}
-
-void WyomingSession::WriteNext() {
-  if (writing_ || closed_) return;
-  if (write_queue_.empty()) {
-    if (closing_) Close();
-    return;
-  }
-  writing_ = true;
-  asio::async_write(socket_, asio::buffer(write_queue_.front()),
-                    [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                      self->writing_ = false;
-                      if (self->write_queue_.empty()) return;  // closed meanwhile
-                      self->outbound_bytes_->fetch_sub(self->write_queue_.front().size());
-                      self->write_queue_.pop_front();
-                      if (ec) return self->Close();
-                      self->last_activity_ = std::chrono::steady_clock::now();
-                      const size_t max = self->context_->config->max_outbound_bytes;
-                      if (self->job_ && self->outbound_bytes_->load() < max / 2) self->context_->scheduler->Wake(self->job_);
-                      if (self->read_paused_ && self->outbound_bytes_->load() <= max) {
-                        self->read_paused_ = false;
-                        self->ReadMore();
-                      }
-                      self->WriteNext();
-                    });
-}
 
 }  // namespace ttsd::daemon

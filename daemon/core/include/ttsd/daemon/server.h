@@ -19,6 +19,7 @@
 #include "ttsd/daemon/channel-hub.h"
 #include "ttsd/daemon/scheduler.h"
 #include "ttsd/daemon/session.h"
+#include "ttsd/daemon/unix-listener.h"
 #include "ttsd/daemon/voice-registry.h"
 #include "ttsd/daemon/voice-store.h"
 
@@ -31,7 +32,7 @@ class Server {
   // store (not owned) holds the saved voices; null turns voice_add and saved voices off.
   Server(boost::asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
          InferenceScheduler& scheduler, VoiceStore* store = nullptr);
-  ~Server();
+  ~Server();  // removes the socket file it created
 
   // Takes the socket systemd passed (LISTEN_FDS), else creates config.socket_path: its directory
   // 0700 if missing, a symlink refused, a stale socket replaced, a live one refused, mode 0600.
@@ -63,7 +64,7 @@ class Server {
   const DaemonConfig& config_;
   ChannelHub channels_;
   SessionContext context_;
-  boost::asio::local::stream_protocol::acceptor acceptor_;
+  UnixListener listener_;
   boost::asio::signal_set signals_;
   boost::asio::signal_set hangup_;  // SIGHUP
   boost::asio::steady_timer drain_timer_;
@@ -75,7 +76,6 @@ class Server {
   std::vector<std::function<void()>> shutdown_hooks_;
   bool socket_activated_ = false;
   bool flushing_ = false;  // drained; waiting for sessions to write their last frames
-  bool owns_socket_file_ = false;
 };
 
 }  // namespace ttsd::daemon

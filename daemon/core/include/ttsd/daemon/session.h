@@ -1,4 +1,5 @@
-// One client connection: reads frames, opens and steers requests, writes frames back in order.
+// One client connection of the native protocol: reads frames, opens and steers requests, writes
+// frames back in order. The transport (queue, backpressure, idle watchdog) is its Connection.
 //   auto s = std::make_shared<Session>(std::move(socket), context); s->Start();
 // Thread-safety: every method runs on the I/O thread (the single thread running the io_context);
 // worker threads reach a session only by posting to that context.
@@ -11,6 +12,8 @@
 #include <map>
 #include <optional>
 #include <memory>
+#include <string>
+#include <variant>
 #include <vector>
 
 #include <utility>  // before Asio: Boost 1.74 needs it under C++23
@@ -18,6 +21,7 @@
 #include <boost/asio.hpp>
 
 #include "ttsd/daemon/channel-hub.h"
+#include "ttsd/daemon/connection.h"
 #include "ttsd/daemon/daemon-config.h"
 #include "ttsd/daemon/reference-upload.h"
 #include "ttsd/daemon/scheduler.h"
@@ -66,25 +70,42 @@ struct PendingRequest {
   bool preparing = false;    // every file is here; a worker is on it
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// The kinds of request a session has open, each under its request id.
+struct ChannelUtterance {  // a synthesize whose audio goes to a channel
+  uint64_t utterance = 0;  // the ChannelHub's id for it
+};
+struct ChannelListen {  // a listen on a channel
+  std::string channel;
+  uint64_t listener = 0;  // the ChannelHub's id for it
+};
+using Request = std::variant<std::shared_ptr<Job>, ChannelUtterance, ChannelListen, std::shared_ptr<PendingRequest>>;
+
+class Session : public Connection {
  public:
-  using Socket = boost::asio::local::stream_protocol::socket;
-
   Session(Socket socket, SessionContext* context);
-  ~Session();
+  ~Session() override;
 
-  void Start();
-  // Cancels every open request and closes the socket.
-  void Close();
-  // Ends every open request with shutting_down, writes what is queued, then closes.
-  void CloseWhenFlushed();
-  size_t open_requests() const {
-    return jobs_.size() + channel_requests_.size() + listens_.size() + pending_.size();
-  }
-  uint64_t id() const { return id_; }
+  size_t open_requests() const { return requests_.size(); }
 
  private:
-  void ReadMore();
+  // Connection's hooks.
+  bool OnBytes(std::span<const uint8_t> bytes) override;
+  bool HasOpenWork() const override { return !requests_.empty(); }
+  void OnIdleWithOpenWork(int timeout_s) override;  // abandoned text streams and uploads end with kTimeout
+  void OnWritesCaughtUp() override;                 // wakes the jobs
+  void OnClose() override;                          // cancels every open request
+  void OnCloseWhenFlushed() override;               // ends every open request with shutting_down
+  void OnFail(const Error& error) override;         // the error with request id 0
+
+  // The request open under id when it is of kind T, else null.
+  template <typename T>
+  T* Find(uint32_t id) {
+    auto it = requests_.find(id);
+    return it == requests_.end() ? nullptr : std::get_if<T>(&it->second);
+  }
+  // The job behind id: its own, or the one its channel utterance runs; null if neither.
+  std::shared_ptr<Job> FindJob(uint32_t id);
+
   void OnFrame(protocol::Frame frame);
   void OnHello(const protocol::Frame& frame);
   void OnSynthesize(const protocol::Frame& frame);
@@ -127,39 +148,17 @@ class Session : public std::enable_shared_from_this<Session> {
                                protocol::SampleFormat format, uint64_t serial = 0);
   // Runs on the I/O thread after a job's terminal frame was queued.
   void EndRequest(uint32_t request_id, uint64_t serial);
+  void CancelJobs();  // asks the scheduler to end every job; they leave requests_ as they end
 
   void SendError(uint32_t request_id, const Error& error);
-  // Queues a frame; bytes already counted in outbound_bytes_ when counted is true.
-  void Send(std::vector<uint8_t> frame, bool counted = false);
-  // For live channel audio: dropped (not queued) while the client is behind. False once closed.
-  bool SendLive(std::vector<uint8_t> frame);
-  void WriteNext();
-  void FailConnection(const Error& error);  // error with request id 0, then close
-  // Fires after delay (0: the idle timeout); closes the connection once nothing is open and no frame
-  // went in or out for the idle timeout.
-  void ArmIdleTimer(std::chrono::steady_clock::duration delay = {});
+  std::weak_ptr<Session> weak_self() { return SharedAs<Session>(); }
 
-  Socket socket_;
-  SessionContext* context_;  // not owned
-  uint64_t id_;
   protocol::FrameDecoder decoder_;
-  std::vector<uint8_t> read_buffer_;
-  std::deque<std::vector<uint8_t>> write_queue_;
-  bool writing_ = false;
   bool greeted_ = false;
   uint32_t version_ = 0;  // negotiated in OnHello
-  bool closing_ = false;  // close once the write queue is empty
-  bool closed_ = false;
-  bool read_paused_ = false;  // reading stops while the client does not read our answers
-  // Bytes posted by workers or queued but not yet written; read by workers for backpressure.
-  std::shared_ptr<std::atomic<size_t>> outbound_bytes_;
-  std::map<uint32_t, std::shared_ptr<Job>> jobs_;
-  std::map<uint32_t, uint64_t> channel_requests_;                 // request id -> utterance id
-  std::map<uint32_t, std::pair<std::string, uint64_t>> listens_;  // request id -> channel, listener id
-  std::map<uint32_t, std::shared_ptr<PendingRequest>> pending_;   // waiting for references or a worker
-  uint64_t dropped_live_frames_ = 0;
-  boost::asio::steady_timer idle_timer_;
-  std::chrono::steady_clock::time_point last_activity_ = std::chrono::steady_clock::now();
+  // Every open request, whatever its kind: the one table that limits, cancel, text and the idle
+  // watchdog consult.
+  std::map<uint32_t, Request> requests_;
 };
 
 }  // namespace ttsd::daemon

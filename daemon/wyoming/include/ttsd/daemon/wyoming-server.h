@@ -4,6 +4,7 @@
 // Wyoming has no authentication: anything that can connect can make the daemon speak, so an
 // address beyond loopback is bound only when configured, and a warning is logged.
 // At most max_connections Wyoming clients at once: the next gets an `error` event (busy) and is closed.
+// The Unix socket gets every check ttsd's own socket gets (UnixListener).
 //   WyomingServer w(io, &context); if (auto s = w.Listen(); !s) fail(s.error()); w.Start();
 // Thread-safety: constructed and used on the I/O thread; not thread-safe.
 #pragma once
@@ -18,6 +19,7 @@
 #include <boost/asio.hpp>
 
 #include "ttsd/daemon/session.h"
+#include "ttsd/daemon/unix-listener.h"
 
 namespace ttsd::daemon {
 
@@ -50,9 +52,8 @@ class WyomingServer {
 
   SessionContext* context_;  // not owned
   boost::asio::ip::tcp::acceptor tcp_;
-  boost::asio::local::stream_protocol::acceptor unix_;
+  UnixListener unix_;
   uint16_t tcp_port_ = 0;
-  std::string unix_path_;  // the socket file we created, removed at destruction
   std::vector<std::weak_ptr<WyomingSession>> sessions_;
 };
 
