@@ -10,6 +10,7 @@
 #include "ttsd/daemon/http-server.h"
 #include "ttsd/daemon/logging.h"
 #include "ttsd/daemon/server.h"
+#include "ttsd/daemon/wyoming-server.h"
 #include "ttsd/frontend/user-lexicon.h"
 #include "ttsd/protocol/socket-path.h"
 #include "ttsd/version.h"
@@ -104,11 +105,20 @@ int Run(int argc, char** argv) {
     }
     spdlog::info("voice store {}: {} saved voices", config.voice_store, store.List().size());
     ttsd::daemon::Server server(io, config, *voices, scheduler, &store);
+    // Home Assistant's protocol (config wyoming, wyoming_socket), on the native server's context.
+    // It listens first: a bad Wyoming address leaves no native socket file.
+    ttsd::daemon::WyomingServer wyoming(io, server.context());
+    if (auto s = wyoming.Listen(); !s) {
+      spdlog::critical("{}", s.error().ToString());
+      return 1;
+    }
+    server.AddFrontEnd(&wyoming);
     if (auto s = server.Listen(); !s) {
       spdlog::critical("{}", s.error().ToString());
       return 1;
     }
     server.Start();
+    wyoming.Start();
     // The HTTP API. An address given explicitly must work; the default one may be taken by something else.
     std::unique_ptr<ttsd::daemon::HttpServer> http;
     if (config.http.enabled()) {
@@ -122,7 +132,7 @@ int Run(int argc, char** argv) {
         http.reset();
       } else {
         http->Start();
-        server.OnShutdown([&http] { http->Shutdown(); });
+        server.AddFrontEnd(http.get());
       }
     }
     sd_notifyf(0, "READY=1\nSTATUS=serving %zu voices, default %s", voices->Describe().voices.size(),

@@ -1,6 +1,7 @@
 // Security of the real ttsd: its socket 0600 in a 0700 directory it creates; symlinked, foreign,
 // world-writable or occupied socket paths refused; TCP listeners on loopback by default; voice
-// names that cannot reach files (native, HTTP, Wyoming).
+// names that cannot reach files (native, HTTP, Wyoming). The Wyoming socket gets the same socket
+// checks: wyoming-socket-test.cc.
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>

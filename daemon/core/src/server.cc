@@ -4,8 +4,9 @@
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
+
 #include "ttsd/frontend/user-lexicon.h"
-#include "ttsd/daemon/wyoming-server.h"
 #include "ttsd/daemon/refuse-connection.h"
 
 namespace ttsd::daemon {
@@ -36,8 +37,6 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
 Server::~Server() = default;
 
 Status Server::Listen() {
-  wyoming_ = std::make_unique<WyomingServer>(io_, &context_);  // first: a bad address leaves no socket file
-  if (auto s = wyoming_->Listen(); !s) return s;
   const int passed = sd_listen_fds(1);
   if (passed > 1) return MakeError(ErrorCode::kIo, "systemd passed " + std::to_string(passed) + " sockets; ttsd takes one");
   if (passed == 1) {
@@ -62,7 +61,6 @@ void Server::Start() {
   WaitForStopSignal();
   WaitForHangup();
   Accept();
-  if (wyoming_) wyoming_->Start();
 }
 
 void Server::WaitForStopSignal() {
@@ -154,9 +152,8 @@ void Server::Shutdown() {
   boost::system::error_code ec;
   listener_.acceptor().close(ec);
   accept_retry_.cancel();
-  if (wyoming_) wyoming_->StopAccepting();
   hangup_.cancel(ec);
-  for (auto& hook : shutdown_hooks_) hook();
+  for (FrontEnd* front_end : front_ends_) front_end->StopAccepting();
   drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(config_.drain_timeout_s);
   if (OpenRequests() > 0) spdlog::info("waiting up to {} s for {} open requests", config_.drain_timeout_s, OpenRequests());
   DrainTick();
@@ -171,17 +168,19 @@ void Server::DrainTick() {
       for (auto& weak : sessions_) {
         if (auto s = weak.lock()) s->CloseWhenFlushed();
       }
-      if (wyoming_) wyoming_->CloseSessions(/*flush=*/true);
+      for (FrontEnd* front_end : front_ends_) front_end->CloseSessions(/*flush=*/true);
       flushing_ = true;
       drain_deadline_ = now + std::chrono::seconds(2);  // for clients that stopped reading
     }
   } else {
     std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
-    if ((sessions_.empty() && !(wyoming_ && wyoming_->has_sessions())) || now >= drain_deadline_) {
+    const bool front_ends_done =
+        std::ranges::none_of(front_ends_, [](FrontEnd* front_end) { return front_end->has_sessions(); });
+    if ((sessions_.empty() && front_ends_done) || now >= drain_deadline_) {
       for (auto& weak : sessions_) {
         if (auto s = weak.lock()) s->Close();
       }
-      if (wyoming_) wyoming_->CloseSessions(/*flush=*/false);
+      for (FrontEnd* front_end : front_ends_) front_end->CloseSessions(/*flush=*/false);
       io_.stop();
       return;
     }

@@ -88,20 +88,7 @@ void Session::OnWritesCaughtUp() {
 }
 
 bool Session::OnBytes(std::span<const uint8_t> bytes) {
-  decoder_.Feed(bytes);
-  bool whole_frame = false;
-  for (;;) {
-    auto frame = decoder_.Next();
-    if (!frame) {
-      Fail(frame.error());
-      return whole_frame;
-    }
-    if (!*frame) break;
-    whole_frame = true;
-    OnFrame(std::move(**frame));
-    if (closing() || closed()) break;
-  }
-  return whole_frame;
+  return DecodeAll(decoder_, bytes, [this](protocol::Frame frame) { OnFrame(std::move(frame)); });
 }
 
 void Session::OnFrame(protocol::Frame frame) {

@@ -60,20 +60,7 @@ void WyomingSession::OnWritesCaughtUp() {
 }
 
 bool WyomingSession::OnBytes(std::span<const uint8_t> bytes) {
-  decoder_.Feed(bytes);
-  bool whole_event = false;
-  for (;;) {
-    auto event = decoder_.Next();
-    if (!event) {
-      Fail(event.error());
-      return whole_event;
-    }
-    if (!*event) break;
-    whole_event = true;
-    OnEvent(std::move(**event));
-    if (closing() || closed()) break;
-  }
-  return whole_event;
+  return DecodeAll(decoder_, bytes, [this](WyomingEvent event) { OnEvent(std::move(event)); });
 }
 
 void WyomingSession::CheckInputEnded() {

@@ -75,6 +75,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool SendLive(std::vector<uint8_t> bytes);
   // Logs error, lets the protocol answer it (OnFail), then closes once that is written.
   void Fail(const Error& error);
+  // For OnBytes: feeds bytes to decoder (Feed(span), Next() -> Result<optional<Message>>) and hands
+  // each whole message to handle until closing; a decoding error Fails. True when one was whole.
+  template <typename Decoder, typename Handle>
+  bool DecodeAll(Decoder& decoder, std::span<const uint8_t> bytes, Handle handle) {
+    decoder.Feed(bytes);
+    bool whole = false;
+    for (;;) {
+      auto message = decoder.Next();
+      if (!message) {
+        Fail(message.error());
+        return whole;
+      }
+      if (!*message) return whole;
+      whole = true;
+      handle(std::move(**message));
+      if (closing_ || closed_) return whole;
+    }
+  }
 
   // The bytes posted by workers or queued, not yet written; shared with jobs for backpressure.
   const std::shared_ptr<std::atomic<size_t>>& outbound() const { return outbound_bytes_; }

@@ -1,13 +1,14 @@
 // The listening side of ttsd: the Unix socket (its own, or the one systemd passes), the accept
 // loop (a client past max_connections is answered busy and closed), signals, and an orderly
-// shutdown that lets requests in flight finish.
+// shutdown that lets requests in flight finish. Other front ends (Wyoming, HTTP) serve on its
+// context() and are driven through Server::FrontEnd when it shuts down.
 //   Server server(io, config, voices, scheduler);
+//   WyomingServer wyoming(io, server.context()); server.AddFrontEnd(&wyoming);  // Listen()s first
 //   if (auto s = server.Listen(); !s) fail(s.error());
 //   server.Start(); io.run();   // returns after SIGTERM / SIGINT once drained; SIGHUP re-reads the lexicon
 // Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -25,10 +26,19 @@
 
 namespace ttsd::daemon {
 
-class WyomingServer;
-
 class Server {
  public:
+  // A front end beside the native socket. Shutdown stops it accepting; when the drain is over its
+  // sessions close like the native ones, and the daemon stops once none is left.
+  class FrontEnd {
+   public:
+    virtual ~FrontEnd() = default;
+    virtual void StopAccepting() = 0;
+    // Closes every session: after writing what is queued (flush), or at once.
+    virtual void CloseSessions(bool flush) = 0;
+    virtual bool has_sessions() = 0;
+  };
+
   // store (not owned) holds the saved voices; null turns voice_add and saved voices off.
   Server(boost::asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
          InferenceScheduler& scheduler, VoiceStore* store = nullptr);
@@ -50,8 +60,10 @@ class Server {
   // A connection from inside the daemon, for front ends that speak the native protocol to it (the
   // HTTP API): a Session on one end of a socket pair; the other end is returned. Errors: kIo.
   Result<boost::asio::local::stream_protocol::socket> ConnectInProcess();
-  // Runs hook (on the I/O thread) when Shutdown starts: other front ends stop accepting then.
-  void OnShutdown(std::function<void()> hook) { shutdown_hooks_.push_back(std::move(hook)); }
+  // What a front end serves on: the voices, scheduler, channels, store and limits all share.
+  SessionContext* context() { return &context_; }
+  // front_end (not owned) is driven by Shutdown from now on; it must outlive io.run().
+  void AddFrontEnd(FrontEnd* front_end) { front_ends_.push_back(front_end); }
 
  private:
   void Accept();
@@ -70,10 +82,9 @@ class Server {
   boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer accept_retry_;  // after a failed accept (no file descriptors left)
   std::chrono::steady_clock::time_point drain_deadline_;
-  std::unique_ptr<WyomingServer> wyoming_;  // Home Assistant's protocol (config wyoming, wyoming_socket)
   std::vector<std::weak_ptr<Session>> sessions_;
   std::vector<std::weak_ptr<Session>> accepted_;  // the clients of the socket: max_connections counts them
-  std::vector<std::function<void()>> shutdown_hooks_;
+  std::vector<FrontEnd*> front_ends_;  // not owned
   bool socket_activated_ = false;
   bool flushing_ = false;  // drained; waiting for sessions to write their last frames
 };

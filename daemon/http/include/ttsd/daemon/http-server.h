@@ -3,7 +3,7 @@
 // Requests reach the daemon as native-protocol requests over in-process connections (NativeLink).
 //   HttpServer http(io, config.http, [&] { return server.ConnectInProcess(); });
 //   if (auto s = http.Listen(); !s) fail(s.error());   // logs "HTTP API on http://HOST:PORT/"
-//   http.Start(); server.OnShutdown([&] { http.Shutdown(); });
+//   http.Start(); server.AddFrontEnd(&http);   // Server::Shutdown then stops it accepting
 // Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
 #pragma once
 
@@ -18,6 +18,7 @@
 
 #include "ttsd/daemon/http-config.h"
 #include "ttsd/daemon/http-native-link.h"
+#include "ttsd/daemon/server.h"
 
 namespace ttsd::daemon {
 
@@ -34,18 +35,25 @@ struct HttpShared {
   std::vector<std::weak_ptr<HttpConnection>> live;
 };
 
-class HttpServer {
+class HttpServer : public Server::FrontEnd {
  public:
   using Connect = std::function<Result<NativeLink::Socket>()>;
 
   HttpServer(boost::asio::io_context& io, const HttpConfig& config, Connect connect);
-  ~HttpServer();
+  ~HttpServer() override;
 
   // Binds config.listen. Errors: kIo (in use, no such address), kBadRequest (a bad address).
   Status Listen();
   void Start();
   // Stops accepting; idle connections close, responses in progress end with the daemon's drain.
   void Shutdown();
+
+  // Server::FrontEnd. Its requests run on native sessions (NativeLink), which the Server drains and
+  // closes itself: nothing of its own to close or wait for.
+  void StopAccepting() override { Shutdown(); }
+  void CloseSessions(bool /*flush*/) override {}
+  bool has_sessions() override { return false; }
+
   uint16_t port() const { return port_; }  // the bound port (config port 0 picks one)
 
  private:

@@ -5,7 +5,8 @@
 // address beyond loopback is bound only when configured, and a warning is logged.
 // At most max_connections Wyoming clients at once: the next gets an `error` event (busy) and is closed.
 // The Unix socket gets every check ttsd's own socket gets (UnixListener).
-//   WyomingServer w(io, &context); if (auto s = w.Listen(); !s) fail(s.error()); w.Start();
+//   WyomingServer w(io, server.context()); if (auto s = w.Listen(); !s) fail(s.error());
+//   server.AddFrontEnd(&w); w.Start();
 // Thread-safety: constructed and used on the I/O thread; not thread-safe.
 #pragma once
 
@@ -18,6 +19,7 @@
 
 #include <boost/asio.hpp>
 
+#include "ttsd/daemon/server.h"
 #include "ttsd/daemon/session.h"
 #include "ttsd/daemon/unix-listener.h"
 
@@ -25,19 +27,19 @@ namespace ttsd::daemon {
 
 class WyomingSession;
 
-class WyomingServer {
+class WyomingServer : public Server::FrontEnd {
  public:
   WyomingServer(boost::asio::io_context& io, SessionContext* context);  // context not owned
-  ~WyomingServer();  // removes the Unix socket file it created
+  ~WyomingServer() override;  // removes the Unix socket file it created
 
   // Binds what context->config asks for (nothing when both keys are off); logs each address, the
   // TCP port as bound (port 0 picks one). Errors: kBadRequest (an endpoint), kIo (cannot bind).
   Status Listen();
   void Start();  // accepts connections
-  void StopAccepting();
+  void StopAccepting() override;
   // Closes every connection: after writing what is queued (flush), or at once.
-  void CloseSessions(bool flush);
-  bool has_sessions();
+  void CloseSessions(bool flush) override;
+  bool has_sessions() override;
   uint16_t tcp_port() const { return tcp_port_; }  // 0 when not on TCP
 
  private:
