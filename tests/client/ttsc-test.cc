@@ -1,5 +1,5 @@
 // The ttsc binary against a scripted server: what it writes, what it prints, its exit codes, Ctrl-C.
-// Skips when ttsc has not been built (the client_tests target does not depend on it).
+// ttsc is built before this binary (integration tests depend on ttsd and ttsc: tests/CMakeLists.txt).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
