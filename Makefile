@@ -4,7 +4,11 @@ BUILD ?= build
 JOBS ?= 2
 # WERROR=ON turns warnings into errors (CI's builds do).
 WERROR ?= OFF
-CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTTSD_WERROR=$(WERROR)
+# Optimized, with line tables (-g1): a stack trace names files and lines, and the build takes a third
+# less time than with full debug information. OPT="-O2 -g" for a debugger's view of variables.
+OPT ?= -O2 -g1
+CMAKE_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTTSD_WERROR=$(WERROR) \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(OPT) -DNDEBUG" -DCMAKE_C_FLAGS_RELWITHDEBINFO="$(OPT) -DNDEBUG"
 # The shipped default voice when the repository has it, else the best fixture.
 ifneq ($(wildcard models/voices/ttsd-en/voice.json),)
 VOICES ?= models/voices
