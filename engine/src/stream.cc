@@ -356,6 +356,10 @@ std::vector<Result<StepResult>> Stream::NextBatch(std::span<Stream* const> strea
   std::vector<StepInput> steps(streams.size());
   std::vector<size_t> pending;  // streams that need a model step
   for (size_t i = 0; i < streams.size(); ++i) {
+    if (streams[i]->state_->tokens) {  // token voices step alone (token-stream.cc)
+      results[i] = streams[i]->NextTokens(&chunks[i]);
+      continue;
+    }
     auto begun = streams[i]->Begin(&chunks[i], &steps[i]);
     if (!begun) {
       results[i] = std::unexpected(begun.error());

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gpt-sovits.h"
+#include "token-joiner.h"
 #include "ttsd/frontend/text-frontend.h"
 #include "ttsd/engine/voice.h"
 
@@ -44,6 +46,7 @@ struct Voice::Impl {
   std::unique_ptr<TextFrontend> frontend;
   std::unordered_map<std::string, int64_t> phone_ids;
   std::vector<torch::Tensor> speaker_embeddings;  // [1, S] per speaker id, on device
+  std::unique_ptr<GptSovitsModel> gpt_sovits;     // family "gpt-sovits" only; the stages above unused
 
   Result<std::vector<int64_t>> PhoneIds(const std::vector<std::string>& phones) const {
     std::vector<int64_t> ids;
@@ -75,8 +78,25 @@ struct StepInput {
   torch::Tensor cond;  // [1, frames, C] on device
 };
 
+// A token voice's stream (token-stream.cc): the sentence being generated and how its audio is cut.
+struct TokenState {
+  // Hand out 6 tokens (0.24 s) first, then 24 (0.96 s) at a time; re-decode 24 tokens of context
+  // to the left, hold the newest 4 back, fade over one token (40 ms) at each join.
+  static constexpr int64_t kFirstTokens = 6, kChunkTokens = 24;
+  static constexpr int kLeftContext = 24, kLookahead = 4, kFadeSamples = 1280;
+  TokenState(torch::Device device, std::optional<uint64_t> seed) : rng(device, seed) {}
+  StreamRng rng;
+  int top_k = 0;
+  const GptSovitsReference* reference = nullptr;  // the voice's default speaker
+  std::optional<TokenDecode> decode;              // the sentence being generated
+  torch::Tensor text_seq;                         // [1, Nt] its phone ids
+  TokenJoiner joiner{1280, kLeftContext, kLookahead, kFadeSamples};
+  int sentences = 0;                              // finished
+};
+
 struct Stream::State {
   SentenceSplitter splitter;
+  std::unique_ptr<TokenState> tokens;  // token voices only
   torch::Tensor speaker;  // [1, S] on device
   torch::Tensor emotion;  // [1, E] on device; undefined for voices without emotion input
   double speed = 1.0;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,73 @@ using nlohmann::json;
 
 Status Invalid(const std::string& dir, const std::string& what) {
   return MakeError(ErrorCode::kModelError, dir + "/voice.json: " + what);
+}
+
+bool PlainRelative(const std::string& f) { return !f.empty() && f.find("..") == std::string::npos && f[0] != '/'; }
+
+bool ValidName(const std::string& name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") == std::string::npos;
+}
+
+// A GPT-SoVITS package: upstream's export files, its symbol table and a reference (models/README.md).
+Result<VoiceManifest> ReadGptSovits(const std::string& dir, const json& j) {
+  namespace fs = std::filesystem;
+  VoiceManifest m;
+  m.family = "gpt-sovits";
+  GptSovitsManifest& g = m.gpt_sovits;
+  std::string min_libtorch;
+  try {
+    m.name = j.at("name").get<std::string>();
+    m.description = j.value("description", "");
+    m.languages = j.at("languages").get<std::vector<std::string>>();
+    m.sample_rate = j.at("sample_rate").get<int>();
+    m.hop_samples = j.at("samples_per_token").get<int>();
+    g.version = j.at("gpt_sovits_version").get<std::string>();
+    g.t2s_file = j.at("t2s_file").get<std::string>();
+    g.vits_file = j.at("vits_file").get<std::string>();
+    g.ssl_file = j.at("ssl_file").get<std::string>();
+    g.symbols_file = j.at("symbols_file").get<std::string>();
+    g.reference_audio = j.at("reference_audio").get<std::string>();
+    g.reference_text = j.at("reference_text").get<std::string>();
+    min_libtorch = j.value("min_libtorch", "2.0");
+    g.top_k = j.value("top_k", 15);
+    g.dtype = j.value("dtype", "fp32");
+  } catch (const json::exception& e) {
+    return std::unexpected(Invalid(dir, e.what()).error());
+  }
+  if (!ValidName(m.name)) return std::unexpected(Invalid(dir, "name must be 1-64 characters of a-z 0-9 - _ .").error());
+  if (g.version != "v2" && g.version != "v2Pro" && g.version != "v2ProPlus") {
+    return std::unexpected(Invalid(dir, "gpt_sovits_version must be v2, v2Pro or v2ProPlus").error());
+  }
+  if (m.sample_rate != 32000) return std::unexpected(Invalid(dir, "sample_rate must be 32000 (GPT-SoVITS v2)").error());
+  if (m.hop_samples != 1280) return std::unexpected(Invalid(dir, "samples_per_token must be 1280 (25 tokens/s at 32 kHz)").error());
+  if (std::sscanf(min_libtorch.c_str(), "%d.%d", &g.min_libtorch_major, &g.min_libtorch_minor) != 2) {
+    return std::unexpected(Invalid(dir, "min_libtorch must be MAJOR.MINOR, e.g. \"2.0\"").error());
+  }
+  if (g.top_k < 1 || g.top_k > 1024) return std::unexpected(Invalid(dir, "top_k must be 1-1024").error());
+  if (g.dtype != "fp32" && g.dtype != "fp16") return std::unexpected(Invalid(dir, "dtype must be fp32 or fp16").error());
+  for (const std::string* f : {&g.t2s_file, &g.vits_file, &g.ssl_file, &g.symbols_file, &g.reference_audio}) {
+    if (!PlainRelative(*f)) return std::unexpected(Invalid(dir, "file '" + *f + "' must be a plain relative path").error());
+  }
+  if (g.reference_text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return std::unexpected(Invalid(dir, "reference_text is empty").error());
+  }
+  const fs::path symbols_path = fs::path(dir) / g.symbols_file;
+  std::ifstream in(symbols_path);
+  if (!in) return MakeError(ErrorCode::kIo, "cannot read " + symbols_path.string());
+  json symbols = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (symbols.is_discarded() || !symbols.is_array() || symbols.empty()) {
+    return std::unexpected(Invalid(dir, g.symbols_file + " is not a JSON list of symbols").error());
+  }
+  for (const json& s : symbols) {
+    if (!s.is_string()) return std::unexpected(Invalid(dir, g.symbols_file + " holds a symbol that is no string").error());
+    m.phonemes.push_back(s.get<std::string>());
+  }
+  m.speakers = {"default"};
+  m.acoustic_type = "tokens";
+  m.mel_bins = 0;
+  return m;
 }
 
 }  // namespace
@@ -35,6 +103,9 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
       return std::unexpected(Invalid(dir, "format_version " + std::to_string(m.format_version) +
                                               " is not supported (this build reads 1)").error());
     }
+    m.family = j.value("family", "native");
+    if (m.family == "gpt-sovits") return ReadGptSovits(dir, j);
+    if (m.family != "native") return std::unexpected(Invalid(dir, "family must be 'native' or 'gpt-sovits'").error());
     m.name = j.at("name").get<std::string>();
     m.description = j.value("description", "");
     m.languages = j.at("languages").get<std::vector<std::string>>();
@@ -60,8 +131,7 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
     return std::unexpected(Invalid(dir, e.what()).error());
   }
 
-  if (m.name.empty() || m.name.size() > 64 ||
-      m.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos) {
+  if (!ValidName(m.name)) {
     return std::unexpected(Invalid(dir, "name must be 1-64 characters of a-z 0-9 - _ .").error());
   }
   if (m.speakers.empty()) return std::unexpected(Invalid(dir, "no speakers").error());

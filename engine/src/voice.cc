@@ -2,6 +2,7 @@
 
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
+#include <torch/version.h>
 #include <torch/csrc/jit/passes/tensorexpr_fuser.h>
 
 #include <dlfcn.h>
@@ -54,6 +55,43 @@ void SetRuntimeOnce(const EngineConfig& config) {
 
 Voice::~Voice() = default;
 
+Result<std::shared_ptr<Voice>> Voice::LoadGptSovits(std::shared_ptr<Voice> voice, const std::string& dir) {
+  Impl& impl = *voice->impl_;
+  const VoiceManifest& m = voice->manifest_;
+  const GptSovitsManifest& g = m.gpt_sovits;
+  // Checked before loading: an older libtorch fails on the export's operators with a message that
+  // names none of this.
+  if (std::pair{TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR} < std::pair{g.min_libtorch_major, g.min_libtorch_minor}) {
+    return MakeError(ErrorCode::kModelError,
+                     dir + ": voice '" + m.name + "' (GPT-SoVITS " + g.version + ") needs libtorch " +
+                         std::to_string(g.min_libtorch_major) + "." + std::to_string(g.min_libtorch_minor) +
+                         " or newer; this ttsd is built with libtorch " + TORCH_VERSION +
+                         " (README.md, \"libtorch 2.x\", builds one with PyTorch's)");
+  }
+  if (g.dtype != voice->config_.dtype) {
+    return MakeError(ErrorCode::kModelError, dir + ": voice '" + m.name + "' was exported in " + g.dtype +
+                                                 " and runs only so; ttsd runs " + voice->config_.dtype +
+                                                 " (--dtype)");
+  }
+  auto model = GptSovitsModel::Load(dir, m, impl.device, *impl.frontend);
+  if (!model) return std::unexpected(model.error());
+  impl.gpt_sovits = std::move(*model);
+  if (voice->config_.warmup) {
+    for (int i = 0; i < 2; ++i) {  // the profiling executor's first passes, now rather than on a request
+      auto stream = voice->Start({.text = "Hello there, this warms the voice up.", .top_k = 1});
+      if (!stream) return std::unexpected(stream.error());
+      Chunk c;
+      do {
+        auto r = (*stream)->Next(&c);
+        if (!r) return std::unexpected(r.error());
+      } while (!c.is_last);
+    }
+  }
+  EngineLog()->info("voice '{}' loaded from {}: GPT-SoVITS {}, {} Hz, libtorch {}", m.name, dir, g.version,
+                    m.sample_rate, TORCH_VERSION);
+  return voice;
+}
+
 Result<std::shared_ptr<Voice>> Voice::Load(const std::string& dir, const EngineConfig& config) {
   if (auto s = config.Validate(); !s) return std::unexpected(s.error());
   auto manifest = VoiceManifest::Read(dir);
@@ -78,6 +116,7 @@ Result<std::shared_ptr<Voice>> Voice::Load(const std::string& dir, const EngineC
   auto frontend = TextFrontend::Create(m.languages.empty() ? "en-us" : m.languages.front());
   if (!frontend) return std::unexpected(frontend.error());
   impl.frontend = std::move(*frontend);
+  if (m.family == "gpt-sovits") return LoadGptSovits(std::move(voice), dir);
   for (size_t i = 0; i < m.phonemes.size(); ++i) impl.phone_ids.emplace(m.phonemes[i], static_cast<int64_t>(i));
 
   namespace fs = std::filesystem;
@@ -188,7 +227,41 @@ Result<std::shared_ptr<Voice>> Voice::Load(const std::string& dir, const EngineC
   return voice;
 }
 
+Result<std::unique_ptr<Stream>> Voice::StartTokens(const StreamOptions& options) const {
+  const Impl& impl = *impl_;
+  if (!options.speaker.empty() && options.speaker != manifest_.speakers.front()) {
+    return MakeError(ErrorCode::kUnknownSpeaker, "voice '" + name() + "' has no speaker '" + options.speaker + "'");
+  }
+  if (!options.speaker_embedding.empty() || options.emotion || options.duration_s > 0 || options.speed != 1.0) {
+    return MakeError(ErrorCode::kNotSupported, "voice '" + name() +
+                                                   "' (GPT-SoVITS) takes no speaker embedding, emotion, duration "
+                                                   "or speed yet");
+  }
+  if (options.top_k < 0 || options.top_k > 1024) return MakeError(ErrorCode::kBadRequest, "top_k must be 0-1024");
+  if (options.final && options.text.size() > config_.max_text_bytes) {
+    return MakeError(ErrorCode::kTextTooLong, "text of " + std::to_string(options.text.size()) +
+                                                  " bytes exceeds the limit of " + std::to_string(config_.max_text_bytes));
+  }
+  if (options.final) {
+    auto normalized = impl.frontend->Normalize(options.text);
+    if (!normalized) return std::unexpected(normalized.error());
+  }
+  std::unique_ptr<Stream> stream(new Stream(shared_from_this()));
+  auto ts = std::make_unique<TokenState>(impl.device, options.seed);
+  ts->top_k = options.top_k > 0 ? options.top_k : manifest_.gpt_sovits.top_k;
+  ts->reference = &impl.gpt_sovits->default_reference();
+  stream->state_->tokens = std::move(ts);
+  if (!options.text.empty()) {
+    if (auto s = stream->Append(options.text); !s) return std::unexpected(s.error());
+  }
+  if (options.final) {
+    if (auto s = stream->Close(); !s) return std::unexpected(s.error());
+  }
+  return stream;
+}
+
 Result<std::unique_ptr<Stream>> Voice::Start(const StreamOptions& options) const {
+  if (impl_->gpt_sovits) return StartTokens(options);
   const Impl& impl = *impl_;
   c10::InferenceMode guard;
   torch::Tensor speaker;
@@ -275,7 +348,9 @@ bool Voice::can_clone() const { return impl_->speaker_encoder.has_value(); }
 bool Voice::has_emotion() const { return !manifest_.emotion_axes.empty(); }
 bool Voice::has_emotion_audio() const { return impl_->emotion_encoder.has_value(); }
 bool Voice::has_emotion_text() const { return impl_->emotion_text.has_value(); }
-size_t Voice::speaker_dim() const { return static_cast<size_t>(impl_->speaker_embeddings.front().size(1)); }
+size_t Voice::speaker_dim() const {
+  return impl_->speaker_embeddings.empty() ? 0 : static_cast<size_t>(impl_->speaker_embeddings.front().size(1));
+}
 
 Result<std::vector<float>> Voice::EmbedSpeaker(std::span<const std::vector<float>> references) const {
   if (!can_clone()) return MakeError(ErrorCode::kNotSupported, "voice '" + name() + "' cannot clone voices (no speaker encoder)");

@@ -51,8 +51,21 @@ using protocol::kEmotionAxes;
 using protocol::kEmotionAxisNames;
 using EmotionVector = std::array<float, kEmotionAxes>;
 
+// The GPT-SoVITS part of a manifest ("family": "gpt-sovits"; models/README.md): upstream's streaming
+// TorchScript export (t2s.pt, vits.pt, ssl_model.pt), its phone symbols and the voice's reference.
+struct GptSovitsManifest {
+  std::string version;  // upstream's model version: "v2", "v2Pro" or "v2ProPlus"
+  std::string t2s_file, vits_file, ssl_file, symbols_file;  // relative to the package directory
+  std::string reference_audio;  // WAV, 3-10 s: the default speaker
+  std::string reference_text;   // what is said in it
+  int min_libtorch_major = 2, min_libtorch_minor = 0;  // "min_libtorch": "2.0"
+  int top_k = 15;               // the default of requests that name none
+  std::string dtype = "fp32";   // what the files were exported in: "fp32" or "fp16"
+};
+
 struct VoiceManifest {
   int format_version = 1;
+  std::string family = "native";  // "native": the stages above; "gpt-sovits": token voices
   std::string name;
   std::string description;
   std::vector<std::string> languages;
@@ -67,6 +80,9 @@ struct VoiceManifest {
   std::string speaker_encoder_file, emotion_encoder_file, emotion_text_file;
   std::vector<std::string> emotion_axes;  // empty, or exactly kEmotionAxisNames
   bool batching = false;  // the acoustic and vocoder stages take a batch of streams (see above)
+  // family "gpt-sovits": phonemes are its symbols, speakers {"default"}, hop_samples the samples
+  // per semantic token, acoustic_type "tokens", mel_bins 0.
+  GptSovitsManifest gpt_sovits;
 
   // Reads and validates dir/voice.json. Errors: kModelError saying what is wrong, kIo if unreadable.
   static Result<VoiceManifest> Read(const std::string& dir);
@@ -87,6 +103,11 @@ struct StreamOptions {
   // pauses scaled together);
   // needs final text, and overrides speed. 0: natural length.
   double duration_s = 0;
+  // Token voices (GPT-SoVITS) sample their tokens: top-k (0: the voice's default; 1: greedy) and
+  // the seed of the request's own random generator (none: a random one). The same seed, text and
+  // voice give the same audio, whatever else runs. Native voices have no sampling and ignore both.
+  int top_k = 0;
+  std::optional<uint64_t> seed = {};
 };
 
 // Audio handed out by Stream::Next; the span stays valid until the next call on the stream.
@@ -125,7 +146,7 @@ class Voice : public std::enable_shared_from_this<Voice> {
   bool has_emotion() const;       // takes an emotion vector
   bool has_emotion_audio() const; // has an emotion_encoder stage
   bool has_emotion_text() const;  // has an emotion_text stage
-  size_t speaker_dim() const;     // S
+  size_t speaker_dim() const;     // S (0 for token voices, which take references instead)
 
   // Speaker embedding of one or more references (mono, -1..1, at sample_rate()), fused by
   // averaging weighted by length. Errors: kNotSupported, kBadAudio (empty), kModelError.
@@ -140,6 +161,9 @@ class Voice : public std::enable_shared_from_this<Voice> {
   friend class Stream;
   friend struct StepBatch;
   Voice() = default;
+  // Family "gpt-sovits" (gpt-sovits.h): after the manifest, the device and the frontend.
+  static Result<std::shared_ptr<Voice>> LoadGptSovits(std::shared_ptr<Voice> voice, const std::string& dir);
+  Result<std::unique_ptr<Stream>> StartTokens(const StreamOptions& options) const;
   struct Impl;
   VoiceManifest manifest_;
   EngineConfig config_;
@@ -197,6 +221,8 @@ class Stream {
   // Next() up to the model step: text, sentences, the end of the request. Returns a result when
   // the call ends without a model step; otherwise fills *step.
   Result<std::optional<StepResult>> Begin(Chunk* chunk, StepInput* step);
+  // Next() of a token voice (token-stream.cc): tokens until a window is ready, then its audio.
+  Result<StepResult> NextTokens(Chunk* chunk);
   friend struct StepBatch;  // stream.cc: runs begun steps together and hands out their audio
   std::shared_ptr<const Voice> voice_;
   std::unique_ptr<State> state_;

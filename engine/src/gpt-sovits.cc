@@ -1,0 +1,236 @@
+#include "gpt-sovits.h"
+
+#include <ATen/Context.h>
+#include <sndfile.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <random>
+
+#include "voice-impl.h"
+
+namespace ttsd::engine {
+namespace {
+
+constexpr int kRate = 32000;     // vits.pt's input and output
+constexpr int kSslRate = 16000;  // HuBERT's
+constexpr double kMinReferenceS = 3, kMaxReferenceS = 10;
+
+Result<std::vector<float>> ReadMono(const std::string& path, int* rate) {
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  if (!f) return MakeError(ErrorCode::kIo, "cannot read " + path + ": " + sf_strerror(nullptr));
+  std::vector<float> frames(static_cast<size_t>(info.frames) * static_cast<size_t>(info.channels));
+  const sf_count_t got = sf_readf_float(f, frames.data(), info.frames);
+  sf_close(f);
+  std::vector<float> mono(static_cast<size_t>(got));
+  for (size_t i = 0; i < mono.size(); ++i) {
+    float sum = 0;
+    for (int c = 0; c < info.channels; ++c) sum += frames[i * static_cast<size_t>(info.channels) + static_cast<size_t>(c)];
+    mono[i] = sum / static_cast<float>(info.channels);
+  }
+  *rate = info.samplerate;
+  return mono;
+}
+
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The sentence's own end mark, as upstream keeps it: ? and ! stay, anything else ends in ".".
+std::string EndMark(std::string_view sentence) {
+  const size_t end = sentence.find_last_not_of(" \t\r\n\"')]}");
+  if (end == std::string_view::npos) return ".";
+  if (sentence[end] == '?') return "?";
+  if (sentence[end] == '!') return "!";
+  if (end >= 2 && sentence.substr(end - 2, 3) == "\xEF\xBC\x9F") return "?";  // ？
+  if (end >= 2 && sentence.substr(end - 2, 3) == "\xEF\xBC\x81") return "!";  // ！
+  return ".";
+}
+
+}  // namespace
+
+StreamRng::StreamRng(torch::Device device, std::optional<uint64_t> seed) : device_(device) {
+  const uint64_t s = seed ? *seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  std::lock_guard lock(Lock());
+  at::Generator gen = at::globalContext().defaultGenerator(device_);
+  std::lock_guard gen_lock(gen.mutex());
+  torch::Tensor saved = gen.get_state();
+  gen.set_current_seed(s);
+  state_ = gen.get_state();
+  gen.set_state(saved);
+}
+
+std::mutex& StreamRng::Lock() {
+  static std::mutex m;
+  return m;
+}
+
+void StreamRng::Swap() {
+  at::Generator gen = at::globalContext().defaultGenerator(device_);
+  std::lock_guard gen_lock(gen.mutex());
+  torch::Tensor global = gen.get_state();
+  gen.set_state(state_);
+  state_ = std::move(global);
+}
+
+Result<std::unique_ptr<GptSovitsModel>> GptSovitsModel::Load(const std::string& dir, const VoiceManifest& m,
+                                                             torch::Device device,
+                                                             const frontend::TextFrontend& frontend) {
+  namespace fs = std::filesystem;
+  const GptSovitsManifest& g = m.gpt_sovits;
+  std::unique_ptr<GptSovitsModel> model(new GptSovitsModel());
+  model->device_ = device;
+  model->dtype_ = g.dtype == "fp16" ? torch::kHalf : torch::kFloat;
+  model->frontend_ = &frontend;
+  for (size_t i = 0; i < m.phonemes.size(); ++i) model->symbol_ids_.emplace(m.phonemes[i], static_cast<int64_t>(i));
+
+  // Loaded straight onto the device: the exports keep weights in TorchScript objects and attributes
+  // that Module::to does not move.
+  struct Want {
+    const std::string* file;
+    torch::jit::Module* module;
+    std::vector<const char*> methods;
+  };
+  const Want wants[] = {{&g.t2s_file, &model->t2s_, {"pre_infer"}},
+                        {&g.vits_file, &model->vits_, {"ref_handle", "extract_latent", "forward"}},
+                        {&g.ssl_file, &model->ssl_, {"forward", "resample"}}};
+  for (const Want& w : wants) {
+    const std::string path = (fs::path(dir) / *w.file).string();
+    if (!fs::exists(path)) return MakeError(ErrorCode::kModelError, dir + ": module file '" + *w.file + "' is missing");
+    auto loaded = Guarded(("loading " + path).c_str(), [&] {
+      torch::jit::Module mod = torch::jit::load(path, device);
+      mod.eval();
+      return mod;
+    });
+    if (!loaded) return std::unexpected(loaded.error());
+    for (const char* method : w.methods) {
+      if (!loaded->find_method(method)) {
+        return MakeError(ErrorCode::kModelError, dir + ": " + *w.file + " has no method '" + method +
+                                                     "' (not a GPT-SoVITS streaming export?)");
+      }
+    }
+    *w.module = std::move(*loaded);
+  }
+  model->step_method_ = model->t2s_.find_method("decode_next_token") ? "decode_next_token" : "forward";
+
+  int rate = 0;
+  auto audio = ReadMono((fs::path(dir) / g.reference_audio).string(), &rate);
+  if (!audio) return std::unexpected(audio.error());
+  auto ref = model->Reference(*audio, rate, g.reference_text);
+  if (!ref) {
+    return MakeError(ref.error().code, dir + ": the package's reference: " + ref.error().message);
+  }
+  model->default_reference_ = std::move(*ref);
+  return model;
+}
+
+Result<std::vector<int64_t>> GptSovitsModel::SentenceIds(const frontend::Segment& segment,
+                                                          std::string_view sentence) const {
+  std::vector<std::string> symbols;
+  const auto& phones = segment.phones;
+  for (size_t i = 0; i < phones.size(); ++i) {
+    std::string s;
+    if (phones[i] == "pau") {
+      if (symbols.empty()) continue;  // a sentence starts with its first phone
+      s = i + 1 == phones.size() ? EndMark(sentence) : ",";
+      if (symbols.back() == "," || symbols.back() == s) {
+        symbols.back() = s;  // one mark per pause
+        continue;
+      }
+    } else {
+      s = Upper(phones[i]);
+      // flite's reduced vowels are upstream's unstressed AH and ER.
+      if (s.starts_with("AXR")) s = "ER" + s.substr(3);
+      else if (s.starts_with("AX")) s = "AH" + s.substr(2);
+    }
+    symbols.push_back(std::move(s));
+  }
+  if (!symbols.empty() && symbols.back() != "." && symbols.back() != "?" && symbols.back() != "!") {
+    symbols.push_back(EndMark(sentence));
+  }
+  if (symbols.size() < 6) symbols.insert(symbols.begin(), ".");  // upstream's rule for short text
+  std::vector<int64_t> ids;
+  ids.reserve(symbols.size());
+  for (const std::string& s : symbols) {
+    auto it = symbol_ids_.find(s);
+    if (it == symbol_ids_.end() && !s.empty() && std::isdigit(static_cast<unsigned char>(s.back()))) {
+      it = symbol_ids_.find(s.substr(0, s.size() - 1));
+    }
+    if (it == symbol_ids_.end()) return MakeError(ErrorCode::kUnsupportedText, "phone '" + s + "' is not in this voice's symbols");
+    ids.push_back(it->second);
+  }
+  return ids;
+}
+
+Result<GptSovitsReference> GptSovitsModel::Reference(std::span<const float> audio, int sample_rate,
+                                                     std::string_view text, int64_t pad_16k) const {
+  const double seconds = sample_rate > 0 ? static_cast<double>(audio.size()) / sample_rate : 0;
+  if (seconds < kMinReferenceS || seconds > kMaxReferenceS) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "a GPT-SoVITS reference must last 3-10 s; this one lasts %.2f s", seconds);
+    return MakeError(ErrorCode::kBadAudio, buf);
+  }
+  auto segment = frontend_->Phonemize(text);
+  if (!segment) return std::unexpected(segment.error());
+  auto ids = SentenceIds(*segment, text);
+  if (!ids) return std::unexpected(ids.error());
+  c10::InferenceMode guard;
+  return Guarded("reference", [&] {
+    GptSovitsReference ref;
+    torch::Tensor wav = torch::from_blob(const_cast<float*>(audio.data()), {1, static_cast<int64_t>(audio.size())},
+                                         torch::kFloat).to(device_);
+    torch::Tensor wav32 = sample_rate == kRate ? wav : ssl_.get_method("resample")({wav, sample_rate, kRate}).toTensor();
+    torch::Tensor wav16 = ssl_.get_method("resample")({wav32, kRate, kSslRate}).toTensor();
+    if (pad_16k > 0) wav16 = torch::cat({wav16, torch::zeros({1, pad_16k}, wav16.options())}, 1);
+    torch::Tensor ssl = ssl_.forward({wav16.to(torch::kFloat)}).toTensor().to(dtype_);
+    ref.prompts = vits_.get_method("extract_latent")({ssl}).toTensor().to(torch::kLong);
+    if (ref.prompts.dim() == 3) ref.prompts = ref.prompts.select(0, 0);  // [n_q, 1, P] in some exports
+    auto handled = vits_.get_method("ref_handle")({wav32.to(dtype_)}).toTuple();
+    ref.refer = handled->elements()[0].toTensor();
+    ref.sv_emb = handled->elements()[1].toTensor();
+    ref.ref_seq = torch::tensor(*ids, torch::kLong).view({1, -1}).to(device_);
+    return ref;
+  });
+}
+
+TokenDecode GptSovitsModel::Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq, int top_k) const {
+  const auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
+  torch::Tensor ref_bert = torch::zeros({ref.ref_seq.size(1), kGptSovitsBertDim}, opts);
+  torch::Tensor text_bert = torch::zeros({text_seq.size(1), kGptSovitsBertDim}, opts);
+  // (Copied out of the tuple: GCC 12 misreads indexing past its three inline slots.)
+  const auto out =
+      t2s_.get_method("pre_infer")({ref.prompts, ref.ref_seq, text_seq, ref_bert, text_bert, top_k}).toTuple()->elements().vec();
+  TokenDecode d;
+  d.prompt_len = out.at(0).toInt();
+  d.y = out.at(1).toTensor();
+  d.xy_pos = out.at(2).toTensor();
+  d.k_cache = out.at(3);
+  d.v_cache = out.at(4);
+  return d;
+}
+
+void GptSovitsModel::Step(TokenDecode& d, int top_k) const {
+  ++d.steps;
+  const auto out = t2s_.get_method(step_method_)({d.steps, top_k, d.prompt_len, d.y, d.xy_pos, d.k_cache, d.v_cache})
+                       .toTuple()
+                       ->elements()
+                       .vec();
+  d.y = out.at(0).toTensor();
+  d.xy_pos = out.at(1).toTensor();
+  d.ended = out.at(2).toInt() == kGptSovitsEos;
+  d.k_cache = out.at(3);
+  d.v_cache = out.at(4);
+}
+
+torch::Tensor GptSovitsModel::Vocode(const TokenDecode& d, int64_t from, int64_t to, const torch::Tensor& text_seq,
+                                     const GptSovitsReference& ref) const {
+  torch::Tensor tokens = d.y.narrow(1, d.prompt_len + from, to - from).view({1, 1, -1});
+  torch::Tensor audio = vits_.forward({tokens, text_seq, ref.refer, ref.sv_emb}).toTensor();
+  return audio.to(torch::kCPU, torch::kFloat).contiguous().view({-1});
+}
+
+}  // namespace ttsd::engine

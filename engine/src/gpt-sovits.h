@@ -1,0 +1,116 @@
+// GPT-SoVITS token voices (manifest family "gpt-sovits", models/README.md): upstream's streaming
+// TorchScript export driven from C++. t2s.pt turns phones and a reference's semantic tokens into
+// new semantic tokens one step at a time (its KV cache stays on the device); vits.pt turns tokens
+// into 32 kHz audio, 1280 samples each; ssl_model.pt (HuBERT) reads a reference's tokens.
+// Thread-safety: a GptSovitsModel is immutable after Load and its methods are safe from any thread;
+// a Decode and a StreamRng belong to one stream.
+#pragma once
+
+#include <torch/script.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ttsd/engine/voice.h"
+#include "ttsd/frontend/text-frontend.h"
+
+namespace ttsd::engine {
+
+inline constexpr int64_t kGptSovitsEos = 1024;        // the end token of the semantic vocabulary
+inline constexpr int64_t kGptSovitsMaxTokens = 1500;  // per sentence, 60 s (upstream's cap)
+inline constexpr int64_t kGptSovitsBertDim = 1024;    // phone features; zeros for English
+// Upstream's inference appends 0.3 s worth of 32 kHz samples (9600, so 0.6 s) of silence to the
+// 16 kHz reference before HuBERT: the prompt's tokens end in a pause, as its training saw them.
+inline constexpr int64_t kPromptPad16k = 9600;
+
+// What a reference gives the model, computed once (a voice's default speaker).
+struct GptSovitsReference {
+  torch::Tensor prompts;  // [1, P] int64: its semantic tokens
+  torch::Tensor ref_seq;  // [1, Nr] int64: the phone ids of its transcript
+  torch::Tensor refer;    // [1, 1025, T]: its linear spectrogram
+  torch::Tensor sv_emb;   // [1, 20480]: its speaker-verification embedding
+};
+
+// One sentence's token loop: the state upstream's decode step takes and returns.
+struct TokenDecode {
+  int64_t prompt_len = 0;  // P: y starts with the reference's tokens
+  torch::Tensor y;         // [1, P + generated] int64
+  torch::Tensor xy_pos;    // [1, 1, D]: the next step's input
+  c10::IValue k_cache, v_cache;
+  int64_t steps = 0;       // decode steps taken after the prefill
+  bool ended = false;      // the model gave its end token
+  int64_t generated() const { return y.size(1) - prompt_len; }
+};
+
+// A stream's own random numbers. Upstream's sampling and vocoder noise draw from the device's global
+// generator, so a stream's generator state is swapped in for each of its model calls, under one
+// process-wide lock: the same seed gives the same tokens and audio whatever else runs.
+class StreamRng {
+ public:
+  StreamRng(torch::Device device, std::optional<uint64_t> seed);
+  template <typename F>
+  auto Run(F&& f) -> decltype(f()) {
+    std::lock_guard lock(Lock());
+    Swap();
+    struct Restore {
+      StreamRng* self;
+      ~Restore() { self->Swap(); }
+    } restore{this};
+    return f();
+  }
+
+ private:
+  static std::mutex& Lock();
+  void Swap();  // exchanges this stream's generator state with the global generator's
+  torch::Device device_;
+  torch::Tensor state_;
+};
+
+class GptSovitsModel {
+ public:
+  // Loads the three modules onto device, checks their methods, reads the symbols and computes the
+  // default reference. Errors: kModelError, kIo, kBadAudio (the package's reference).
+  static Result<std::unique_ptr<GptSovitsModel>> Load(const std::string& dir, const VoiceManifest& m,
+                                                      torch::Device device, const frontend::TextFrontend& frontend);
+
+  // Phone ids of one sentence as upstream spells English: ARPAbet with stress digits, with , . ? !
+  // as phones (a pause inside is ",", the end is the sentence's own . ? or !), "." ahead of fewer
+  // than 6. Errors: kUnsupportedText for a phone the symbols lack.
+  Result<std::vector<int64_t>> SentenceIds(const frontend::Segment& segment, std::string_view sentence) const;
+  // A reference (mono, any rate, 3-10 s) and its transcript; pad_16k zeros go after its 16 kHz
+  // copy before HuBERT (upstream's inference: 9600). Errors: kBadAudio, kUnsupportedText,
+  // kEmptyText, kModelError.
+  Result<GptSovitsReference> Reference(std::span<const float> audio, int sample_rate, std::string_view text,
+                                       int64_t pad_16k = kPromptPad16k) const;
+
+  // Upstream's pre_infer: the first token. Throws on a model error (callers guard).
+  TokenDecode Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq, int top_k) const;
+  // One decode step; sets d.ended at the end token.
+  void Step(TokenDecode& d, int top_k) const;
+  // Audio of tokens [from, to) of d (32 kHz float on the CPU, 1280 samples per token).
+  torch::Tensor Vocode(const TokenDecode& d, int64_t from, int64_t to, const torch::Tensor& text_seq,
+                       const GptSovitsReference& ref) const;
+
+  torch::Device device() const { return device_; }
+  torch::Dtype dtype() const { return dtype_; }
+  const GptSovitsReference& default_reference() const { return default_reference_; }
+
+ private:
+  GptSovitsModel() = default;
+  torch::Device device_{torch::kCPU};
+  torch::Dtype dtype_ = torch::kFloat;
+  mutable torch::jit::Module t2s_, vits_, ssl_;
+  std::string step_method_;  // decode_next_token, or forward in older exports
+  std::unordered_map<std::string, int64_t> symbol_ids_;
+  const frontend::TextFrontend* frontend_ = nullptr;
+  GptSovitsReference default_reference_;
+};
+
+}  // namespace ttsd::engine

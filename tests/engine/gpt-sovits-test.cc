@@ -1,0 +1,294 @@
+// GPT-SoVITS token voices on the fixture models/fixtures/gpt-sovits/fixture-gpt-sovits (upstream's
+// export interfaces, tiny random weights; its expected.json was computed in Python from the same
+// files). On libtorch 2.x: the reference pipeline, greedy and seeded tokens and whole-utterance audio
+// match Python; streams through the Voice API, seeds hold while other streams run, cancel, bad input.
+// On libtorch 1.13 (Debian's): the voice is refused at load, naming the libtorch it needs.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/version.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ttsd/engine/voice.h"
+
+#if TORCH_VERSION_MAJOR >= 2
+#include "../../engine/src/gpt-sovits.h"
+#include "ttsd/frontend/text-frontend.h"
+#endif
+
+namespace ttsd::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const std::string kFixture = std::string(TTSD_SOURCE_DIR) + "/models/fixtures/gpt-sovits/fixture-gpt-sovits";
+
+EngineConfig Config(bool warmup = false) {
+  EngineConfig c;
+  c.threads = 1;
+  c.warmup = warmup;
+  return c;
+}
+
+#if TORCH_VERSION_MAJOR < 2
+
+TEST(GptSovits, OlderLibtorchRefusesTheVoiceNamingTheVersionItNeeds) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_FALSE(voice);
+  EXPECT_EQ(voice.error().code, ErrorCode::kModelError);
+  EXPECT_NE(voice.error().message.find("needs libtorch 2.0 or newer"), std::string::npos) << voice.error().message;
+  EXPECT_NE(voice.error().message.find(TORCH_VERSION), std::string::npos) << voice.error().message;
+}
+
+#else
+
+json Expected() {
+  std::ifstream in(kFixture + "/expected.json");
+  return json::parse(in);
+}
+
+std::vector<float> ReadF32(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
+  return out;
+}
+
+std::vector<float> ReferenceAudio() {  // reference.wav: 16-bit mono PCM after a 44-byte header
+  std::ifstream in(kFixture + "/reference.wav", std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<float> out;
+  for (size_t i = 44; i + 1 < bytes.size(); i += 2) {
+    int16_t s;
+    std::memcpy(&s, bytes.data() + i, 2);
+    out.push_back(static_cast<float>(s) / 32768.0f);
+  }
+  return out;
+}
+
+std::vector<int64_t> Ints(const json& j) { return j.get<std::vector<int64_t>>(); }
+
+torch::Tensor Ids(const std::vector<int64_t>& ids) { return torch::tensor(ids, torch::kLong).view({1, -1}); }
+
+class GptSovitsModelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto fe = frontend::TextFrontend::Create("en-us");
+    ASSERT_TRUE(fe);
+    frontend_ = std::move(*fe);
+    auto m = VoiceManifest::Read(kFixture);
+    ASSERT_TRUE(m) << m.error().message;
+    manifest_ = *m;
+    auto model = GptSovitsModel::Load(kFixture, manifest_, torch::kCPU, *frontend_);
+    ASSERT_TRUE(model) << model.error().message;
+    model_ = std::move(*model);
+    expected_ = Expected();
+  }
+
+  // Tokens y[0, P:] after the end token, as Python's loop takes them.
+  std::vector<int64_t> Decode(const GptSovitsReference& ref, const std::vector<int64_t>& text, int top_k, uint64_t seed) {
+    c10::InferenceMode guard;
+    StreamRng rng(torch::kCPU, seed);
+    TokenDecode d = rng.Run([&] { return model_->Prefill(ref, Ids(text), top_k); });
+    while (!d.ended && d.generated() < kGptSovitsMaxTokens) rng.Run([&] { model_->Step(d, top_k); });
+    torch::Tensor t = d.y.select(0, 0).narrow(0, d.prompt_len, d.generated()).contiguous();
+    return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+  }
+
+  std::unique_ptr<frontend::TextFrontend> frontend_;
+  VoiceManifest manifest_;
+  std::unique_ptr<GptSovitsModel> model_;
+  json expected_;
+};
+
+TEST_F(GptSovitsModelTest, ManifestAndSymbolsAreUpstreams) {
+  EXPECT_EQ(manifest_.family, "gpt-sovits");
+  EXPECT_EQ(manifest_.sample_rate, 32000);
+  EXPECT_EQ(manifest_.hop_samples, 1280);
+  ASSERT_EQ(manifest_.phonemes.size(), 732u);
+  EXPECT_EQ(manifest_.phonemes[0], "!");
+  EXPECT_EQ(manifest_.phonemes[3], ".");
+  EXPECT_EQ(manifest_.phonemes[6], "AA0");
+  EXPECT_EQ(manifest_.phonemes[51], "HH");
+  EXPECT_EQ(manifest_.speakers, std::vector<std::string>{"default"});
+}
+
+TEST_F(GptSovitsModelTest, EnglishPhonesBecomeUpstreamsIds) {
+  // Every case's text through ttsd's own frontend gives the ids Python was given.
+  for (const json& c : expected_["cases"]) {
+    const std::string text = c["text"];
+    auto seg = frontend_->Phonemize(text);
+    ASSERT_TRUE(seg) << text;
+    auto ids = model_->SentenceIds(*seg, text);
+    ASSERT_TRUE(ids) << text << ": " << ids.error().message;
+    EXPECT_EQ(*ids, Ints(c["text_seq"])) << text;
+  }
+  const json& ref = expected_["reference"];
+  auto seg = frontend_->Phonemize(ref["text"].get<std::string>());
+  ASSERT_TRUE(seg);
+  auto ids = model_->SentenceIds(*seg, ref["text"].get<std::string>());
+  ASSERT_TRUE(ids);
+  EXPECT_EQ(*ids, Ints(ref["ref_seq"]));
+}
+
+TEST_F(GptSovitsModelTest, ReferencePipelineMatchesPython) {
+  const auto audio = ReferenceAudio();
+  ASSERT_EQ(audio.size(), expected_["reference"]["samples"].get<size_t>());
+  for (const json& c : expected_["cases"]) {
+    const int64_t pad = c["ref_pad_16k_zeros"];
+    auto ref = model_->Reference(audio, 32000, expected_["reference"]["text"].get<std::string>(), pad);
+    ASSERT_TRUE(ref) << ref.error().message;
+    const json& p = c["reference_pipeline"];
+    torch::Tensor prompts = ref->prompts.contiguous();
+    EXPECT_EQ(std::vector<int64_t>(prompts.data_ptr<int64_t>(), prompts.data_ptr<int64_t>() + prompts.numel()),
+              Ints(p["prompts"]))
+        << c["name"];
+    EXPECT_NEAR(ref->refer.sum().item<double>(), p["refer"]["sum"].get<double>(), 1e-3 * p["refer"]["abs_sum"].get<double>());
+    EXPECT_NEAR(ref->sv_emb.sum().item<double>(), p["sv_emb"]["sum"].get<double>(),
+                1e-3 * p["sv_emb"]["abs_sum"].get<double>());
+  }
+}
+
+TEST_F(GptSovitsModelTest, GreedyAndSeededTokensMatchPythonExactly) {
+  const auto audio = ReferenceAudio();
+  for (const json& c : expected_["cases"]) {
+    auto ref = model_->Reference(audio, 32000, expected_["reference"]["text"].get<std::string>(),
+                                 c["ref_pad_16k_zeros"].get<int64_t>());
+    ASSERT_TRUE(ref);
+    ref->ref_seq = Ids(Ints(c["ref_seq"]));
+    const auto text = Ints(c["text_seq"]);
+    EXPECT_EQ(Decode(*ref, text, 1, c["greedy"]["seed"]), Ints(c["greedy"]["tokens"])) << c["name"];
+    EXPECT_EQ(Decode(*ref, text, c["sampled"]["top_k"], c["sampled"]["seed"]), Ints(c["sampled"]["tokens"])) << c["name"];
+  }
+}
+
+TEST_F(GptSovitsModelTest, WholeUtteranceAudioMatchesPython) {
+  const auto audio = ReferenceAudio();
+  const double tolerance = expected_["audio_tolerance"]["max_abs"];
+  for (const json& c : expected_["cases"]) {
+    auto ref = model_->Reference(audio, 32000, expected_["reference"]["text"].get<std::string>(),
+                                 c["ref_pad_16k_zeros"].get<int64_t>());
+    ASSERT_TRUE(ref);
+    const auto tokens = Ints(c["greedy"]["tokens"]);
+    TokenDecode d;
+    d.y = Ids(tokens);
+    c10::InferenceMode guard;
+    StreamRng rng(torch::kCPU, c["audio"]["seed"].get<uint64_t>());
+    torch::Tensor got = rng.Run([&] { return model_->Vocode(d, 0, d.generated(), Ids(Ints(c["text_seq"])), *ref); });
+    const auto want = ReadF32(kFixture + "/" + c["audio"]["file"].get<std::string>());
+    ASSERT_EQ(static_cast<size_t>(got.numel()), want.size()) << c["name"];
+    ASSERT_EQ(want.size(), tokens.size() * 1280);
+    double worst = 0;
+    for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(double(got[i].item<float>()) - want[i]));
+    EXPECT_LE(worst, tolerance) << c["name"];
+  }
+}
+
+std::vector<float> Speak(const Voice& voice, const std::string& text, std::optional<uint64_t> seed, int top_k = 0) {
+  auto stream = voice.Start({.text = text, .top_k = top_k, .seed = seed});
+  EXPECT_TRUE(stream) << stream.error().message;
+  std::vector<float> audio;
+  Chunk c;
+  do {
+    auto r = (*stream)->Next(&c);
+    EXPECT_TRUE(r) << r.error().message;
+    if (!r) break;
+    EXPECT_EQ(c.sample_offset, audio.size());
+    audio.insert(audio.end(), c.samples.begin(), c.samples.end());
+  } while (!c.is_last);
+  return audio;
+}
+
+TEST(GptSovitsVoice, StreamsSentencesThroughTheVoiceApi) {
+  auto voice = Voice::Load(kFixture, Config(/*warmup=*/true));
+  ASSERT_TRUE(voice) << voice.error().message;
+  EXPECT_EQ((*voice)->sample_rate(), 32000);
+  auto stream = (*voice)->Start({.text = "Hello world. What time is it?", .seed = 1});
+  ASSERT_TRUE(stream);
+  std::vector<float> audio;
+  Chunk c;
+  int chunks = 0;
+  do {
+    auto r = (*stream)->Next(&c);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(*r, StepResult::kChunk);
+    audio.insert(audio.end(), c.samples.begin(), c.samples.end());
+    ++chunks;
+  } while (!c.is_last);
+  EXPECT_GE(chunks, 3);  // two sentences, each in more than one window
+  EXPECT_GT(audio.size(), 32000u / 2);
+  for (float s : audio) ASSERT_TRUE(std::isfinite(s));
+  EXPECT_GT((*stream)->stage_times().steps, 0);
+}
+
+TEST(GptSovitsVoice, SameSeedSameAudioWhileOtherStreamsRun) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_TRUE(voice);
+  const auto alone = Speak(**voice, "Hello world.", 42);
+  std::vector<float> beside, other;
+  std::thread t([&] { other = Speak(**voice, "What time is it today?", 7); });
+  beside = Speak(**voice, "Hello world.", 42);
+  t.join();
+  EXPECT_EQ(alone, beside);
+  EXPECT_FALSE(other.empty());
+  EXPECT_NE(Speak(**voice, "Hello world.", 43), alone);  // another seed, other noise and tokens
+}
+
+TEST(GptSovitsVoice, CancelStopsAtTheNextStep) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_TRUE(voice);
+  auto stream = (*voice)->Start({.text = "Hello world. What time is it? Today is fine.", .seed = 3});
+  ASSERT_TRUE(stream);
+  Chunk c;
+  ASSERT_TRUE((*stream)->Next(&c));
+  (*stream)->Cancel();
+  auto r = (*stream)->Next(&c);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kCancelled);
+}
+
+TEST(GptSovitsVoice, BadInputGetsTypedErrors) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_TRUE(voice);
+  auto speed = (*voice)->Start({.text = "Hello.", .speed = 2.0});
+  ASSERT_FALSE(speed);
+  EXPECT_EQ(speed.error().code, ErrorCode::kNotSupported);
+  auto speaker = (*voice)->Start({.speaker = "nobody", .text = "Hello."});
+  ASSERT_FALSE(speaker);
+  EXPECT_EQ(speaker.error().code, ErrorCode::kUnknownSpeaker);
+  auto empty = (*voice)->Start({.text = "   "});
+  ASSERT_FALSE(empty);
+
+  // A package whose module is missing, or whose reference is too short, is refused naming why.
+  const fs::path dir = fs::temp_directory_path() / ("gsv-bad-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::copy(kFixture, dir);
+  fs::remove(dir / "vits.pt");
+  auto missing = Voice::Load(dir.string(), Config());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kModelError);
+  EXPECT_NE(missing.error().message.find("vits.pt"), std::string::npos) << missing.error().message;
+  fs::remove_all(dir);
+
+  auto model_voice = std::move(*voice);
+  auto fe = frontend::TextFrontend::Create("en-us");
+  auto m = VoiceManifest::Read(kFixture);
+  auto model = GptSovitsModel::Load(kFixture, *m, torch::kCPU, **fe);
+  ASSERT_TRUE(model);
+  std::vector<float> short_ref(32000, 0.1f);  // 1 s
+  auto r = (*model)->Reference(short_ref, 32000, "Hello there.");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kBadAudio);
+}
+
+#endif
+
+}  // namespace
+}  // namespace ttsd::engine
