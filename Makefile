@@ -20,8 +20,8 @@ endif
 SOCKET := $(abspath $(BUILD))/run/ttsd.sock
 TEXT ?= Hello! This is ttsd, speaking as soon as the first words are ready.
 
-.PHONY: all deps test-deps configure build programs test test-unit run fixtures voice voice-tiny clean fuzz-build \
-        fuzz-smoke test-asan test-tsan test-sanitizers
+.PHONY: all deps test-deps configure build programs test test-unit test-torch2 run fixtures voice voice-tiny clean \
+        fuzz-build fuzz-smoke test-asan test-tsan test-sanitizers
 
 all: build
 
@@ -52,6 +52,19 @@ test: build
 test-unit: configure
 	cmake --build $(BUILD) -j$(JOBS) --target tests-unit
 	cd $(BUILD) && ctest -L unit --output-on-failure -j$(JOBS)
+
+# libtorch 2.x (README.md "libtorch 2.x"): PyPI's PyTorch, pinned in install-deps.sh, in the venv .venv/torch2;
+# $(TORCH2_BUILD) links its libtorch CPU only and builds ttsd, ttsc and the tests labelled torch2, then runs them.
+TORCH2_BUILD ?= build-torch2
+# Where the venv's torch package is, without importing it.
+TORCH2_FIND = .venv/torch2/bin/python -c \
+  'import importlib.util as u; print(u.find_spec("torch").submodule_search_locations[0])'
+test-torch2:
+	./install-deps.sh --test --torch2
+	torch_dir=$$($(TORCH2_FIND)) && \
+	  cmake -S . -B $(TORCH2_BUILD) $(CMAKE_FLAGS) -DTTSD_BUILD_TESTS=ON -DTTSD_BUILD_BENCH=ON -DTTSD_TORCH_DIR=$$torch_dir
+	cmake --build $(TORCH2_BUILD) -j$(JOBS) --target ttsd ttsc tests-torch2
+	cd $(TORCH2_BUILD) && ctest -L torch2 --output-on-failure -j$(JOBS)
 
 # libFuzzer targets (tests/fuzz, tests/README.md "Fuzzing"): a clang-19 ASan+UBSan build of just what
 # they need, then each fuzzer for FUZZ_SECONDS after its seed corpus; fails on any crash.

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian 12 packages ttsd needs to build and run (make run); installs only what is missing.
-# Usage: ./install-deps.sh [--test] [--train] [--fuzz]   (--test adds what the tests use: GoogleTest,
+# Usage: ./install-deps.sh [--test] [--train] [--fuzz] [--torch2]   (--test adds what the tests use: GoogleTest,
 # PulseAudio, ffmpeg, Chromium, python3-torch; --train the corpus/training/evaluation tools; --fuzz the
-# clang toolchain of the libFuzzer targets: make fuzz-smoke)
+# clang toolchain of the libFuzzer targets: make fuzz-smoke; --torch2 then puts PyPI's PyTorch, pinned below,
+# into the venv .venv/torch2 for the libtorch 2.x build: make test-torch2)
 set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config git python3
@@ -22,11 +23,18 @@ wordnet-base fortunes-min pocketsphinx pocketsphinx-en-us python3-pocketsphinx p
 # clang-14 cannot compile libstdc++ 12's <expected>; clang-19 can, and has libFuzzer in its runtime.
 FUZZ_PKGS="clang-19 libclang-rt-19-dev llvm"
 
+# libtorch 2.x from PyPI (README.md "libtorch 2.x"): a CUDA 13.0 build of torch, whose libtorch_cpu.so needs
+# libcudart and libcupti even on CPU; those two come from their own wheels. Changing a pin rebuilds the venv.
+TORCH2_PINS="torch==2.11.0 nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85"
+TORCH2_PKGS="python3-venv"
+torch2=""
+
 for arg in "$@"; do
   case $arg in
     --test) PKGS="$PKGS $TEST_PKGS" ;;
     --train) PKGS="$PKGS $TRAIN_PKGS" ;;
     --fuzz) PKGS="$PKGS $FUZZ_PKGS" ;;
+    --torch2) PKGS="$PKGS $TORCH2_PKGS"; torch2=1 ;;
   esac
 done
 
@@ -36,11 +44,27 @@ for p in $PKGS; do
     missing="$missing $p"
   fi
 done
-[ -z "$missing" ] && exit 0
+if [ -n "$missing" ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+[ -z "$torch2" ] && exit 0
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends $missing
+# The venv is Debian's python3 (not whatever python3 is first on PATH); .venv/torch2/pins says what is in it.
+venv="$(cd "$(dirname "$0")" && pwd)/.venv/torch2"
+if [ -f "$venv/pins" ] && [ "$(cat "$venv/pins")" = "$TORCH2_PINS" ]; then
+  echo "install-deps: .venv/torch2 has $TORCH2_PINS"
+  exit 0
+fi
+echo "install-deps: creating $venv with $TORCH2_PINS (545 MB to download, 1.3 GB installed)"
+rm -rf "$venv"
+/usr/bin/python3 -m venv "$venv"
+# --no-deps: the C++ build needs none of torch's Python dependencies (sympy, networkx, the other CUDA
+# libraries); --no-cache-dir: no second copy of the wheels in ~/.cache.
+"$venv/bin/python" -m pip install --no-deps --no-cache-dir $TORCH2_PINS
+echo "$TORCH2_PINS" >"$venv/pins"
+echo "install-deps: $venv ready"
