@@ -40,6 +40,43 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
+// The marks that make pauses in text, in order, as upstream's phones: . ! ? stay, , ; : ( ) and
+// dashes are ",", a run of marks is its first ("?!" is "?"), a dot between digits is none.
+// *trailing: the text ends with the last of them.
+std::vector<std::string> PauseMarks(std::string_view s, bool* trailing) {
+  std::vector<std::string> marks;
+  bool in_run = false;
+  *trailing = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const std::string_view three = s.substr(i, 3);
+    std::string mark;
+    if (c == '.' || c == '!' || c == '?') {
+      if (c == '.' && i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]))) continue;
+      mark = std::string(1, c);
+    } else if (c == ',' || c == ';' || c == ':' || c == '(' || c == ')' ||
+               (c == '-' && ((i + 1 < s.size() && s[i + 1] == '-') || (i > 0 && s[i - 1] == ' ')))) {
+      mark = ",";
+    } else if (three == "\xE2\x80\x94" || three == "\xE2\x80\x93" || three == "\xEF\xBC\x8C") {  // — – ，
+      mark = ",";
+      i += 2;
+    } else if (three == "\xE3\x80\x82" || three == "\xEF\xBC\x9F" || three == "\xEF\xBC\x81") {  // 。？！
+      mark = three == "\xEF\xBC\x9F" ? "?" : three == "\xEF\xBC\x81" ? "!" : ".";
+      i += 2;
+    } else {
+      if (!std::isspace(static_cast<unsigned char>(c)) && c != '"' && c != '\'' && c != ']' && c != '}') {
+        in_run = false;
+        *trailing = false;
+      }
+      continue;
+    }
+    if (!in_run) marks.push_back(mark);
+    in_run = true;
+    *trailing = mark != ",";
+  }
+  return marks;
+}
+
 // The sentence's own end mark, as upstream keeps it: ? and ! stay, anything else ends in ".".
 std::string EndMark(std::string_view sentence) {
   const size_t end = sentence.find_last_not_of(" \t\r\n\"')]}");
@@ -132,11 +169,21 @@ Result<std::vector<int64_t>> GptSovitsModel::SentenceIds(const frontend::Segment
                                                           std::string_view sentence) const {
   std::vector<std::string> symbols;
   const auto& phones = segment.phones;
+  // A pause inside takes its own mark from the text when the text's marks and the pauses line up
+  // (a reference transcript may hold several sentences); else ",".
+  bool trailing = false;
+  std::vector<std::string> marks = PauseMarks(sentence, &trailing);
+  if (trailing) marks.pop_back();  // the end's mark comes from EndMark
+  const size_t inner = phones.size() < 2 ? 0 : std::count(phones.begin() + 1, phones.end() - 1, std::string("pau"));
+  const bool use_marks = marks.size() == inner;
+  size_t next_mark = 0;
   for (size_t i = 0; i < phones.size(); ++i) {
     std::string s;
     if (phones[i] == "pau") {
+      const bool last = i + 1 == phones.size();
+      if (!last && i > 0) ++next_mark;
       if (symbols.empty()) continue;  // a sentence starts with its first phone
-      s = i + 1 == phones.size() ? EndMark(sentence) : ",";
+      s = last ? EndMark(sentence) : use_marks ? marks[next_mark - 1] : ",";
       if (symbols.back() == "," || symbols.back() == s) {
         symbols.back() = s;  // one mark per pause
         continue;
