@@ -54,7 +54,7 @@ test-unit: configure
 	cd $(BUILD) && ctest -L unit --output-on-failure -j$(JOBS)
 
 # libtorch 2.x (README.md "libtorch 2.x"): PyPI's PyTorch, pinned in install-deps.sh, in the venv .venv/torch2;
-# $(TORCH2_BUILD) links its libtorch CPU only and builds ttsd, ttsc and the tests labelled torch2, then runs them.
+# $(TORCH2_BUILD) links its libtorch CPU only and builds the tests labelled torch2 (the engine's), then runs them.
 TORCH2_BUILD ?= build-torch2
 # Where the venv's torch package is, without importing it.
 TORCH2_FIND = .venv/torch2/bin/python -c \
@@ -63,7 +63,7 @@ test-torch2:
 	./install-deps.sh --test --torch2
 	torch_dir=$$($(TORCH2_FIND)) && \
 	  cmake -S . -B $(TORCH2_BUILD) $(CMAKE_FLAGS) -DTTSD_BUILD_TESTS=ON -DTTSD_BUILD_BENCH=ON -DTTSD_TORCH_DIR=$$torch_dir
-	cmake --build $(TORCH2_BUILD) -j$(JOBS) --target ttsd ttsc tests-torch2
+	cmake --build $(TORCH2_BUILD) -j$(JOBS) --target tests-torch2
 	cd $(TORCH2_BUILD) && ctest -L torch2 --output-on-failure -j$(JOBS)
 
 # libFuzzer targets (tests/fuzz, tests/README.md "Fuzzing"): a clang-19 ASan+UBSan build of just what
