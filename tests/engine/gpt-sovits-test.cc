@@ -299,7 +299,6 @@ TEST(GptSovitsVoice, BadInputGetsTypedErrors) {
   EXPECT_NE(missing.error().message.find("vits.pt"), std::string::npos) << missing.error().message;
   fs::remove_all(dir);
 
-  auto model_voice = std::move(*voice);
   auto fe = frontend::TextFrontend::Create("en-us");
   auto m = VoiceManifest::Read(kFixture);
   auto model = GptSovitsModel::Load(kFixture, *m, torch::kCPU, **fe);
