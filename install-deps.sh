@@ -9,7 +9,7 @@ set -eu
 PKGS="build-essential cmake ninja-build pkg-config git python3
 libtorch-dev libopenblas0-pthread
 libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
-libsndfile1-dev libsoxr-dev libsystemd-dev systemd
+libsndfile1-dev libsoxr-dev libsystemd-dev systemd libssl-dev
 libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
 flite1-dev unicode-data"
 

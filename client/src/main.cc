@@ -38,6 +38,7 @@ using ttsd::protocol::kMaxEmotionAlpha;
 using ttsd::protocol::kMaxEmotionWeight;
 using ttsd::protocol::kMaxReferences;
 using ttsd::protocol::kMaxSpeed;
+using ttsd::protocol::kMaxTopK;
 using ttsd::protocol::kMinSpeed;
 using ttsd::protocol::LimitText;
 using namespace ttsd::client;
@@ -78,11 +79,15 @@ struct SayOptions {
   bool no_wait = false;
   // Style: a one-off cloned speaker, emotion, total length.
   std::vector<std::string> refs;
+  std::string ref_text;      // what the first --ref says (GPT-SoVITS voices)
   std::string emotion_ref;
   std::string emotion;       // "angry=0.8,sad=0.2"
   std::string emotion_text;
   double emotion_alpha = 1.0;
   std::string duration;      // "8", "8s", "1500ms"
+  // Sampling of token voices (GPT-SoVITS).
+  uint32_t top_k = 0;
+  std::optional<uint64_t> seed;
 };
 
 struct ChannelOptions {
@@ -130,6 +135,15 @@ ttsd::Result<ReferenceFiles> ApplyStyle(const SayOptions& say, ttsd::protocol::S
   }
   request->emotion_text = say.emotion_text;
   request->emotion_alpha = say.emotion_alpha;
+  if (!say.ref_text.empty() && say.refs.empty()) {
+    return ttsd::MakeError(ErrorCode::kBadRequest, "--ref-text says what the first --ref recording says; give --ref");
+  }
+  if (auto s = ttsd::protocol::CheckReferenceText(say.ref_text, static_cast<uint32_t>(say.refs.size())); !s) {
+    return std::unexpected(s.error());
+  }
+  request->reference_text = say.ref_text;
+  request->top_k = say.top_k;
+  request->seed = say.seed;
   if (!say.duration.empty()) {
     if (say.from_stdin) return ttsd::MakeError(ErrorCode::kBadRequest, "--duration needs the whole text at once; drop --stdin");
     auto seconds = ParseDurationSpec(say.duration);
@@ -444,6 +458,16 @@ int main(int argc, char** argv) {
                       "clone the speaker from this recording, for this request only (repeatable, up to " +
                           std::to_string(kMaxReferences) + "; 3 s or more in all, 1-15 s each; WAV, FLAC, Ogg...)")
       ->allow_extra_args(false);
+  say_cmd->add_option("--ref-text", say.ref_text,
+                      "what the first --ref recording says: GPT-SoVITS voices need it (their first reference "
+                      "lasts 3-10 s; the others only add timbre)");
+  say_cmd->add_option("--top-k", say.top_k,
+                      "GPT-SoVITS voices: sample each token from the k likeliest (1: greedy; default: the voice's)")
+      ->check(CLI::Range(1u, kMaxTopK));
+  say_cmd->add_option("--seed", say.seed,
+                      "GPT-SoVITS voices: the request's random seed; the same seed, text and voice give the same "
+                      "audio")
+      ->check(CLI::NonNegativeNumber);
   say_cmd->add_option("--emotion-ref", say.emotion_ref, "take the emotion from this recording");
   say_cmd->add_option("--emotion", say.emotion,
                       "emotion weights 0.." + LimitText(kMaxEmotionWeight) + ": " + EmotionAxisList() +

@@ -124,6 +124,7 @@ Result<std::unique_ptr<GptSovitsModel>> GptSovitsModel::Load(const std::string& 
   model->dtype_ = g.dtype == "fp16" ? torch::kHalf : torch::kFloat;
   model->frontend_ = &frontend;
   for (size_t i = 0; i < m.phonemes.size(); ++i) model->symbol_ids_.emplace(m.phonemes[i], static_cast<int64_t>(i));
+  model->symbol_count_ = static_cast<int64_t>(m.phonemes.size());
 
   // Loaded straight onto the device: the exports keep weights in TorchScript objects and attributes
   // that Module::to does not move.
@@ -228,9 +229,7 @@ Result<GptSovitsReference> GptSovitsModel::Reference(std::span<const float> audi
   c10::InferenceMode guard;
   return Guarded("reference", [&] {
     GptSovitsReference ref;
-    torch::Tensor wav = torch::from_blob(const_cast<float*>(audio.data()), {1, static_cast<int64_t>(audio.size())},
-                                         torch::kFloat).to(device_);
-    torch::Tensor wav32 = sample_rate == kRate ? wav : ssl_.get_method("resample")({wav, sample_rate, kRate}).toTensor();
+    torch::Tensor wav32 = To32k(audio, sample_rate);
     torch::Tensor wav16 = ssl_.get_method("resample")({wav32, kRate, kSslRate}).toTensor();
     if (pad_16k > 0) wav16 = torch::cat({wav16, torch::zeros({1, pad_16k}, wav16.options())}, 1);
     torch::Tensor ssl = ssl_.forward({wav16.to(torch::kFloat)}).toTensor().to(dtype_);
@@ -240,6 +239,94 @@ Result<GptSovitsReference> GptSovitsModel::Reference(std::span<const float> audi
     ref.refer = handled->elements()[0].toTensor();
     ref.sv_emb = handled->elements()[1].toTensor();
     ref.ref_seq = torch::tensor(*ids, torch::kLong).view({1, -1}).to(device_);
+    return ref;
+  });
+}
+
+torch::Tensor GptSovitsModel::To32k(std::span<const float> audio, int sample_rate) const {
+  torch::Tensor wav = torch::from_blob(const_cast<float*>(audio.data()), {1, static_cast<int64_t>(audio.size())},
+                                       torch::kFloat).to(device_);
+  return sample_rate == kRate ? wav : ssl_.get_method("resample")({wav, sample_rate, kRate}).toTensor();
+}
+
+Result<TokenReference> GptSovitsModel::Prepare(std::span<const std::vector<float>> references, int sample_rate,
+                                               std::string_view text) const {
+  if (references.empty()) return MakeError(ErrorCode::kBadAudio, "no reference audio");
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return MakeError(ErrorCode::kEmptyText, "a GPT-SoVITS reference needs its transcript (what the first file says)");
+  }
+  auto first = Reference(references[0], sample_rate, text);
+  if (!first) return std::unexpected(first.error());
+  c10::InferenceMode guard;
+  return Guarded("reference", [&] {
+    std::vector<torch::Tensor> spectrograms{first->refer}, speakers{first->sv_emb.to(torch::kFloat)};
+    double total = 0;
+    for (const auto& r : references) total += static_cast<double>(r.size());
+    for (size_t i = 1; i < references.size(); ++i) {
+      auto handled = vits_.get_method("ref_handle")({To32k(references[i], sample_rate).to(dtype_)}).toTuple();
+      spectrograms.push_back(handled->elements()[0].toTensor());
+      speakers.push_back(handled->elements()[1].toTensor().to(torch::kFloat));
+    }
+    // Weights that sum to 1, so one reference keeps its embedding bit for bit.
+    torch::Tensor speaker = speakers[0] * (static_cast<double>(references[0].size()) / total);
+    for (size_t i = 1; i < references.size(); ++i) {
+      speaker = speaker + speakers[i] * (static_cast<double>(references[i].size()) / total);
+    }
+    auto floats = [](const torch::Tensor& t) {
+      torch::Tensor c = t.to(torch::kCPU, torch::kFloat).contiguous();
+      return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    };
+    auto ints = [](const torch::Tensor& t) {
+      torch::Tensor c = t.to(torch::kCPU, torch::kLong).contiguous();
+      return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+    };
+    TokenReference out;
+    out.text = std::string(text);
+    out.phone_ids = ints(first->ref_seq);
+    out.prompts = ints(first->prompts);
+    torch::Tensor spectrogram = torch::cat(spectrograms, 2).select(0, 0);  // [bins, frames]
+    out.spectrogram_bins = spectrogram.size(0);
+    out.spectrogram = floats(spectrogram);
+    out.speaker = floats(speaker);
+    return out;
+  });
+}
+
+Result<GptSovitsReference> GptSovitsModel::FromPrepared(const TokenReference& r) const {
+  const GptSovitsReference& own = default_reference_;
+  auto mismatch = [](const std::string& what) {
+    return MakeError(ErrorCode::kBadRequest, "the reference does not fit this voice (made for another one?): " + what);
+  };
+  if (r.spectrogram_bins != own.refer.size(1) || r.spectrogram.empty() ||
+      r.spectrogram.size() % static_cast<size_t>(r.spectrogram_bins) != 0) {
+    return mismatch("its spectrogram has " + std::to_string(r.spectrogram_bins) + " bins; this voice's " +
+                    std::to_string(own.refer.size(1)));
+  }
+  if (static_cast<int64_t>(r.speaker.size()) != own.sv_emb.numel()) {
+    return mismatch("its speaker embedding has " + std::to_string(r.speaker.size()) + " numbers; this voice's " +
+                    std::to_string(own.sv_emb.numel()));
+  }
+  const int64_t symbols = symbol_count_;
+  if (r.phone_ids.empty() || std::any_of(r.phone_ids.begin(), r.phone_ids.end(),
+                                         [&](int64_t id) { return id < 0 || id >= symbols; })) {
+    return mismatch("its phone ids are not this voice's symbols");
+  }
+  if (r.prompts.empty() || std::any_of(r.prompts.begin(), r.prompts.end(),
+                                       [](int64_t t) { return t < 0 || t >= kGptSovitsEos; })) {
+    return mismatch("its semantic tokens are out of range");
+  }
+  c10::InferenceMode guard;
+  return Guarded("reference", [&] {
+    auto ints = [&](const std::vector<int64_t>& v) {
+      return torch::tensor(v, torch::kLong).view({1, -1}).to(device_);
+    };
+    GptSovitsReference ref;
+    ref.prompts = ints(r.prompts);
+    ref.ref_seq = ints(r.phone_ids);
+    ref.refer = torch::tensor(r.spectrogram, torch::kFloat)
+                    .view({1, r.spectrogram_bins, r.spectrogram_frames()})
+                    .to(device_, dtype_);
+    ref.sv_emb = torch::tensor(r.speaker, torch::kFloat).view(own.sv_emb.sizes()).to(device_, dtype_);
     return ref;
   });
 }

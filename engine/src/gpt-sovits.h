@@ -90,6 +90,15 @@ class GptSovitsModel {
   Result<GptSovitsReference> Reference(std::span<const float> audio, int sample_rate, std::string_view text,
                                        int64_t pad_16k = kPromptPad16k) const;
 
+  // A speaker from several references (TokenReference): the first, with its transcript, as
+  // Reference(); every one's spectrogram end to end and their speaker embeddings' mean weighted by
+  // length. Errors: those of Reference(), kBadAudio (none), kModelError.
+  Result<TokenReference> Prepare(std::span<const std::vector<float>> references, int sample_rate,
+                                 std::string_view text) const;
+  // A prepared (or saved) speaker as tensors on the device. Errors: kBadRequest when its sizes or ids
+  // do not fit this voice (made for another one).
+  Result<GptSovitsReference> FromPrepared(const TokenReference& r) const;
+
   // Upstream's pre_infer: the first token. Throws on a model error (callers guard).
   TokenDecode Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq, int top_k) const;
   // One decode step; sets d.ended at the end token.
@@ -104,11 +113,13 @@ class GptSovitsModel {
 
  private:
   GptSovitsModel() = default;
+  torch::Tensor To32k(std::span<const float> audio, int sample_rate) const;  // [1, L] on the device
   torch::Device device_{torch::kCPU};
   torch::Dtype dtype_ = torch::kFloat;
   mutable torch::jit::Module t2s_, vits_, ssl_;
   std::string step_method_;  // decode_next_token, or forward in older exports
   std::unordered_map<std::string, int64_t> symbol_ids_;
+  int64_t symbol_count_ = 0;
   const frontend::TextFrontend* frontend_ = nullptr;
   GptSovitsReference default_reference_;
 };

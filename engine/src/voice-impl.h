@@ -87,7 +87,8 @@ struct TokenState {
   TokenState(torch::Device device, std::optional<uint64_t> seed) : rng(device, seed) {}
   StreamRng rng;
   int top_k = 0;
-  const GptSovitsReference* reference = nullptr;  // the voice's default speaker
+  const GptSovitsReference* reference = nullptr;  // the voice's default speaker, or own_reference
+  std::optional<GptSovitsReference> own_reference;  // the request's (StreamOptions::reference)
   std::optional<TokenDecode> decode;              // the sentence being generated
   torch::Tensor text_seq;                         // [1, Nt] its phone ids
   TokenJoiner joiner{1280, kLeftContext, kLookahead, kFadeSamples};

@@ -250,6 +250,12 @@ Result<std::unique_ptr<Stream>> Voice::StartTokens(const StreamOptions& options)
   auto ts = std::make_unique<TokenState>(impl.device, options.seed);
   ts->top_k = options.top_k > 0 ? options.top_k : manifest_.gpt_sovits.top_k;
   ts->reference = &impl.gpt_sovits->default_reference();
+  if (options.reference) {
+    auto ref = impl.gpt_sovits->FromPrepared(*options.reference);
+    if (!ref) return std::unexpected(ref.error());
+    ts->own_reference = std::move(*ref);
+    ts->reference = &*ts->own_reference;
+  }
   stream->state_->tokens = std::move(ts);
   if (!options.text.empty()) {
     if (auto s = stream->Append(options.text); !s) return std::unexpected(s.error());
@@ -263,6 +269,9 @@ Result<std::unique_ptr<Stream>> Voice::StartTokens(const StreamOptions& options)
 Result<std::unique_ptr<Stream>> Voice::Start(const StreamOptions& options) const {
   if (impl_->gpt_sovits) return StartTokens(options);
   const Impl& impl = *impl_;
+  if (options.reference) {
+    return MakeError(ErrorCode::kNotSupported, "voice '" + name() + "' takes no GPT-SoVITS reference");
+  }
   c10::InferenceMode guard;
   torch::Tensor speaker;
   if (!options.speaker_embedding.empty()) {
@@ -345,6 +354,15 @@ Result<std::unique_ptr<Stream>> Voice::Start(const StreamOptions& options) const
 }
 
 bool Voice::can_clone() const { return impl_->speaker_encoder.has_value(); }
+bool Voice::takes_reference_text() const { return impl_->gpt_sovits != nullptr; }
+
+Result<TokenReference> Voice::PrepareReference(std::span<const std::vector<float>> references,
+                                               std::string_view text) const {
+  if (!impl_->gpt_sovits) {
+    return MakeError(ErrorCode::kNotSupported, "voice '" + name() + "' takes no reference transcript (not a token voice)");
+  }
+  return impl_->gpt_sovits->Prepare(references, sample_rate(), text);
+}
 bool Voice::has_emotion() const { return !manifest_.emotion_axes.empty(); }
 bool Voice::has_emotion_audio() const { return impl_->emotion_encoder.has_value(); }
 bool Voice::has_emotion_text() const { return impl_->emotion_text.has_value(); }

@@ -57,6 +57,16 @@ inline Status GetU32(const json& j, const char* key, uint32_t* out) {
   return {};
 }
 
+inline Status GetU64(const json& j, const char* key, uint64_t* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return {};
+  if (!it->is_number_unsigned()) {
+    return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must be an unsigned 64-bit integer");
+  }
+  *out = it->get<uint64_t>();
+  return {};
+}
+
 inline Status GetDouble(const json& j, const char* key, double* out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return {};

@@ -146,6 +146,15 @@ Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
     return MakeError(ErrorCode::kBadRequest, "'references' must be 0 to " + std::to_string(kMaxReferences));
   }
   TTSD_TRY(GetBool(*j, "emotion_reference", &m.emotion_reference));
+  TTSD_TRY(GetString(*j, "reference_text", &m.reference_text));
+  TTSD_TRY(CheckReferenceText(m.reference_text, m.references));
+  TTSD_TRY(GetU32(*j, "top_k", &m.top_k));
+  if (m.top_k > kMaxTopK) return MakeError(ErrorCode::kBadRequest, "'top_k' must be 0 to " + std::to_string(kMaxTopK));
+  if (j->contains("seed") && !(*j)["seed"].is_null()) {
+    uint64_t seed = 0;
+    TTSD_TRY(GetU64(*j, "seed", &seed));
+    m.seed = seed;
+  }
   return m;
 }
 
@@ -354,6 +363,9 @@ std::vector<uint8_t> Serialize(const SynthesizeRequest& m) {
   if (m.duration_s > 0) j["duration"] = m.duration_s;
   if (m.references > 0) j["references"] = m.references;
   if (m.emotion_reference) j["emotion_reference"] = true;
+  if (!m.reference_text.empty()) j["reference_text"] = m.reference_text;
+  if (m.top_k > 0) j["top_k"] = m.top_k;
+  if (m.seed) j["seed"] = *m.seed;
   return Dump(j);
 }
 
@@ -403,6 +415,17 @@ std::vector<uint8_t> SerializeAudio(const AudioHeader& h, std::span<const uint8_
   for (int i = 0; i < 8; ++i) p[8 + i] = (h.sample_offset >> (8 * i)) & 0xff;
   if (!pcm.empty()) std::memcpy(p + kAudioHeaderBytes, pcm.data(), pcm.size());
   return out;
+}
+
+Status CheckReferenceText(std::string_view text, uint32_t references) {
+  if (text.empty()) return {};
+  if (references == 0) return MakeError(ErrorCode::kBadRequest, "'reference_text' needs 'references'");
+  if (text.size() > kMaxReferenceTextBytes) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "'reference_text' is longer than " + std::to_string(kMaxReferenceTextBytes) + " bytes");
+  }
+  if (!IsValidUtf8(text)) return MakeError(ErrorCode::kMalformedFrame, "reference_text is not valid UTF-8");
+  return {};
 }
 
 bool IsValidUtf8(std::string_view s) {

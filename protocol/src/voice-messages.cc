@@ -34,10 +34,12 @@ Result<VoiceAdd> ParseVoiceAdd(std::span<const uint8_t> payload) {
   TTSD_TRY(GetString(*j, "voice", &m.voice));
   TTSD_TRY(GetU32(*j, "references", &m.references));
   TTSD_TRY(GetBool(*j, "replace", &m.replace));
+  TTSD_TRY(GetString(*j, "reference_text", &m.reference_text));
   TTSD_TRY(CheckName(m.name));
   if (m.references < 1 || m.references > kMaxReferences) {
     return MakeError(ErrorCode::kBadRequest, "'references' must be 1 to " + std::to_string(kMaxReferences));
   }
+  TTSD_TRY(CheckReferenceText(m.reference_text, m.references));
   return m;
 }
 
@@ -73,6 +75,7 @@ std::vector<uint8_t> Serialize(const VoiceAdd& m) {
   json j = {{"name", m.name}, {"references", m.references}};
   if (!m.voice.empty()) j["voice"] = m.voice;
   if (m.replace) j["replace"] = true;
+  if (!m.reference_text.empty()) j["reference_text"] = m.reference_text;
   return Dump(j);
 }
 

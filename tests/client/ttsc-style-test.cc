@@ -192,7 +192,12 @@ TEST_F(TtscStyle, OptionsAreCheckedBeforeConnecting) {
                         Case{kSay + "--emotion-alpha 1.5" + kText, "emotion-alpha"},
                         Case{"voice add ../evil low.wav", "cannot be a voice name"},
                         Case{"voice add dan missing.wav", "missing.wav"},
-                        Case{"voice add dan", "files is required"}}) {
+                        Case{"voice add dan", "files is required"},
+                        Case{kSay + "--ref-text 'Hello there.'" + kText, "give --ref"},
+                        Case{kSay + "--top-k 0" + kText, "top-k"},
+                        Case{kSay + "--top-k 1025" + kText, "top-k"},
+                        Case{kSay + "--seed -1" + kText, "seed"},
+                        Case{"voice add dan low.wav --ref-text '" + std::string(1001, 'x') + "'", "longer than 1000"}}) {
     auto r = Ttsc(c.args, nowhere);
     EXPECT_EQ(r.code, 2) << c.args << ": " << r.err;
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.args << ": " << r.err;

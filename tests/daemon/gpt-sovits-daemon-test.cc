@@ -5,7 +5,10 @@
 #include <sndfile.h>
 #include <torch/version.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 #include "support/daemon-process.h"
 #include "support/run-command.h"
@@ -45,6 +48,70 @@ TEST(GptSovitsDaemon, TtscSpeaksWithAGptSovitsVoice) {
   sf_close(f);
   EXPECT_EQ(info.samplerate, 32000);
   EXPECT_GT(info.frames, 32000);  // two sentences of at least 11 tokens each, 0.3 s apart
+}
+
+// The fixture's own reference.wav and transcript, saved as a voice or sent with one request, speak
+// exactly as the package's default speaker does (same seed, greedy): the stored numbers lose nothing,
+// and a restarted ttsd still has the voice.
+class GptSovitsReferences : public ::testing::Test {
+ protected:
+  std::string Say(const DaemonProcess& d, const std::string& name, std::vector<std::string> extra) {
+    const std::string wav = dir_.path() + "/" + name + ".wav";
+    std::vector<std::string> args{TtscBinary(), "--socket", d.socket_path(), "say", "-o", wav};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back("Hello world.");
+    auto r = RunCommand(args);
+    EXPECT_TRUE(r && r->exit_code == 0) << (r ? r->out : "");
+    std::ifstream in(wav, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string ref_ = kVoices + "/fixture-gpt-sovits/reference.wav";
+  const std::string text_ = "That is not a valid conference number. Please try again.";
+  TempDir dir_, store_;
+};
+
+TEST_F(GptSovitsReferences, SavedAndPerRequestReferencesSpeakAsTheirRecording) {
+  std::string own, saved;
+  {
+    DaemonProcess d({"--voices", kVoices, "--default-voice", "fixture-gpt-sovits", "--voice-store", store_.path()});
+    auto add = RunCommand({TtscBinary(), "--socket", d.socket_path(), "voice", "add", "anna", ref_, "--ref-text", text_,
+                           "--voice", "fixture-gpt-sovits"});
+    ASSERT_TRUE(add);
+    ASSERT_EQ(add->exit_code, 0) << add->out;
+    EXPECT_NE(add->out.find("saved voice anna (from fixture-gpt-sovits, 1 recordings"), std::string::npos) << add->out;
+    own = Say(d, "own", {"--top-k", "1", "--seed", "9"});
+    ASSERT_GT(own.size(), 44u);
+    saved = Say(d, "saved", {"--voice", "anna", "--top-k", "1", "--seed", "9"});
+    EXPECT_EQ(saved, own);
+    EXPECT_EQ(Say(d, "sent", {"--ref", ref_, "--ref-text", text_, "--top-k", "1", "--seed", "9"}), own);
+    EXPECT_NE(Say(d, "other-seed", {"--top-k", "1", "--seed", "10"}), own);  // the vocoder's noise
+    EXPECT_EQ(Say(d, "same-seed", {"--seed", "11"}), Say(d, "same-seed-again", {"--seed", "11"}));
+  }
+  DaemonProcess again({"--voices", kVoices, "--default-voice", "fixture-gpt-sovits", "--voice-store", store_.path()});
+  EXPECT_EQ(Say(again, "restarted", {"--voice", "anna", "--top-k", "1", "--seed", "9"}), own);
+}
+
+TEST_F(GptSovitsReferences, ReferencesWithoutTheirTranscriptAreRefused) {
+  DaemonProcess d({"--voices", kVoices, "--default-voice", "fixture-gpt-sovits", "--voice-store", store_.path()});
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"say", "--ref", ref_, "-o", dir_.path() + "/x.wav", "Hello."},
+        std::vector<std::string>{"voice", "add", "bob", ref_, "--voice", "fixture-gpt-sovits"}}) {
+    args.insert(args.begin(), {TtscBinary(), "--socket", d.socket_path()});
+    auto r = RunCommand(args);
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->exit_code, 0);
+    EXPECT_NE(r->out.find("reference_text"), std::string::npos) << r->out;
+    EXPECT_NE(r->out.find("reference-free"), std::string::npos) << r->out;
+  }
+  // A first reference outside 3-10 s is bad audio, whatever follows it.
+  const std::string clip = dir_.path() + "/clip.wav";
+  auto cut = RunCommand({"ffmpeg", "-v", "error", "-y", "-i", ref_, "-t", "2", clip});
+  ASSERT_TRUE(cut && cut->exit_code == 0);
+  auto r = RunCommand({TtscBinary(), "--socket", d.socket_path(), "say", "--ref", clip, "--ref", ref_, "--ref-text",
+                       "Hello.", "-o", dir_.path() + "/y.wav", "Hello."});
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->exit_code, 0);
+  EXPECT_NE(r->out.find("3-10 s"), std::string::npos) << r->out;
 }
 
 #endif

@@ -335,6 +335,17 @@ TEST_F(StyleTest, VoicesWithoutTheStageAreNotSupported) {
   text.emotion_text = "angrily";
   c.Synthesize(3, text);
   EXPECT_EQ(CodeOf(CollectRequest(c, 3)), ErrorCode::kNotSupported);
+  // A transcript of the references is for GPT-SoVITS voices (gpt-sovits-daemon-test) only.
+  auto transcript = Styled();
+  transcript.voice = kStyle;
+  transcript.references = 1;
+  transcript.reference_text = "Hello there.";
+  c.Synthesize(4, transcript);
+  r = CollectRequest(c, 4);
+  EXPECT_EQ(CodeOf(r), ErrorCode::kNotSupported);
+  EXPECT_NE(MessageOf(r).find("takes no reference transcript"), std::string::npos) << MessageOf(r);
+  EXPECT_EQ(AddVoice(c, 5, {"bob", kStyle, 0, false, "Hello there."}, {SpeechFile(3.5)}).code,
+            ErrorCode::kNotSupported);
 }
 
 TEST_F(StyleTest, BadStyleFieldsAreBadRequests) {

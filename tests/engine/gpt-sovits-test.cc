@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -213,8 +214,9 @@ TEST_F(GptSovitsModelTest, WholeUtteranceAudioMatchesPython) {
   }
 }
 
-std::vector<float> Speak(const Voice& voice, const std::string& text, std::optional<uint64_t> seed, int top_k = 0) {
-  auto stream = voice.Start({.text = text, .top_k = top_k, .seed = seed});
+std::vector<float> Speak(const Voice& voice, const std::string& text, std::optional<uint64_t> seed, int top_k = 0,
+                         std::shared_ptr<const TokenReference> reference = nullptr) {
+  auto stream = voice.Start({.text = text, .top_k = top_k, .seed = seed, .reference = std::move(reference)});
   EXPECT_TRUE(stream) << stream.error().message;
   std::vector<float> audio;
   Chunk c;
@@ -274,6 +276,79 @@ TEST(GptSovitsVoice, CancelStopsAtTheNextStep) {
   auto r = (*stream)->Next(&c);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kCancelled);
+}
+
+// A reference prepared from the package's own recording and transcript is the voice's own speaker:
+// the same tokens and audio. Through plain numbers (what the voice store keeps), nothing is lost.
+TEST(GptSovitsVoice, APreparedReferenceSpeaksLikeThePackagesOwn) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_TRUE(voice);
+  const std::vector<std::vector<float>> refs{ReferenceAudio()};
+  auto prepared = (*voice)->PrepareReference(refs, (*voice)->manifest().gpt_sovits.reference_text);
+  ASSERT_TRUE(prepared) << prepared.error().message;
+  EXPECT_EQ(prepared->spectrogram_bins, 1025);
+  EXPECT_EQ(prepared->spectrogram_frames(), 200);  // 4 s at 32 kHz, hop 640
+  EXPECT_EQ(prepared->speaker.size(), 20480u);
+  EXPECT_FALSE(prepared->prompts.empty());
+  auto ref = std::make_shared<const TokenReference>(*prepared);
+  EXPECT_EQ(Speak(**voice, "Hello world.", 5, 1, ref), Speak(**voice, "Hello world.", 5, 1));
+}
+
+// Several references: the first gives the prompt, all give the timbre (spectrograms end to end,
+// speaker embeddings averaged by length), so a second recording changes the audio, not the prompt.
+TEST(GptSovitsVoice, SeveralReferencesAverageTheTimbre) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_TRUE(voice);
+  const std::vector<float> full = ReferenceAudio();
+  const std::vector<float> tail(full.begin() + 32000, full.end());  // its last 3 s
+  const std::string text = (*voice)->manifest().gpt_sovits.reference_text;
+  auto one = (*voice)->PrepareReference(std::vector<std::vector<float>>{full}, text);
+  auto same = (*voice)->PrepareReference(std::vector<std::vector<float>>{full, full}, text);
+  auto two = (*voice)->PrepareReference(std::vector<std::vector<float>>{full, tail}, text);
+  ASSERT_TRUE(one && same && two);
+  EXPECT_EQ(same->spectrogram_frames(), 2 * one->spectrogram_frames());
+  for (size_t i = 0; i < one->speaker.size(); ++i) ASSERT_NEAR(same->speaker[i], one->speaker[i], 1e-5);
+  EXPECT_EQ(two->prompts, one->prompts);
+  EXPECT_EQ(two->phone_ids, one->phone_ids);
+  EXPECT_EQ(two->spectrogram_frames(), one->spectrogram_frames() + 150);
+  EXPECT_NE(two->speaker, one->speaker);
+  const auto a = Speak(**voice, "Hello world.", 5, 1, std::make_shared<const TokenReference>(*one));
+  const auto b = Speak(**voice, "Hello world.", 5, 1, std::make_shared<const TokenReference>(*two));
+  EXPECT_NE(a, b);
+}
+
+TEST(GptSovitsVoice, ReferencesThatDoNotFitGetTypedErrors) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_TRUE(voice);
+  const std::string text = (*voice)->manifest().gpt_sovits.reference_text;
+  auto none = (*voice)->PrepareReference({}, text);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kBadAudio);
+  auto untold = (*voice)->PrepareReference(std::vector<std::vector<float>>{ReferenceAudio()}, "  ");
+  ASSERT_FALSE(untold);
+  EXPECT_EQ(untold.error().code, ErrorCode::kEmptyText);
+  const std::vector<float> two_s(64000, 0.1f);
+  auto short_first = (*voice)->PrepareReference(std::vector<std::vector<float>>{two_s, ReferenceAudio()}, text);
+  ASSERT_FALSE(short_first);
+  EXPECT_EQ(short_first.error().code, ErrorCode::kBadAudio);
+
+  auto good = (*voice)->PrepareReference(std::vector<std::vector<float>>{ReferenceAudio()}, text);
+  ASSERT_TRUE(good);
+  auto start_with = [&](auto change) {
+    TokenReference r = *good;
+    change(r);
+    return (*voice)->Start({.text = "Hello.", .reference = std::make_shared<const TokenReference>(r)});
+  };
+  for (auto change : std::vector<std::function<void(TokenReference&)>>{
+           [](TokenReference& r) { r.spectrogram_bins = 513; },
+           [](TokenReference& r) { r.speaker.resize(192); },
+           [](TokenReference& r) { r.prompts.back() = kGptSovitsEos; },
+           [](TokenReference& r) { r.phone_ids.front() = 100000; },
+           [](TokenReference& r) { r.prompts.clear(); }}) {
+    auto s = start_with(change);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, ErrorCode::kBadRequest) << s.error().message;
+  }
 }
 
 TEST(GptSovitsVoice, BadInputGetsTypedErrors) {

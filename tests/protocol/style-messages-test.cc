@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -146,6 +147,48 @@ TEST(StyleFields, ReferencesAreZeroToEight) {
   auto emo = ParseSynthesize(B(R"({"text":"a","emotion_reference":true})"));
   ASSERT_TRUE(emo);
   EXPECT_TRUE(emo->wants_references());
+}
+
+// Token voices (GPT-SoVITS): the reference's transcript, top-k and the request's seed.
+TEST(TokenFields, RoundTripAndAbsentMeansTheVoicesOwn) {
+  auto plain = ParseSynthesize(B(R"({"text":"a"})"));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->reference_text, "");
+  EXPECT_EQ(plain->top_k, 0u);
+  EXPECT_FALSE(plain->seed);
+  EXPECT_EQ(AsJson(Serialize(*plain)).count("seed"), 0u);
+  SynthesizeRequest in;
+  in.text = "Hi.";
+  in.references = 2;
+  in.reference_text = "What the first file says, ünïcode.";
+  in.top_k = 1;
+  in.seed = 18446744073709551615ull;  // all 64 bits
+  auto out = ParseSynthesize(Serialize(in));
+  ASSERT_TRUE(out) << out.error().ToString();
+  EXPECT_EQ(out->reference_text, in.reference_text);
+  EXPECT_EQ(out->top_k, 1u);
+  EXPECT_EQ(out->seed, in.seed);
+  in.seed = 0;  // a seed of 0 is a seed, not "none"
+  EXPECT_EQ(ParseSynthesize(Serialize(in))->seed, std::optional<uint64_t>(0));
+}
+
+TEST(TokenFields, AreChecked) {
+  EXPECT_EQ(kMaxTopK, 1024u);
+  EXPECT_EQ(kMaxReferenceTextBytes, 1000u);
+  EXPECT_TRUE(ParseSynthesize(B(R"({"text":"a","top_k":1024,"seed":null})")));
+  for (const char* body :
+       {R"({"text":"a","top_k":1025})", R"({"text":"a","top_k":-1})", R"({"text":"a","top_k":"5"})",
+        R"({"text":"a","seed":-1})", R"({"text":"a","seed":1.5})", R"({"text":"a","seed":"7"})",
+        R"({"text":"a","seed":18446744073709551616})", R"({"text":"a","reference_text":"no references"})",
+        R"({"text":"a","references":1,"reference_text":5})"}) {
+    EXPECT_EQ(CodeOf(ParseSynthesize(B(body))), ErrorCode::kBadRequest) << body;
+  }
+  const std::string long_text(1001, 'x');
+  EXPECT_EQ(CodeOf(ParseSynthesize(B(R"({"text":"a","references":1,"reference_text":")" + long_text + "\"}"))),
+            ErrorCode::kBadRequest);
+  EXPECT_TRUE(ParseSynthesize(B(R"({"text":"a","references":1,"reference_text":")" + long_text.substr(1) + "\"}")));
+  EXPECT_EQ(CodeOf(ParseSynthesize(B("{\"text\":\"a\",\"references\":1,\"reference_text\":\"\xff\"}"))),
+            ErrorCode::kMalformedFrame);
 }
 
 TEST(SavedVoices, RoundTripInTheVoicesReply) {

@@ -60,6 +60,17 @@ TEST(VoiceAdd, NameAndReferenceCountAreChecked) {
   EXPECT_EQ(CodeOf(ParseVoiceAdd(B("{"))), ErrorCode::kMalformedFrame);
 }
 
+TEST(VoiceAdd, CarriesTheTranscriptOfTokenVoices) {
+  VoiceAdd in{"anna", "gsv", 2, false, "That is not a valid conference number."};
+  auto out = ParseVoiceAdd(Serialize(in));
+  ASSERT_TRUE(out) << out.error().ToString();
+  EXPECT_EQ(out->reference_text, in.reference_text);
+  EXPECT_EQ(AsJson(Serialize(VoiceAdd{"anna", "", 1, false})).count("reference_text"), 0u);
+  EXPECT_EQ(CodeOf(ParseVoiceAdd(B(R"({"name":"a","references":1,"reference_text":["x"]})"))), ErrorCode::kBadRequest);
+  EXPECT_EQ(CodeOf(ParseVoiceAdd(B(R"({"name":"a","references":1,"reference_text":")" + std::string(1001, 'x') + "\"}"))),
+            ErrorCode::kBadRequest);
+}
+
 TEST(VoiceSaved, RoundTrips) {
   VoiceSaved in{"anna", "ttsd-en", 3, 11.5};
   EXPECT_EQ(AsJson(Serialize(in)), json({{"name", "anna"}, {"voice", "ttsd-en"}, {"references", 3}, {"seconds", 11.5}}));

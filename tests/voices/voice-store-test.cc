@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -80,6 +82,65 @@ TEST(VoiceStore, SavedVoicesLoadBackBitForBit) {
   EXPECT_FALSE(again.Find("carol"));
 }
 
+// A GPT-SoVITS voice keeps a TokenReference: ids as numbers, the float arrays as base64, every
+// float back exactly, whatever its bits (denormals, -0, all 2^32 patterns that are finite).
+SavedVoice TokenVoice(const std::string& name, size_t frames) {
+  SavedVoice v;
+  v.name = name;
+  v.voice = "fixture-gpt-sovits";
+  auto r = std::make_shared<engine::TokenReference>();
+  r->text = "That is not a valid conference number. \"Quoted\", ünïcode.";
+  r->phone_ids = {0, 3, 731, 42};
+  r->prompts = {1023, 0, 512};
+  r->spectrogram_bins = 1025;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> bits;
+  for (size_t i = 0; i < 1025 * frames; ++i) {
+    float f;
+    do {
+      const uint32_t b = bits(rng);
+      std::memcpy(&f, &b, sizeof f);
+    } while (!std::isfinite(f));
+    r->spectrogram.push_back(f);
+  }
+  r->speaker = {-0.0f, 1e-40f, 3.4e38f, 0.1f};
+  v.reference = r;
+  v.references = 2;
+  v.seconds = 9.5;
+  v.created = VoiceStore::NowIso8601();
+  return v;
+}
+
+TEST(VoiceStore, TokenVoicesLoadBackBitForBit) {
+  TempDir tmp;
+  for (size_t frames : {1u, 2u, 3u, 500u}) {  // base64 with no, one and two padding characters
+    const SavedVoice saved = TokenVoice("gsv" + std::to_string(frames), frames);
+    { ASSERT_TRUE(VoiceStore(tmp.path()).Save(saved, false)); }
+    auto back = VoiceStore(tmp.path()).Find(saved.name);
+    ASSERT_TRUE(back) << frames;
+    ASSERT_TRUE(back->reference);
+    EXPECT_TRUE(back->embedding.empty());
+    const engine::TokenReference &a = *back->reference, &b = *saved.reference;
+    EXPECT_EQ(a.text, b.text);
+    EXPECT_EQ(a.phone_ids, b.phone_ids);
+    EXPECT_EQ(a.prompts, b.prompts);
+    EXPECT_EQ(a.spectrogram_bins, 1025);
+    ASSERT_EQ(a.spectrogram.size(), b.spectrogram.size());
+    EXPECT_EQ(std::memcmp(a.spectrogram.data(), b.spectrogram.data(), a.spectrogram.size() * sizeof(float)), 0);
+    ASSERT_EQ(a.speaker.size(), b.speaker.size());
+    EXPECT_EQ(std::memcmp(a.speaker.data(), b.speaker.data(), a.speaker.size() * sizeof(float)), 0);
+  }
+}
+
+TEST(VoiceStore, ASavedVoiceHoldsAnEmbeddingOrAReferenceNotBoth) {
+  TempDir tmp;
+  VoiceStore store(tmp.path());
+  SavedVoice both = TokenVoice("both", 1);
+  both.embedding = {1.0f};
+  EXPECT_EQ(store.Save(both, false).error().code, ErrorCode::kBadRequest);
+  EXPECT_TRUE(Files(tmp.path()).empty());
+}
+
 TEST(VoiceStore, ExistingNamesNeedReplace) {
   TempDir tmp;
   VoiceStore store(tmp.path());
@@ -131,14 +192,22 @@ TEST(VoiceStore, LoadRemovesTempLeftoversAndSetsUnreadableFilesAside) {
   write("torn.json", "{\"format\":1,\"name\":\"torn\",\"embe");
   write("wrong.json", R"({"format":1,"name":"other","voice":"v","embedding":[1],"references":1,"seconds":1,"created":""})");
   write("nan.json", R"({"format":1,"name":"nan","voice":"v","embedding":["x"],"references":1,"seconds":1,"created":""})");
+  const std::string head = R"({"format":1,"voice":"v","references":1,"seconds":1,"created":"",)";
+  const std::string ref = R"("reference":{"text":"t","phone_ids":[1],"prompts":[2],"spectrogram_bins":2,)";
+  write("b64.json", head + R"("name":"b64",)" + ref + R"("spectrogram":"AAAAAA%%","speaker":"AACAPw=="}})");
+  write("odd.json", head + R"("name":"odd",)" + ref + R"("spectrogram":"AACAPw==","speaker":"AACAPw=="}})");
+  write("inf.json", head + R"("name":"inf",)" + ref + R"("spectrogram":"AACAfwAAgH8=","speaker":"AACAPw=="}})");
+  write("both.json", head + R"("name":"both","embedding":[1],)" + ref +
+                         R"("spectrogram":"AACAPwAAgD8=","speaker":"AACAPw=="}})");
   write("notes.txt", "not a voice; left alone");
   fs::create_directory(tmp.path() + "/some-package");  // voice packages share the directory
   VoiceStore store(tmp.path());
   auto list = store.List();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]->name, "good");
-  EXPECT_EQ(Files(tmp.path()), (std::vector<std::string>{"good.json", "nan.json.bad", "notes.txt", "some-package",
-                                                         "torn.json.bad", "wrong.json.bad"}));
+  EXPECT_EQ(Files(tmp.path()),
+            (std::vector<std::string>{"b64.json.bad", "both.json.bad", "good.json", "inf.json.bad", "nan.json.bad",
+                                      "notes.txt", "odd.json.bad", "some-package", "torn.json.bad", "wrong.json.bad"}));
 }
 
 // ---- kill -9 in the middle of saves ---------------------------------------------------------

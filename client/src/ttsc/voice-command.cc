@@ -26,6 +26,9 @@ int RunAdd(const VoiceCommand& v, const GlobalOptions& global) {
                  "' cannot be a voice name: 1-" + std::to_string(protocol::kMaxSavedVoiceNameBytes) +
                  " characters of A-Z a-z 0-9 _ . - , not starting with '.'");
   }
+  if (auto s = protocol::CheckReferenceText(v.ref_text, static_cast<uint32_t>(v.files.size())); !s) {
+    return Usage("voice add: --ref-text: " + s.error().message);
+  }
   std::vector<std::vector<uint8_t>> files;
   for (const auto& path : v.files) {
     auto bytes = client::ReadReferenceFile(path);
@@ -35,7 +38,7 @@ int RunAdd(const VoiceCommand& v, const GlobalOptions& global) {
   auto conn = Connect(global);
   if (!conn) return Report(conn.error(), kExitNoConnection);
   // Cloning runs the speaker encoder and waits for the disk: allow it a while.
-  auto saved = (*conn)->AddVoice({v.name, v.base, 0, v.replace}, files, Timeout(global, std::chrono::minutes(2)));
+  auto saved = (*conn)->AddVoice({v.name, v.base, 0, v.replace, v.ref_text}, files, Timeout(global, std::chrono::minutes(2)));
   if (!saved) return Report(saved.error(), kExitFailed);
   std::printf("saved voice %s (from %s, %u recordings, %.1f s); speak with: ttsc say --voice %s \"...\"\n",
               saved->name.c_str(), saved->voice.c_str(), saved->references, saved->seconds, saved->name.c_str());
@@ -87,6 +90,9 @@ void AddVoiceCommand(CLI::App* app, VoiceCommand* voice) {
   voice->add->add_option("name", voice->name, "the new voice's name")->required();
   voice->add->add_option("files", voice->files, "reference recordings (WAV, FLAC, Ogg...), up to 8")->required();
   voice->add->add_option("--voice", voice->base, "the voice that speaks with it (default: ttsd's default voice)");
+  voice->add->add_option("--ref-text", voice->ref_text,
+                         "what the first recording says: GPT-SoVITS voices need it (3-10 s; the other files "
+                         "only add timbre); others refuse it");
   voice->add->add_flag("--replace", voice->replace, "overwrite a saved voice of that name");
   voice->ls = voice->cmd->add_subcommand("ls", "List the saved voices.");
   voice->ls->add_flag("--json", voice->json, "print them as JSON");

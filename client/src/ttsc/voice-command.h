@@ -21,6 +21,7 @@ struct VoiceCommand {
   std::string name;
   std::vector<std::string> files;
   std::string base;  // --voice
+  std::string ref_text;  // --ref-text: what the first file says (GPT-SoVITS voices)
   bool replace = false;
   bool json = false;
 };

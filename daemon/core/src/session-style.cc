@@ -56,10 +56,7 @@ Status Session::CheckStyle(const protocol::SynthesizeRequest& request, const Res
     return MakeError(ErrorCode::kBadRequest, "saved voice '" + voice.name + "' has no speakers to pick; drop 'speaker'");
   }
   if (auto s = CheckStyleSupport(*voice.voice, StyleNeeds::Of(request, voice.saved != nullptr)); !s) return s;
-  if (voice.saved && voice.saved->embedding.size() != voice.voice->speaker_dim()) {
-    return MakeError(ErrorCode::kModelError, "saved voice '" + voice.name + "' was made for another version of voice '" +
-                                                 voice.voice->name() + "'; add it again from its recordings");
-  }
+  if (voice.saved) return CheckSavedVoice(*voice.saved, *voice.voice);
   return {};
 }
 
@@ -122,6 +119,8 @@ void Session::MaybePrepare(uint32_t id) {
   if (pending->request.emotion_reference) inputs.emotion_file = pending->upload.TakeEmotionFile();
   inputs.emotion = pending->request.emotion;
   inputs.emotion_text = pending->request.emotion_text;
+  inputs.reference_text = pending->kind == PendingRequest::Kind::kSynthesize ? pending->request.reference_text
+                                                                             : pending->add.reference_text;
 
   auto executor = this->executor();
   auto weak = weak_self();
@@ -145,8 +144,9 @@ void Session::MaybePrepare(uint32_t id) {
     if (!style) {
       result = std::unexpected(style.error());
     } else {
-      SavedVoice saved{add.name, voice->name(), std::move(style->speaker_embedding), style->references,
-                       style->reference_s, VoiceStore::NowIso8601()};
+      SavedVoice saved{add.name,           voice->name(),      std::move(style->speaker_embedding),
+                       style->token_reference, style->references, style->reference_s,
+                       VoiceStore::NowIso8601()};
       auto s = store->Save(saved, add.replace);
       if (s) {
         result = protocol::VoiceSaved{add.name, voice->name(), style->references, style->reference_s};
@@ -184,8 +184,13 @@ void Session::OnPrepared(uint32_t id, uint64_t serial, Result<Style> style) {
   options.speed = request.speed;
   options.duration_s = request.duration_s;
   options.emotion_alpha = request.emotion_alpha;
+  options.top_k = static_cast<int>(request.top_k);
+  options.seed = request.seed;
   options.speaker_embedding = std::move(style->speaker_embedding);
-  if (options.speaker_embedding.empty() && pending->target.saved) options.speaker_embedding = pending->target.saved->embedding;
+  options.reference = std::move(style->token_reference);
+  if (options.speaker_embedding.empty() && !options.reference && pending->target.saved) {
+    UseSavedVoice(*pending->target.saved, &options);
+  }
   options.emotion = style->emotion;
   if (style->references > 0) {
     spdlog::info("request #{}: speaker cloned from {} references ({:.1f} s)", serial, style->references,
@@ -210,7 +215,8 @@ void Session::OnVoiceAdd(const protocol::Frame& frame) {
   }
   auto base = context_->voices->Find(add->voice);
   if (!base) return SendError(id, base.error());
-  if (auto s = CheckStyleSupport(**base, {.clone = true}); !s) return SendError(id, s.error());
+  const StyleNeeds needs{.clone = true, .references = true, .reference_text = !add->reference_text.empty()};
+  if (auto s = CheckStyleSupport(**base, needs); !s) return SendError(id, s.error());
   auto pending = std::make_shared<PendingRequest>();
   pending->kind = PendingRequest::Kind::kVoiceAdd;
   pending->upload = ReferenceUpload(add->references, false, context_->config->max_reference_bytes);

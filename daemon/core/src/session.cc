@@ -177,14 +177,16 @@ void Session::OnSynthesize(const protocol::Frame& frame) {
   options.speed = request->speed;
   options.duration_s = request->duration_s;
   options.emotion_alpha = request->emotion_alpha;
-  if (voice->saved) options.speaker_embedding = voice->saved->embedding;
+  options.top_k = static_cast<int>(request->top_k);
+  options.seed = request->seed;
+  if (voice->saved) UseSavedVoice(*voice->saved, &options);
   if (request->emotion) options.emotion = ToEmotionVector(*request->emotion);
   OpenStream(id, *request, *voice, std::move(options));
 }
 
 void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request, const ResolvedVoice& voice,
                          engine::StreamOptions options, uint64_t serial) {
-  const bool cloned = !options.speaker_embedding.empty();
+  const bool cloned = !options.speaker_embedding.empty() || options.reference;
   auto stream = voice.voice->Start(options);
   if (!stream) return SendError(id, stream.error());
 

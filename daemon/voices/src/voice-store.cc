@@ -11,10 +11,14 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
+#include <bit>
+
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include "ttsd/protocol/voice-messages.h"
 
@@ -33,10 +37,83 @@ std::unexpected<Error> IoError(const std::string& what) {
 
 bool IsTempName(const std::string& file) { return file.starts_with('.') && file.find(".tmp.") != std::string::npos; }
 
+static_assert(std::endian::native == std::endian::little, "saved floats are written as little-endian bytes");
+
+// Float arrays of a token reference (a spectrogram: a million numbers) as base64 of float32 LE.
+std::string ToBase64(const std::vector<float>& v) {
+  const size_t bytes = v.size() * sizeof(float);
+  std::string out(4 * ((bytes + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(v.data()), static_cast<int>(bytes));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::vector<float>> FromBase64(const std::string& text) {
+  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
+  std::string raw(3 * (text.size() / 4), '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(raw.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding's zero bytes in: drop one per '='.
+  const size_t pad = static_cast<size_t>(text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0);
+  const size_t bytes = static_cast<size_t>(n) - pad;
+  if (bytes % sizeof(float) != 0) return std::nullopt;
+  std::vector<float> v(bytes / sizeof(float));
+  std::memcpy(v.data(), raw.data(), bytes);
+  for (float x : v) {
+    if (!std::isfinite(x)) return std::nullopt;
+  }
+  return v;
+}
+
+json ReferenceToJson(const engine::TokenReference& r) {
+  return {{"text", r.text},
+          {"phone_ids", r.phone_ids},
+          {"prompts", r.prompts},
+          {"spectrogram_bins", r.spectrogram_bins},
+          {"spectrogram", ToBase64(r.spectrogram)},
+          {"speaker", ToBase64(r.speaker)}};
+}
+
+Result<std::shared_ptr<const engine::TokenReference>> ReferenceFromJson(const json& j) {
+  auto bad = [](const std::string& why) { return MakeError(ErrorCode::kIo, "reference: " + why); };
+  if (!j.is_object() || !j.contains("text") || !j["text"].is_string() || !j.contains("phone_ids") ||
+      !j["phone_ids"].is_array() || !j.contains("prompts") || !j["prompts"].is_array() ||
+      !j.contains("spectrogram_bins") || !j["spectrogram_bins"].is_number_unsigned() || !j.contains("spectrogram") ||
+      !j["spectrogram"].is_string() || !j.contains("speaker") || !j["speaker"].is_string()) {
+    return bad("a field is missing or of the wrong type");
+  }
+  auto r = std::make_shared<engine::TokenReference>();
+  r->text = j["text"].get<std::string>();
+  for (const char* key : {"phone_ids", "prompts"}) {
+    auto& out = std::string_view(key) == "prompts" ? r->prompts : r->phone_ids;
+    for (const auto& x : j[key]) {
+      if (!x.is_number_unsigned()) return bad(std::string(key) + " holds a non-id");
+      out.push_back(x.get<int64_t>());
+    }
+    if (out.empty()) return bad(std::string(key) + " is empty");
+  }
+  r->spectrogram_bins = j["spectrogram_bins"].get<int64_t>();
+  auto spectrogram = FromBase64(j["spectrogram"].get<std::string>());
+  auto speaker = FromBase64(j["speaker"].get<std::string>());
+  if (!spectrogram || !speaker) return bad("spectrogram or speaker is not base64 of finite float32s");
+  if (r->spectrogram_bins <= 0 || spectrogram->size() % static_cast<size_t>(r->spectrogram_bins) != 0) {
+    return bad("the spectrogram's size is not a multiple of its bins");
+  }
+  r->spectrogram = std::move(*spectrogram);
+  r->speaker = std::move(*speaker);
+  return r;
+}
+
 std::string ToJson(const SavedVoice& v) {
   json j = {{"format", kFormat},     {"name", v.name},       {"voice", v.voice},
-            {"embedding", v.embedding}, {"references", v.references}, {"seconds", v.seconds},
-            {"created", v.created}};
+            {"references", v.references}, {"seconds", v.seconds}, {"created", v.created}};
+  if (v.reference) {
+    j["reference"] = ReferenceToJson(*v.reference);
+  } else {
+    j["embedding"] = v.embedding;
+  }
   return j.dump() + "\n";
 }
 
@@ -47,18 +124,26 @@ Result<SavedVoice> FromJson(const std::string& text, const std::string& expected
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
   if (!j.contains("format") || j["format"] != kFormat) return bad("unknown format");
   SavedVoice v;
-  if (!j["name"].is_string() || !j["voice"].is_string() || !j["embedding"].is_array() ||
-      !j["references"].is_number_unsigned() || !j["seconds"].is_number() || !j["created"].is_string()) {
+  if (!j["name"].is_string() || !j["voice"].is_string() || !j["references"].is_number_unsigned() ||
+      !j["seconds"].is_number() || !j["created"].is_string() || j.contains("embedding") == j.contains("reference")) {
     return bad("a field is missing or of the wrong type");
   }
   v.name = j["name"].get<std::string>();
   if (v.name != expected_name) return bad("its name '" + v.name + "' differs from the file's");
   v.voice = j["voice"].get<std::string>();
-  for (const auto& x : j["embedding"]) {
-    if (!x.is_number() || !std::isfinite(x.get<double>())) return bad("the embedding holds a non-number");
-    v.embedding.push_back(x.get<float>());
+  if (j.contains("reference")) {
+    auto reference = ReferenceFromJson(j["reference"]);
+    if (!reference) return std::unexpected(reference.error());
+    v.reference = std::move(*reference);
+  } else {
+    if (!j["embedding"].is_array()) return bad("the embedding is not an array");
+    for (const auto& x : j["embedding"]) {
+      if (!x.is_number() || !std::isfinite(x.get<double>())) return bad("the embedding holds a non-number");
+      v.embedding.push_back(x.get<float>());
+    }
+    if (v.embedding.empty()) return bad("empty embedding");
   }
-  if (v.embedding.empty() || v.voice.empty()) return bad("empty embedding or base voice");
+  if (v.voice.empty()) return bad("empty base voice");
   v.references = j["references"].get<uint32_t>();
   v.seconds = j["seconds"].get<double>();
   v.created = j["created"].get<std::string>();
@@ -147,7 +232,9 @@ Status VoiceStore::Save(const SavedVoice& voice, bool replace) {
   if (!protocol::IsValidSavedVoiceName(voice.name)) {
     return MakeError(ErrorCode::kBadRequest, "'" + voice.name + "' is not a valid saved voice name");
   }
-  if (voice.embedding.empty()) return MakeError(ErrorCode::kBadRequest, "no speaker embedding to save");
+  if (voice.embedding.empty() == !voice.reference) {
+    return MakeError(ErrorCode::kBadRequest, "a saved voice holds either a speaker embedding or a reference");
+  }
   std::lock_guard write_lock(write_mu_);
   if (!replace && Find(voice.name)) {
     return MakeError(ErrorCode::kVoiceExists, "a saved voice named '" + voice.name + "' exists; replace it to overwrite");

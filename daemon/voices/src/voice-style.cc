@@ -16,6 +16,8 @@ void AddClipped(engine::EmotionVector* sum, const engine::EmotionVector& v) {
 StyleNeeds StyleNeeds::Of(const protocol::SynthesizeRequest& request, bool saved_voice) {
   StyleNeeds n;
   n.clone = request.references > 0 || saved_voice;
+  n.references = request.references > 0;
+  n.reference_text = !request.reference_text.empty();
   n.emotion_text = !request.emotion_text.empty();
   n.emotion_audio = request.emotion_reference;
   n.emotion = request.emotion.has_value() || n.emotion_text || n.emotion_audio;
@@ -24,7 +26,16 @@ StyleNeeds StyleNeeds::Of(const protocol::SynthesizeRequest& request, bool saved
 
 Status CheckStyleSupport(const engine::Voice& voice, const StyleNeeds& needs) {
   const std::string name = "voice '" + voice.name() + "'";
-  if (needs.clone && !voice.can_clone()) {
+  if (voice.takes_reference_text()) {
+    if (needs.references && !needs.reference_text) {
+      return MakeError(ErrorCode::kBadRequest,
+                       name + " (GPT-SoVITS) needs the transcript of its first reference ('reference_text', ttsc "
+                              "--ref-text): ttsd does not run upstream's reference-free mode");
+    }
+  } else if (needs.reference_text) {
+    return MakeError(ErrorCode::kNotSupported, name + " takes no reference transcript (only GPT-SoVITS voices do)");
+  }
+  if (needs.clone && !voice.can_clone() && !voice.takes_reference_text()) {
     return MakeError(ErrorCode::kNotSupported, name + " cannot clone speakers (it has no speaker encoder)");
   }
   if (needs.emotion && !voice.has_emotion()) {
@@ -37,6 +48,24 @@ Status CheckStyleSupport(const engine::Voice& voice, const StyleNeeds& needs) {
     return MakeError(ErrorCode::kNotSupported, name + " cannot hear emotion in audio (no emotion_encoder stage)");
   }
   return {};
+}
+
+Status CheckSavedVoice(const SavedVoice& saved, const engine::Voice& base) {
+  const bool fits = base.takes_reference_text() ? saved.reference != nullptr
+                                                : saved.embedding.size() == base.speaker_dim() && base.speaker_dim() > 0;
+  if (!fits) {
+    return MakeError(ErrorCode::kModelError, "saved voice '" + saved.name + "' was made for another version of voice '" +
+                                                 base.name() + "'; add it again from its recordings");
+  }
+  return {};
+}
+
+void UseSavedVoice(const SavedVoice& saved, engine::StreamOptions* options) {
+  if (saved.reference) {
+    options->reference = saved.reference;
+  } else {
+    options->speaker_embedding = saved.embedding;
+  }
 }
 
 engine::EmotionVector ToEmotionVector(const protocol::EmotionWeights& weights) {
@@ -61,9 +90,15 @@ Result<Style> PrepareStyle(const engine::Voice& voice, const StyleInputs& inputs
       style.reference_s += d.seconds;
       samples.push_back(std::move(d.samples));
     }
-    auto embedding = voice.EmbedSpeaker(samples);
-    if (!embedding) return std::unexpected(embedding.error());
-    style.speaker_embedding = std::move(*embedding);
+    if (voice.takes_reference_text()) {
+      auto reference = voice.PrepareReference(samples, inputs.reference_text);
+      if (!reference) return std::unexpected(reference.error());
+      style.token_reference = std::make_shared<const engine::TokenReference>(std::move(*reference));
+    } else {
+      auto embedding = voice.EmbedSpeaker(samples);
+      if (!embedding) return std::unexpected(embedding.error());
+      style.speaker_embedding = std::move(*embedding);
+    }
     style.references = static_cast<uint32_t>(samples.size());
   }
 

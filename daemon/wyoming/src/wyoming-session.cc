@@ -155,7 +155,7 @@ Status WyomingSession::StartRequest(const json& data, std::string text, bool fin
   options.speaker = choice->speaker;
   options.text = std::move(text);
   options.final = final;
-  if (choice->voice.saved) options.speaker_embedding = choice->voice.saved->embedding;
+  if (choice->voice.saved) UseSavedVoice(*choice->voice.saved, &options);
   auto stream = choice->voice.voice->Start(options);
   if (!stream) return std::unexpected(stream.error());
 

@@ -125,10 +125,7 @@ Result<WyomingVoiceChoice> ResolveWyomingVoice(const SessionContext& context, co
     return MakeError(ErrorCode::kBadRequest, "saved voice '" + *name + "' has no speakers to pick; drop 'speaker'");
   }
   auto base = context.voices->Find(saved->voice);
-  if (saved->embedding.size() != (*base)->speaker_dim()) {
-    return MakeError(ErrorCode::kModelError, "saved voice '" + *name + "' was made for another version of voice '" +
-                                                 saved->voice + "'; add it again from its recordings");
-  }
+  if (auto s = CheckSavedVoice(*saved, **base); !s) return std::unexpected(s.error());
   choice.voice = ResolvedVoice{*base, saved->name, saved};
   return choice;
 }

@@ -38,9 +38,11 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ttsd/engine/engine-config.h"
+#include "ttsd/engine/token-reference.h"
 #include "ttsd/protocol/error.h"
 #include "ttsd/protocol/limits.h"
 
@@ -108,6 +110,8 @@ struct StreamOptions {
   // voice give the same audio, whatever else runs. Native voices have no sampling and ignore both.
   int top_k = 0;
   std::optional<uint64_t> seed = {};
+  // Token voices: the speaker, from Voice::PrepareReference (or a saved voice); null: the voice's own.
+  std::shared_ptr<const TokenReference> reference = {};
 };
 
 // Audio handed out by Stream::Next; the span stays valid until the next call on the stream.
@@ -147,10 +151,18 @@ class Voice : public std::enable_shared_from_this<Voice> {
   bool has_emotion_audio() const; // has an emotion_encoder stage
   bool has_emotion_text() const;  // has an emotion_text stage
   size_t speaker_dim() const;     // S (0 for token voices, which take references instead)
+  // Token voices (GPT-SoVITS) clone from references with their transcript (PrepareReference), not
+  // from an embedding.
+  bool takes_reference_text() const;
 
   // Speaker embedding of one or more references (mono, -1..1, at sample_rate()), fused by
   // averaging weighted by length. Errors: kNotSupported, kBadAudio (empty), kModelError.
   Result<std::vector<float>> EmbedSpeaker(std::span<const std::vector<float>> references) const;
+  // A token voice's speaker from references (mono, -1..1, at sample_rate()): the first, of 3-10 s,
+  // says `text` and gives the prompt; all of them give the timbre. Errors: kNotSupported (not a
+  // token voice), kBadAudio (no reference, or the first outside 3-10 s), kEmptyText,
+  // kUnsupportedText (a transcript the voice cannot spell), kModelError.
+  Result<TokenReference> PrepareReference(std::span<const std::vector<float>> references, std::string_view text) const;
   // Emotion heard in a reference. Errors: kNotSupported, kBadAudio, kModelError.
   Result<EmotionVector> EmotionFromAudio(std::span<const float> audio) const;
   // Emotion named by a description ("angrily, voice trembling", "悲伤地"). Errors: kNotSupported,

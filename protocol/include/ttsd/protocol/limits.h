@@ -28,6 +28,8 @@ inline constexpr size_t kMaxEmotionTextBytes = 1000;  // an emotion description 
 
 inline constexpr double kMaxDurationS = 600;  // a target utterance length ("duration"), seconds
 inline constexpr uint32_t kMaxReferences = 8;  // speaker reference files per request or saved voice
+inline constexpr size_t kMaxReferenceTextBytes = 1000;  // a reference's transcript ("reference_text")
+inline constexpr uint32_t kMaxTopK = 1024;  // "top_k" of token voices (their vocabulary, the end token aside)
 
 inline constexpr uint32_t kChannelSampleRate = 48000;  // output channels: listeners receive 48 kHz mono
 inline constexpr size_t kMaxChannelNameBytes = 64;     // an output channel's name

@@ -59,6 +59,13 @@ struct SynthesizeRequest {
                                // kMaxDurationS); needs final
   uint32_t references = 0;     // speaker reference files that follow in kReference frames, 0..kMaxReferences
   bool emotion_reference = false;  // one emotion reference file follows in kReference frames
+  // Token voices (GPT-SoVITS): what the first reference file says, at most kMaxReferenceTextBytes;
+  // they refuse references without it. Other voices refuse it.
+  std::string reference_text = {};
+  // Token voices' sampling: top-k (0: the voice's default, 1: greedy, at most kMaxTopK) and the
+  // request's own random seed (absent: a random one). Other voices ignore both.
+  uint32_t top_k = 0;
+  std::optional<uint64_t> seed = {};
 
   // True when kReference frames must follow before the request can start.
   bool wants_references() const { return references > 0 || emotion_reference; }
@@ -176,5 +183,9 @@ std::vector<uint8_t> Serialize(const ChannelStatus& m);
 std::vector<uint8_t> SerializeAudio(const AudioHeader& h, std::span<const uint8_t> pcm);
 
 bool IsValidUtf8(std::string_view s);
+
+// A reference transcript ("reference_text") of a request or voice_add with `references` files.
+// Errors: kBadRequest (without references, or over kMaxReferenceTextBytes), kMalformedFrame (not UTF-8).
+Status CheckReferenceText(std::string_view text, uint32_t references);
 
 }  // namespace ttsd::protocol

@@ -25,6 +25,8 @@ struct VoiceAdd {
   std::string voice;        // the base voice package; empty: the server's default voice
   uint32_t references = 0;  // 1..kMaxReferences
   bool replace = false;     // overwrite a saved voice of that name (else kVoiceExists)
+  // Token voices (GPT-SoVITS): what the first file says (CheckReferenceText); they need it.
+  std::string reference_text = {};
 };
 
 // The voice is on disk for good.

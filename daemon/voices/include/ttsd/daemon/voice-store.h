@@ -1,4 +1,5 @@
-// Saved voices: a base voice package plus a speaker embedding cloned from reference audio, kept in
+// Saved voices: a base voice package plus a speaker cloned from reference audio (an embedding for
+// native voices, a TokenReference for GPT-SoVITS voices), kept in
 // a directory as one JSON file per voice (NAME.json), written so that a crash at any moment leaves
 // either the old file or the new one, never a torn one.
 //   VoiceStore store("/home/me/.local/share/ttsd/voices");
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "ttsd/engine/token-reference.h"
 #include "ttsd/protocol/error.h"
 #include "ttsd/protocol/messages.h"
 
@@ -23,7 +25,9 @@ namespace ttsd::daemon {
 struct SavedVoice {
   std::string name;              // protocol::IsValidSavedVoiceName
   std::string voice;             // the base voice package
-  std::vector<float> embedding;  // the cloned speaker, speaker_dim() floats
+  std::vector<float> embedding;  // the cloned speaker, speaker_dim() floats (native voices)
+  // The cloned speaker of a token voice (GPT-SoVITS); then embedding is empty. Exactly one is set.
+  std::shared_ptr<const engine::TokenReference> reference;
   uint32_t references = 0;       // files it was made from
   double seconds = 0;            // their total length
   std::string created;           // ISO 8601 UTC
@@ -41,8 +45,8 @@ class VoiceStore {
   const std::string& dir() const { return dir_; }
 
   // Writes voice to a temporary file in dir, fsyncs it, renames it over NAME.json and fsyncs dir:
-  // when this returns ok the voice survives a crash or power loss. Errors: kBadRequest (a bad name
-  // or an empty embedding), kVoiceExists (saved already and replace is false), kIo.
+  // when this returns ok the voice survives a crash or power loss. Errors: kBadRequest (a bad name,
+  // or not exactly one of embedding and reference), kVoiceExists (saved already and replace is false), kIo.
   Status Save(const SavedVoice& voice, bool replace);
   // Deletes NAME.json durably. Errors: kUnknownVoice (no such saved voice), kIo.
   Status Remove(const std::string& name);
