@@ -14,6 +14,14 @@
 
 namespace ttsd::engine {
 
+// How token voices stream (Stream::NextTokens): hand out 6 tokens (0.24 s) first, then 24 (0.96 s)
+// at a time; re-decode 24 tokens of context to the left, hold the newest 4 back, fade over one token
+// (40 ms at 32 kHz) at each join.
+struct TokenSchedule {
+  static constexpr int64_t kFirstTokens = 6, kChunkTokens = 24;
+  static constexpr int kLeftContext = 24, kLookahead = 4, kFadeSamples = 1280;
+};
+
 // A window to decode, tokens [start, end), of which [emit_from, emit_to) are handed out now.
 struct WindowPlan {
   int64_t start = 0, end = 0, emit_from = 0, emit_to = 0;

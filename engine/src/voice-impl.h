@@ -79,11 +79,7 @@ struct StepInput {
 };
 
 // A token voice's stream (token-stream.cc): the sentence being generated and how its audio is cut.
-struct TokenState {
-  // Hand out 6 tokens (0.24 s) first, then 24 (0.96 s) at a time; re-decode 24 tokens of context
-  // to the left, hold the newest 4 back, fade over one token (40 ms) at each join.
-  static constexpr int64_t kFirstTokens = 6, kChunkTokens = 24;
-  static constexpr int kLeftContext = 24, kLookahead = 4, kFadeSamples = 1280;
+struct TokenState : TokenSchedule {
   TokenState(torch::Device device, std::optional<uint64_t> seed) : rng(device, seed) {}
   StreamRng rng;
   int top_k = 0;
