@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <random>
 
 #include "voice-impl.h"
 
@@ -90,19 +89,19 @@ std::string EndMark(std::string_view sentence) {
 
 }  // namespace
 
-StreamRng::StreamRng(torch::Device device, std::optional<uint64_t> seed) : device_(device) {
-  const uint64_t s = seed ? *seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
-  std::lock_guard lock(Lock());
+StreamRng::StreamRng(torch::Device device, std::optional<uint64_t> seed) : device_(device), seeded_(seed.has_value()) {
+  if (!seed) return;
+  std::unique_lock lock(Lock());
   at::Generator gen = at::globalContext().defaultGenerator(device_);
   std::lock_guard gen_lock(gen.mutex());
   torch::Tensor saved = gen.get_state();
-  gen.set_current_seed(s);
+  gen.set_current_seed(*seed);
   state_ = gen.get_state();
   gen.set_state(saved);
 }
 
-std::mutex& StreamRng::Lock() {
-  static std::mutex m;
+std::shared_mutex& StreamRng::Lock() {
+  static std::shared_mutex m;
   return m;
 }
 

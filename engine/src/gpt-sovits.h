@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,14 +51,19 @@ struct TokenDecode {
 };
 
 // A stream's own random numbers. Upstream's sampling and vocoder noise draw from the device's global
-// generator, so a stream's generator state is swapped in for each of its model calls, under one
-// process-wide lock: the same seed gives the same tokens and audio whatever else runs.
+// generator. A seeded stream swaps its own generator state in for each of its model calls, alone (an
+// exclusive lock): the same seed gives the same tokens and audio whatever else runs. Unseeded streams
+// draw from the global generator itself and run their calls side by side (a shared lock).
 class StreamRng {
  public:
   StreamRng(torch::Device device, std::optional<uint64_t> seed);
   template <typename F>
   auto Run(F&& f) -> decltype(f()) {
-    std::lock_guard lock(Lock());
+    if (!seeded_) {
+      std::shared_lock lock(Lock());
+      return f();
+    }
+    std::unique_lock lock(Lock());
     Swap();
     struct Restore {
       StreamRng* self;
@@ -67,9 +73,10 @@ class StreamRng {
   }
 
  private:
-  static std::mutex& Lock();
+  static std::shared_mutex& Lock();
   void Swap();  // exchanges this stream's generator state with the global generator's
   torch::Device device_;
+  bool seeded_ = false;
   torch::Tensor state_;
 };
 

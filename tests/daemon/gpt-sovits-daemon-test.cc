@@ -5,12 +5,15 @@
 #include <sndfile.h>
 #include <torch/version.h>
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
 #include "support/daemon-process.h"
+#include "support/http-client.h"
+#include "support/wyoming-client.h"
 #include "support/run-command.h"
 
 namespace ttsd::testing {
@@ -48,6 +51,28 @@ TEST(GptSovitsDaemon, TtscSpeaksWithAGptSovitsVoice) {
   sf_close(f);
   EXPECT_EQ(info.samplerate, 32000);
   EXPECT_GT(info.frames, 32000);  // two sentences of at least 11 tokens each, 0.3 s apart
+}
+
+// The other front ends serve it as any voice: the HTTP API (OpenAI's speech endpoint, a streamed WAV)
+// and Wyoming (Home Assistant), both at the voice's 32 kHz.
+TEST(GptSovitsDaemon, HttpAndWyomingSpeakWithIt) {
+  DaemonProcess d({"--voices", kVoices, "--default-voice", "fixture-gpt-sovits", "--http", "127.0.0.1:0", "--wyoming",
+                   "tcp://127.0.0.1:0"});
+  const std::string body = R"({"model":"tts-1","input":"Hello world.","voice":"fixture-gpt-sovits","response_format":"wav"})";
+  HttpResponse r = HttpRequest(HttpPort(d), "POST", "/v1/audio/speech", body, {"Content-Type: application/json"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_GT(r.body.size(), 44u + 2 * 11 * 1280);  // a header and at least 11 tokens of 16-bit audio
+  uint32_t rate = 0;
+  std::memcpy(&rate, r.body.data() + 24, 4);
+  EXPECT_EQ(rate, 32000u);
+
+  WyomingClient c(WyomingPort(d));
+  ASSERT_TRUE(c.connected());
+  c.Send("synthesize", {{"text", "Hello world."}, {"voice", {{"name", "fixture-gpt-sovits"}}}});
+  WyAudio audio = Collect(c.ReadUntil("audio-stop"));
+  EXPECT_TRUE(audio.stopped && !audio.error) << d.Log();
+  EXPECT_EQ(audio.rate, 32000);
+  EXPECT_GE(audio.samples, 11u * 1280);
 }
 
 // The fixture's own reference.wav and transcript, saved as a voice or sent with one request, speak

@@ -256,12 +256,17 @@ TEST(GptSovitsVoice, SameSeedSameAudioWhileOtherStreamsRun) {
   auto voice = Voice::Load(kFixture, Config());
   ASSERT_TRUE(voice);
   const auto alone = Speak(**voice, "Hello world.", 42);
-  std::vector<float> beside, other;
+  std::vector<float> beside, other, unseeded;
+  // Beside a seeded stream and an unseeded one (which draws from the global generator, unlocked from
+  // other unseeded streams but never while a seeded stream has its own state swapped in).
   std::thread t([&] { other = Speak(**voice, "What time is it today?", 7); });
+  std::thread u([&] { unseeded = Speak(**voice, "What time is it today? Hello again.", std::nullopt); });
   beside = Speak(**voice, "Hello world.", 42);
   t.join();
+  u.join();
   EXPECT_EQ(alone, beside);
   EXPECT_FALSE(other.empty());
+  EXPECT_FALSE(unseeded.empty());
   EXPECT_NE(Speak(**voice, "Hello world.", 43), alone);  // another seed, other noise and tokens
 }
 
