@@ -89,7 +89,7 @@ Result<std::shared_ptr<const engine::TokenReference>> ReferenceFromJson(const js
   for (const char* key : {"phone_ids", "prompts"}) {
     auto& out = std::string_view(key) == "prompts" ? r->prompts : r->phone_ids;
     for (const auto& x : j[key]) {
-      if (!x.is_number_unsigned()) return bad(std::string(key) + " holds a non-id");
+      if (!x.is_number_unsigned() || x.get<uint64_t>() > 0x7fffffff) return bad(std::string(key) + " holds a non-id");
       out.push_back(x.get<int64_t>());
     }
     if (out.empty()) return bad(std::string(key) + " is empty");
@@ -106,7 +106,9 @@ Result<std::shared_ptr<const engine::TokenReference>> ReferenceFromJson(const js
   return r;
 }
 
-std::string ToJson(const SavedVoice& v) {
+}  // namespace
+
+std::string SerializeSavedVoice(const SavedVoice& v) {
   json j = {{"format", kFormat},     {"name", v.name},       {"voice", v.voice},
             {"references", v.references}, {"seconds", v.seconds}, {"created", v.created}};
   if (v.reference) {
@@ -117,8 +119,7 @@ std::string ToJson(const SavedVoice& v) {
   return j.dump() + "\n";
 }
 
-// Errors: kIo with what is wrong; never throws.
-Result<SavedVoice> FromJson(const std::string& text, const std::string& expected_name) {
+Result<SavedVoice> ParseSavedVoice(const std::string& text, const std::string& expected_name) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   auto bad = [](const std::string& why) { return MakeError(ErrorCode::kIo, why); };
   if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
@@ -138,7 +139,8 @@ Result<SavedVoice> FromJson(const std::string& text, const std::string& expected
   } else {
     if (!j["embedding"].is_array()) return bad("the embedding is not an array");
     for (const auto& x : j["embedding"]) {
-      if (!x.is_number() || !std::isfinite(x.get<double>())) return bad("the embedding holds a non-number");
+      // Finite as a float too: 1e300 is a double but no float.
+      if (!x.is_number() || !std::isfinite(x.get<float>())) return bad("the embedding holds a non-number");
       v.embedding.push_back(x.get<float>());
     }
     if (v.embedding.empty()) return bad("empty embedding");
@@ -149,6 +151,8 @@ Result<SavedVoice> FromJson(const std::string& text, const std::string& expected
   v.created = j["created"].get<std::string>();
   return v;
 }
+
+namespace {
 
 Status SyncDirectory(const std::string& dir) {
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -213,7 +217,7 @@ void VoiceStore::Load() {
     std::ifstream in(entry.path(), std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
-    auto voice = in ? FromJson(text.str(), name) : MakeError(ErrorCode::kIo, "unreadable");
+    auto voice = in ? ParseSavedVoice(text.str(), name) : MakeError(ErrorCode::kIo, "unreadable");
     if (!voice) {
       const std::string aside = entry.path().string() + ".bad";
       spdlog::warn("voice store: {} is not a saved voice ({}); renamed to {}", entry.path().string(),
@@ -249,7 +253,7 @@ Status VoiceStore::Save(const SavedVoice& voice, bool replace) {
   const std::string path = dir_ + "/" + voice.name + kSuffix;
   const std::string temp = dir_ + "/." + voice.name + kSuffix + ".tmp." + std::to_string(getpid()) + "." +
                            std::to_string(counter.fetch_add(1));
-  if (auto s = WriteDurably(temp, ToJson(voice)); !s) return s;
+  if (auto s = WriteDurably(temp, SerializeSavedVoice(voice)); !s) return s;
   if (rename(temp.c_str(), path.c_str()) != 0) {
     auto e = IoError("rename " + temp + " to " + path);
     unlink(temp.c_str());

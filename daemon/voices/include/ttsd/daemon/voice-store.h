@@ -35,6 +35,12 @@ struct SavedVoice {
   protocol::SavedVoiceInfo Info() const { return {name, voice, references, seconds, created}; }
 };
 
+// One saved voice's file as VoiceStore writes it (NAME.json), checked: its name must be `name`, it
+// holds an embedding or a reference (not both; finite floats; a spectrogram that is whole frames).
+// Errors: kIo saying what is wrong; never throws.
+Result<SavedVoice> ParseSavedVoice(const std::string& text, const std::string& name);
+std::string SerializeSavedVoice(const SavedVoice& voice);
+
 class VoiceStore {
  public:
   // Loads every NAME.json in dir (which need not exist yet; it is created 0700 by the first save).
