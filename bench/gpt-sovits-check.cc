@@ -2,13 +2,16 @@
 // (models/README.md, "Checked against upstream"): phone ids from ttsd's frontend against upstream's
 // English frontend, the reference's prompt tokens, greedy tokens and whole-utterance audio.
 //   build-torch2/bench/gpt-sovits-check --voice PKG --ref DIR   (DIR: reference.json, case-*.json, case-*.f32)
-// Prints one line per check and exits 1 when a check fails.
+// Prints one line per check and exits 1 when a check fails. With --cmudict FILE --words FILE it also
+// counts the words whose phones in ttsd's lexicon differ from CMUdict's (upstream's lexicon).
 #include <CLI/CLI.hpp>
 #include <torch/torch.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "../engine/src/gpt-sovits.h"
@@ -39,6 +42,50 @@ std::string Show(const std::vector<int64_t>& v) {
   return s + (v.size() > 24 ? " ..." : "") + " (" + std::to_string(v.size()) + ")";
 }
 
+// ttsd's phones of each word, spelt as upstream's symbols (flite's ax/axr are AH/ER), against CMUdict's.
+void CompareLexicons(const std::string& cmudict_path, const std::string& words_path) {
+  std::map<std::string, std::string> cmu;
+  std::ifstream in(cmudict_path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with(";;;")) continue;
+    const size_t gap = line.find("  ");
+    if (gap == std::string::npos) continue;
+    std::string word = line.substr(0, gap), phones;
+    for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::istringstream ps(line.substr(gap));
+    for (std::string p; ps >> p;) {
+      if (p != "-") phones += (phones.empty() ? "" : " ") + p;
+    }
+    cmu.emplace(word, phones);
+  }
+  auto fe = ttsd::frontend::TextFrontend::Create("en-us");
+  int same = 0, differ = 0, missing = 0;
+  std::string examples;
+  std::ifstream words(words_path);
+  for (std::string w; std::getline(words, w);) {
+    auto it = cmu.find(w);
+    if (it == cmu.end()) {
+      ++missing;
+      continue;
+    }
+    std::string ours;
+    for (std::string p : (*fe)->WordPhones(w)) {
+      for (char& c : p) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      if (p.starts_with("AXR")) p = "ER" + p.substr(3);
+      else if (p.starts_with("AX")) p = "AH" + p.substr(2);
+      ours += (ours.empty() ? "" : " ") + p;
+    }
+    if (ours == it->second) {
+      ++same;
+    } else {
+      ++differ;
+      if (differ <= 12) examples += "  " + w + ": " + ours + " | CMUdict " + it->second + "\n";
+    }
+  }
+  std::printf("lexicon: %d words in CMUdict, %d spelt the same, %d differ (%d not in CMUdict)\n%s", same + differ,
+              same, differ, missing, examples.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,8 +95,12 @@ int main(int argc, char** argv) {
   app.add_option("--voice", voice_dir, "GPT-SoVITS voice package")->required();
   app.add_option("--ref", ref_dir, "Python outputs: reference.json, case-*.json, case-*.f32")->required();
   app.add_option("--tolerance", tolerance, "largest audio difference that matches")->capture_default_str();
+  std::string cmudict_path, words_path;
+  app.add_option("--cmudict", cmudict_path, "upstream's GPT_SoVITS/text/cmudict.rep (WORD  P1 P2 ...)");
+  app.add_option("--words", words_path, "words to compare with it, one per line");
   CLI11_PARSE(app, argc, argv);
   torch::set_num_threads(2);
+  if (!cmudict_path.empty() && !words_path.empty()) CompareLexicons(cmudict_path, words_path);
 
   auto manifest = ttsd::engine::VoiceManifest::Read(voice_dir);
   auto fe = ttsd::frontend::TextFrontend::Create("en-us");
