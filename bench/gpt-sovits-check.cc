@@ -43,7 +43,8 @@ std::string Show(const std::vector<int64_t>& v) {
 }
 
 // ttsd's phones of each word, spelt as upstream's symbols (flite's ax/axr are AH/ER), against CMUdict's.
-void CompareLexicons(const std::string& cmudict_path, const std::string& words_path) {
+void CompareLexicons(const ttsd::frontend::TextFrontend& fe, const std::string& cmudict_path,
+                     const std::string& words_path) {
   std::map<std::string, std::string> cmu;
   std::ifstream in(cmudict_path);
   for (std::string line; std::getline(in, line);) {
@@ -58,7 +59,6 @@ void CompareLexicons(const std::string& cmudict_path, const std::string& words_p
     }
     cmu.emplace(word, phones);
   }
-  auto fe = ttsd::frontend::TextFrontend::Create("en-us");
   int same = 0, differ = 0, missing = 0;
   std::string examples;
   std::ifstream words(words_path);
@@ -69,7 +69,7 @@ void CompareLexicons(const std::string& cmudict_path, const std::string& words_p
       continue;
     }
     std::string ours;
-    for (std::string p : (*fe)->WordPhones(w)) {
+    for (std::string p : fe.WordPhones(w)) {
       for (char& c : p) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       if (p.starts_with("AXR")) p = "ER" + p.substr(3);
       else if (p.starts_with("AX")) p = "AH" + p.substr(2);
@@ -100,11 +100,23 @@ int main(int argc, char** argv) {
   app.add_option("--words", words_path, "words to compare with it, one per line");
   CLI11_PARSE(app, argc, argv);
   torch::set_num_threads(2);
-  if (!cmudict_path.empty() && !words_path.empty()) CompareLexicons(cmudict_path, words_path);
 
+  // The frontend as the voice has it: with the package's lexicon, if it has one.
   auto manifest = ttsd::engine::VoiceManifest::Read(voice_dir);
-  auto fe = ttsd::frontend::TextFrontend::Create("en-us");
-  if (!manifest || !fe) return 2;
+  if (!manifest) return 2;
+  std::shared_ptr<const ttsd::frontend::UserLexicon> lexicon;
+  if (!manifest->gpt_sovits.lexicon_file.empty()) {
+    auto loaded = ttsd::frontend::UserLexicon::Load(voice_dir + "/" + manifest->gpt_sovits.lexicon_file);
+    if (!loaded) {
+      std::fprintf(stderr, "gpt-sovits-check: %s\n", loaded.error().ToString().c_str());
+      return 2;
+    }
+    lexicon = *loaded;
+    std::printf("the package's lexicon: %zu words\n", lexicon->size());
+  }
+  auto fe = ttsd::frontend::TextFrontend::Create("en-us", lexicon);
+  if (!fe) return 2;
+  if (!cmudict_path.empty() && !words_path.empty()) CompareLexicons(**fe, cmudict_path, words_path);
   auto model = ttsd::engine::GptSovitsModel::Load(voice_dir, *manifest, torch::kCPU, **fe);
   if (!model) {
     std::fprintf(stderr, "gpt-sovits-check: %s\n", model.error().ToString().c_str());

@@ -47,6 +47,7 @@ Result<VoiceManifest> ReadGptSovits(const std::string& dir, const json& j) {
     min_libtorch = j.value("min_libtorch", "2.0");
     g.top_k = j.value("top_k", 15);
     g.dtype = j.value("dtype", "fp32");
+    g.lexicon_file = j.value("lexicon_file", "");
   } catch (const json::exception& e) {
     return std::unexpected(Invalid(dir, e.what()).error());
   }
@@ -63,6 +64,9 @@ Result<VoiceManifest> ReadGptSovits(const std::string& dir, const json& j) {
   if (g.dtype != "fp32" && g.dtype != "fp16") return std::unexpected(Invalid(dir, "dtype must be fp32 or fp16").error());
   for (const std::string* f : {&g.t2s_file, &g.vits_file, &g.ssl_file, &g.symbols_file, &g.reference_audio}) {
     if (!PlainRelative(*f)) return std::unexpected(Invalid(dir, "file '" + *f + "' must be a plain relative path").error());
+  }
+  if (!g.lexicon_file.empty() && !PlainRelative(g.lexicon_file)) {
+    return std::unexpected(Invalid(dir, "file '" + g.lexicon_file + "' must be a plain relative path").error());
   }
   if (g.reference_text.find_first_not_of(" \t\r\n") == std::string::npos) {
     return std::unexpected(Invalid(dir, "reference_text is empty").error());

@@ -113,7 +113,13 @@ Result<std::shared_ptr<Voice>> Voice::Load(const std::string& dir, const EngineC
   }
   impl.dtype = config.dtype == "fp16" ? torch::kHalf : torch::kFloat;
 
-  auto frontend = TextFrontend::Create(m.languages.empty() ? "en-us" : m.languages.front());
+  std::shared_ptr<const frontend::UserLexicon> voice_lexicon;
+  if (m.family == "gpt-sovits" && !m.gpt_sovits.lexicon_file.empty()) {
+    auto lexicon = frontend::UserLexicon::Load((std::filesystem::path(dir) / m.gpt_sovits.lexicon_file).string());
+    if (!lexicon) return MakeError(lexicon.error().code, dir + ": " + lexicon.error().message);
+    voice_lexicon = std::move(*lexicon);
+  }
+  auto frontend = TextFrontend::Create(m.languages.empty() ? "en-us" : m.languages.front(), std::move(voice_lexicon));
   if (!frontend) return std::unexpected(frontend.error());
   impl.frontend = std::move(*frontend);
   if (m.family == "gpt-sovits") return LoadGptSovits(std::move(voice), dir);

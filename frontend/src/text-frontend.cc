@@ -103,6 +103,7 @@ const std::vector<std::string>& CmuPhoneInventory() {
 struct TextFrontend::Impl {
   cst_lexicon* lexicon = nullptr;  // not owned: flite's static lexicon
   LexiconCheck in_lexicon;
+  std::shared_ptr<const UserLexicon> voice_lexicon;  // may be null
 
   std::vector<std::string> WordPhones(std::string_view word, const UserLexicon* user) const {
     // Only a-z and inner apostrophes reach flite.
@@ -139,6 +140,9 @@ struct TextFrontend::Impl {
     if (user != nullptr) {
       if (const auto* phones = user->Find(word)) return *phones;
     }
+    if (voice_lexicon != nullptr) {
+      if (const auto* phones = voice_lexicon->Find(word)) return *phones;
+    }
     for (const Override& o : kOverrides) {
       if (word == o.word) {
         std::vector<std::string> phones;
@@ -172,7 +176,8 @@ struct TextFrontend::Impl {
   }
 };
 
-Result<std::unique_ptr<TextFrontend>> TextFrontend::Create(std::string_view language) {
+Result<std::unique_ptr<TextFrontend>> TextFrontend::Create(std::string_view language,
+                                                           std::shared_ptr<const UserLexicon> voice_lexicon) {
   std::string lang(language);
   for (char& c : lang) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (lang != "en-us" && lang != "en") {
@@ -184,6 +189,7 @@ Result<std::unique_ptr<TextFrontend>> TextFrontend::Create(std::string_view lang
   std::unique_ptr<TextFrontend> frontend(new TextFrontend());
   frontend->impl_ = std::make_unique<Impl>();
   frontend->impl_->lexicon = lexicon;
+  frontend->impl_->voice_lexicon = std::move(voice_lexicon);
   frontend->impl_->in_lexicon = [lexicon](std::string_view word) {
     const std::string w(word);
     std::lock_guard lock(LexiconMutex());

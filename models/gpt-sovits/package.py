@@ -135,6 +135,45 @@ def check_reference(path):
     return dur, rate, channels
 
 
+# ttsd's user-lexicon words: letters and digits, inner apostrophes and hyphens (frontend/user-lexicon.h).
+LEXICON_WORD = re.compile(r"^[a-z0-9]+(?:['-][a-z0-9]+)*$")
+
+
+def write_lexicon(root, path):
+    """The words upstream's English frontend (GPT_SoVITS/text/english.py) spells from its dictionaries, in
+    its order: cmudict.rep from line 57, then cmudict-fast.rep for words not in it, then engdict-hot.rep over
+    both; written in ttsd's user-lexicon format. Words ttsd's lexicon cannot hold are left out (counted)."""
+    text = os.path.join(root, "GPT_SoVITS", "text")
+    words = {}
+    with open(os.path.join(text, "cmudict.rep"), encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            if number < 57 or "  " not in line.strip():
+                continue
+            word, phones = line.strip().split("  ", 1)
+            words[word.lower()] = phones.replace(" - ", " ").split()
+    with open(os.path.join(text, "cmudict-fast.rep"), encoding="utf-8", errors="replace") as f:
+        for line in f:
+            parts = line.strip().split(" ")
+            if len(parts) > 1:
+                words.setdefault(parts[0].lower(), parts[1:])
+    with open(os.path.join(text, "engdict-hot.rep"), encoding="utf-8", errors="replace") as f:
+        for line in f:
+            parts = line.strip().split(" ")
+            if len(parts) > 1:
+                words[parts[0].lower()] = parts[1:]
+    kept = skipped = 0
+    with open(path, "w", encoding="utf-8") as out:
+        out.write("# Upstream GPT-SoVITS's English dictionaries (CMUdict and its additions), written by package.py\n")
+        for word in sorted(words):
+            phones = [p for p in words[word] if p]
+            if not LEXICON_WORD.match(word) or not phones or not all(re.match(r"^[A-Z]+[0-2]?$", p) for p in phones):
+                skipped += 1
+                continue
+            out.write("%s  %s\n" % (word, " ".join(phones)))
+            kept += 1
+    log("lexicon.txt: %d words (%d that ttsd's lexicon format cannot hold left out)" % (kept, skipped))
+
+
 def run_probe(python, root, code, env):
     """Runs a snippet with the checkout's Python in the checkout; returns its last stdout line as JSON."""
     p = subprocess.run([python, "-c", code], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -365,6 +404,7 @@ def build(args):
             json.dump(symbols, f, ensure_ascii=False, indent=0)
             f.write("\n")
         shutil.copyfile(args.reference, os.path.join(out, "reference.wav"))
+        write_lexicon(root, os.path.join(out, "lexicon.txt"))
         manifest = {
             "format_version": 1,
             "family": "gpt-sovits",
@@ -381,6 +421,7 @@ def build(args):
             "vits_file": "vits.pt",
             "ssl_file": "ssl_model.pt",
             "symbols_file": "symbols.json",
+            "lexicon_file": "lexicon.txt",
             "reference_audio": "reference.wav",
             "reference_text": args.reference_text.strip(),
             "top_k": args.top_k,

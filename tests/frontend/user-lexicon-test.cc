@@ -113,6 +113,19 @@ TEST_F(UserLexiconFrontendTest, InstalledLexiconOverridesFlite) {
   EXPECT_EQ(PhonesOf("Hello TTS, meet ttsd's e-mail."), before);
 }
 
+// A voice's own lexicon (a GPT-SoVITS voice's CMUdict, in this format): after the user's, before flite's.
+TEST_F(UserLexiconFrontendTest, AVoiceLexiconComesBetweenTheUsersAndFlites) {
+  auto own = TextFrontend::Create("en-us", MustParse("VALID  V AE1 L IH0 D\nACCESS  AE1 K S EH2 S\n"));
+  ASSERT_TRUE(own);
+  EXPECT_EQ((*own)->WordPhones("valid"), Split("v ae1 l ih0 d"));
+  EXPECT_EQ((*own)->WordPhones("Access"), Split("ae1 k s eh2 s"));
+  EXPECT_EQ((*own)->WordPhones("hello"), fe().WordPhones("hello"));  // not in it: flite's
+  EXPECT_NE(fe().WordPhones("valid"), Split("v ae1 l ih0 d"));     // other frontends keep flite's
+  UserLexicon::Install(MustParse("valid  v ae1 l ax0 d\n"));
+  EXPECT_EQ((*own)->WordPhones("valid"), Split("v ae1 l ax0 d"));  // the user's wins
+  EXPECT_EQ((*own)->WordPhones("access"), Split("ae1 k s eh2 s"));
+}
+
 TEST_F(UserLexiconFrontendTest, WordsWithDigitsAndAbbreviations) {
   UserLexicon::Install(MustParse("mp3 eh1 m p iy1 th r iy1\n3d th r iy1 d iy1\ndr d r ay1 v\n"));
   EXPECT_EQ(PhonesOf("An mp3 in 3d"), Split("pau ae1 n eh1 m p iy1 th r iy1 ih0 n th r iy1 d iy1 pau"));

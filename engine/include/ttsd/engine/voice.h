@@ -63,6 +63,9 @@ struct GptSovitsManifest {
   int min_libtorch_major = 2, min_libtorch_minor = 0;  // "min_libtorch": "2.0"
   int top_k = 15;               // the default of requests that name none
   std::string dtype = "fp32";   // what the files were exported in: "fp32" or "fp16"
+  // Optional: the words upstream's frontend spells (CMUdict and its additions), in the user lexicon's
+  // format; read after the user's lexicon and before flite's.
+  std::string lexicon_file;
 };
 
 struct VoiceManifest {

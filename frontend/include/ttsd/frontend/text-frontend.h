@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ttsd/frontend/user-lexicon.h"
 #include "ttsd/protocol/error.h"
 
 namespace ttsd::frontend {
@@ -32,7 +33,10 @@ class TextFrontend {
  public:
   // Languages: "en-us" (also "en"). Errors: kUnsupportedText for other languages,
   // kInternal if flite's lexicon cannot be initialized.
-  static Result<std::unique_ptr<TextFrontend>> Create(std::string_view language);
+  // voice_lexicon: a voice's own words (a GPT-SoVITS voice's CMUdict), looked up after the installed
+  // user lexicon and before flite's.
+  static Result<std::unique_ptr<TextFrontend>> Create(std::string_view language,
+                                                      std::shared_ptr<const UserLexicon> voice_lexicon = nullptr);
   ~TextFrontend();
 
   // Expands numbers (cardinal, ordinal "3rd", decimal, negative, with thousands separators),
