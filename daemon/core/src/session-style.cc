@@ -177,19 +177,13 @@ void Session::OnPrepared(uint32_t id, uint64_t serial, Result<Style> style) {
     return SendError(id, style.error());
   }
   const protocol::SynthesizeRequest& request = pending->request;
-  engine::StreamOptions options;
-  options.speaker = request.speaker;
-  options.text = request.text + pending->text;
-  options.final = request.final || pending->text_closed;
-  options.speed = request.speed;
-  options.duration_s = request.duration_s;
-  options.emotion_alpha = request.emotion_alpha;
-  options.top_k = static_cast<int>(request.top_k);
-  options.seed = request.seed;
-  options.speaker_embedding = std::move(style->speaker_embedding);
-  options.reference = std::move(style->token_reference);
-  if (options.speaker_embedding.empty() && !options.reference && pending->target.saved) {
-    UseSavedVoice(*pending->target.saved, &options);
+  // A saved voice's speaker, unless the references gave one; the emotion of all sources.
+  engine::StreamOptions options = RequestOptions(request, pending->target.saved.get());
+  options.text += pending->text;
+  options.final = options.final || pending->text_closed;
+  if (!style->speaker_embedding.empty() || style->token_reference) {
+    options.speaker_embedding = std::move(style->speaker_embedding);
+    options.reference = std::move(style->token_reference);
   }
   options.emotion = style->emotion;
   if (style->references > 0) {

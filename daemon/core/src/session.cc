@@ -170,18 +170,7 @@ void Session::OnSynthesize(const protocol::Frame& frame) {
     pending->target = std::move(*voice);
     return Defer(id, std::move(pending));
   }
-  engine::StreamOptions options;
-  options.speaker = request->speaker;
-  options.text = request->text;
-  options.final = request->final;
-  options.speed = request->speed;
-  options.duration_s = request->duration_s;
-  options.emotion_alpha = request->emotion_alpha;
-  options.top_k = static_cast<int>(request->top_k);
-  options.seed = request->seed;
-  if (voice->saved) UseSavedVoice(*voice->saved, &options);
-  if (request->emotion) options.emotion = ToEmotionVector(*request->emotion);
-  OpenStream(id, *request, *voice, std::move(options));
+  OpenStream(id, *request, *voice, RequestOptions(*request, voice->saved.get()));
 }
 
 void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request, const ResolvedVoice& voice,

@@ -6,16 +6,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <optional>
 #include <fstream>
+#include <optional>
 #include <sstream>
-
-#include <bit>
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>

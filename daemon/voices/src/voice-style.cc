@@ -68,6 +68,21 @@ void UseSavedVoice(const SavedVoice& saved, engine::StreamOptions* options) {
   }
 }
 
+engine::StreamOptions RequestOptions(const protocol::SynthesizeRequest& request, const SavedVoice* saved) {
+  engine::StreamOptions options;
+  options.speaker = request.speaker;
+  options.text = request.text;
+  options.final = request.final;
+  options.speed = request.speed;
+  options.duration_s = request.duration_s;
+  options.emotion_alpha = request.emotion_alpha;
+  options.top_k = static_cast<int>(request.top_k);
+  options.seed = request.seed;
+  if (saved) UseSavedVoice(*saved, &options);
+  if (request.emotion) options.emotion = ToEmotionVector(*request.emotion);
+  return options;
+}
+
 engine::EmotionVector ToEmotionVector(const protocol::EmotionWeights& weights) {
   engine::EmotionVector v{};
   for (size_t i = 0; i < engine::kEmotionAxes; ++i) v[i] = std::clamp(static_cast<float>(weights[i]), 0.0f, kMaxWeight);

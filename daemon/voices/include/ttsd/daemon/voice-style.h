@@ -40,6 +40,10 @@ Status CheckStyleSupport(const engine::Voice& voice, const StyleNeeds& needs);
 Status CheckSavedVoice(const SavedVoice& saved, const engine::Voice& base);
 void UseSavedVoice(const SavedVoice& saved, engine::StreamOptions* options);
 
+// The StreamOptions of a synthesize request before any model stage: its text and fields, the saved
+// voice's speaker (if any), its explicit emotion weights.
+engine::StreamOptions RequestOptions(const protocol::SynthesizeRequest& request, const SavedVoice* saved);
+
 struct StyleInputs {
   std::vector<std::vector<uint8_t>> speaker_files;  // encoded audio files, as sent
   std::optional<std::vector<uint8_t>> emotion_file;
