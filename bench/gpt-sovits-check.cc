@@ -150,10 +150,10 @@ int main(int argc, char** argv) {
     // Upstream's ids from here on, so that the model is compared even where the phones differ.
     c10::InferenceMode guard;
     torch::Tensor text_seq = torch::tensor(want_ids, torch::kLong).view({1, -1});
-    ttsd::engine::StreamRng rng(torch::kCPU, c["greedy"]["seed"].get<uint64_t>());
-    const int top_k = c["greedy"]["top_k"];
-    auto d = rng.Run([&] { return (*model)->Prefill(upstream, text_seq, top_k); });
-    while (!d.ended && d.generated() < ttsd::engine::kGptSovitsMaxTokens) rng.Run([&] { (*model)->Step(d, top_k); });
+    ttsd::engine::TokenSampler sampler(torch::kCPU, c["greedy"]["seed"].get<uint64_t>());
+    const ttsd::engine::Sampling sampling{.top_k = c["greedy"]["top_k"].get<int>()};  // upstream's other defaults
+    auto d = (*model)->Prefill(upstream, text_seq);
+    while (!d.ended && d.generated() < ttsd::engine::kGptSovitsMaxTokens) (*model)->Step(d, sampling, sampler);
     std::vector<int64_t> tokens = Ints(d.y.narrow(1, d.prompt_len, d.generated()));
     const auto want_tokens = c["greedy"]["tokens"].get<std::vector<int64_t>>();
     Report(tokens == want_tokens, "\"" + text + "\" greedy tokens", Show(tokens));

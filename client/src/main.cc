@@ -87,6 +87,7 @@ struct SayOptions {
   std::string duration;      // "8", "8s", "1500ms"
   // Sampling of token voices (GPT-SoVITS).
   uint32_t top_k = 0;
+  double top_p = 0, temperature = 0, repetition_penalty = 0;  // 0: the voice's
   std::optional<uint64_t> seed;
 };
 
@@ -143,6 +144,9 @@ ttsd::Result<ReferenceFiles> ApplyStyle(const SayOptions& say, ttsd::protocol::S
   }
   request->reference_text = say.ref_text;
   request->top_k = say.top_k;
+  request->top_p = say.top_p;
+  request->temperature = say.temperature;
+  request->repetition_penalty = say.repetition_penalty;
   request->seed = say.seed;
   if (!say.duration.empty()) {
     if (say.from_stdin) return ttsd::MakeError(ErrorCode::kBadRequest, "--duration needs the whole text at once; drop --stdin");
@@ -464,6 +468,19 @@ int main(int argc, char** argv) {
   say_cmd->add_option("--top-k", say.top_k,
                       "GPT-SoVITS voices: sample each token from the k likeliest (1: greedy; default: the voice's)")
       ->check(CLI::Range(1u, kMaxTopK));
+  say_cmd->add_option("--top-p", say.top_p,
+                      "GPT-SoVITS voices: sample from the likeliest tokens whose probabilities add up to this (0-1; "
+                      "1: all; default: the voice's)")
+      ->check(CLI::Range(0.0, 1.0));
+  say_cmd->add_option("--temperature", say.temperature,
+                      "GPT-SoVITS voices: below 1 steadier, above 1 livelier (" +
+                          LimitText(ttsd::protocol::kMinTemperature) + "-" +
+                          LimitText(ttsd::protocol::kMaxTemperature) + "; default: the voice's)")
+      ->check(CLI::Range(ttsd::protocol::kMinTemperature, ttsd::protocol::kMaxTemperature));
+  say_cmd->add_option("--repetition-penalty", say.repetition_penalty,
+                      "GPT-SoVITS voices: how strongly tokens already used are avoided (1: not at all, up to " +
+                          LimitText(ttsd::protocol::kMaxRepetitionPenalty) + "; default: the voice's)")
+      ->check(CLI::Range(1.0, ttsd::protocol::kMaxRepetitionPenalty));
   say_cmd->add_option("--seed", say.seed,
                       "GPT-SoVITS voices: the request's random seed; the same seed, text and voice give the same "
                       "audio")

@@ -132,7 +132,7 @@ Result<std::unique_ptr<GptSovitsModel>> GptSovitsModel::Load(const std::string& 
     torch::jit::Module* module;
     std::vector<const char*> methods;
   };
-  const Want wants[] = {{&g.t2s_file, &model->t2s_, {"pre_infer"}},
+  const Want wants[] = {{&g.t2s_file, &model->t2s_, {"prefill_logits", "step_logits"}},
                         {&g.vits_file, &model->vits_, {"ref_handle", "extract_latent", "forward"}},
                         {&g.ssl_file, &model->ssl_, {"forward", "resample"}}};
   for (const Want& w : wants) {
@@ -145,6 +145,12 @@ Result<std::unique_ptr<GptSovitsModel>> GptSovitsModel::Load(const std::string& 
     });
     if (!loaded) return std::unexpected(loaded.error());
     for (const char* method : w.methods) {
+      if (w.module == &model->t2s_ && !loaded->find_method(method) && loaded->find_method("pre_infer")) {
+        return MakeError(ErrorCode::kModelError,
+                         dir + ": " + *w.file + " is upstream's export as it is, without the logits ttsd samples from " +
+                             "(no method '" + method + "'): run models/gpt-sovits/t2s_logits.py on it (package.py " +
+                             "does; packages made before it did need this once)");
+      }
       if (!loaded->find_method(method)) {
         return MakeError(ErrorCode::kModelError, dir + ": " + *w.file + " has no method '" + method +
                                                      "' (not a GPT-SoVITS streaming export?)");
@@ -152,7 +158,6 @@ Result<std::unique_ptr<GptSovitsModel>> GptSovitsModel::Load(const std::string& 
     }
     *w.module = std::move(*loaded);
   }
-  model->step_method_ = model->t2s_.find_method("decode_next_token") ? "decode_next_token" : "forward";
 
   int rate = 0;
   auto audio = ReadMono((fs::path(dir) / g.reference_audio).string(), &rate);
@@ -330,33 +335,39 @@ Result<GptSovitsReference> GptSovitsModel::FromPrepared(const TokenReference& r)
   });
 }
 
-TokenDecode GptSovitsModel::Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq, int top_k) const {
+TokenDecode GptSovitsModel::Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq) const {
   const auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
   torch::Tensor ref_bert = torch::zeros({ref.ref_seq.size(1), kGptSovitsBertDim}, opts);
   torch::Tensor text_bert = torch::zeros({text_seq.size(1), kGptSovitsBertDim}, opts);
   // (Copied out of the tuple: GCC 12 misreads indexing past its three inline slots.)
   const auto out =
-      t2s_.get_method("pre_infer")({ref.prompts, ref.ref_seq, text_seq, ref_bert, text_bert, top_k}).toTuple()->elements().vec();
+      t2s_.get_method("prefill_logits")({ref.prompts, ref.ref_seq, text_seq, ref_bert, text_bert}).toTuple()->elements().vec();
   TokenDecode d;
   d.prompt_len = out.at(0).toInt();
-  d.y = out.at(1).toTensor();
-  d.xy_pos = out.at(2).toTensor();
-  d.k_cache = out.at(3);
-  d.v_cache = out.at(4);
+  d.y = ref.prompts;
+  d.logits = out.at(1).toTensor();
+  d.k_cache = out.at(2);
+  d.v_cache = out.at(3);
   return d;
 }
 
-void GptSovitsModel::Step(TokenDecode& d, int top_k) const {
-  ++d.steps;
-  const auto out = t2s_.get_method(step_method_)({d.steps, top_k, d.prompt_len, d.y, d.xy_pos, d.k_cache, d.v_cache})
-                       .toTuple()
-                       ->elements()
-                       .vec();
-  d.y = out.at(0).toTensor();
-  d.xy_pos = out.at(1).toTensor();
-  d.ended = out.at(2).toInt() == kGptSovitsEos;
-  d.k_cache = out.at(3);
-  d.v_cache = out.at(4);
+void GptSovitsModel::Step(TokenDecode& d, const Sampling& sampling, TokenSampler& sampler) const {
+  const int64_t n = d.generated();
+  torch::Tensor logits = d.logits.to(torch::kFloat);
+  const bool may_end = n >= kGptSovitsMinTokens;
+  if (!may_end) logits = logits.narrow(1, 0, kGptSovitsEos);
+  const TokenSampler::Draw draw = sampler.Next(logits, d.y, sampling, may_end ? kGptSovitsEos : -1);
+  if (draw.likeliest_is || draw.token == kGptSovitsEos) {
+    d.ended = true;
+    return;
+  }
+  torch::Tensor token = torch::full({1, 1}, draw.token, torch::TensorOptions().dtype(torch::kLong).device(device_));
+  d.y = torch::cat({d.y, token}, 1);
+  const auto out =
+      t2s_.get_method("step_logits")({token, d.prompt_len + n, d.k_cache, d.v_cache}).toTuple()->elements().vec();
+  d.logits = out.at(0).toTensor();
+  d.k_cache = out.at(1);
+  d.v_cache = out.at(2);
 }
 
 torch::Tensor GptSovitsModel::Vocode(const TokenDecode& d, int64_t from, int64_t to, const torch::Tensor& text_seq,

@@ -1,9 +1,10 @@
 // GPT-SoVITS token voices (manifest family "gpt-sovits", models/README.md): upstream's streaming
-// TorchScript export driven from C++. t2s.pt turns phones and a reference's semantic tokens into
-// new semantic tokens one step at a time (its KV cache stays on the device); vits.pt turns tokens
-// into 32 kHz audio, 1280 samples each; ssl_model.pt (HuBERT) reads a reference's tokens.
+// TorchScript export driven from C++. t2s.pt gives the logits of the next semantic token from the
+// phones, a reference's tokens and those drawn so far, one step at a time (its KV cache stays on the
+// device; ttsd draws the tokens: token-sampler.h); vits.pt turns tokens into 32 kHz audio, 1280
+// samples each; ssl_model.pt (HuBERT) reads a reference's tokens.
 // Thread-safety: a GptSovitsModel is immutable after Load and its methods are safe from any thread;
-// a Decode and a StreamRng belong to one stream.
+// a TokenDecode, a TokenSampler and a StreamRng belong to one stream.
 #pragma once
 
 #include <torch/script.h>
@@ -21,11 +22,13 @@
 
 #include "ttsd/engine/voice.h"
 #include "ttsd/frontend/text-frontend.h"
+#include "token-sampler.h"
 
 namespace ttsd::engine {
 
 inline constexpr int64_t kGptSovitsEos = 1024;        // the end token of the semantic vocabulary
 inline constexpr int64_t kGptSovitsMaxTokens = 1500;  // per sentence, 60 s (upstream's cap)
+inline constexpr int64_t kGptSovitsMinTokens = 11;    // the end token is banned before this many
 inline constexpr int64_t kGptSovitsBertDim = 1024;    // phone features; zeros for English
 // Upstream's inference appends 0.3 s worth of 32 kHz samples (9600, so 0.6 s) of silence to the
 // 16 kHz reference before HuBERT: the prompt's tokens end in a pause, as its training saw them.
@@ -39,21 +42,20 @@ struct GptSovitsReference {
   torch::Tensor sv_emb;   // [1, 20480]: its speaker-verification embedding
 };
 
-// One sentence's token loop: the state upstream's decode step takes and returns.
+// One sentence's token loop: what the model's cache and the sampler need between steps.
 struct TokenDecode {
   int64_t prompt_len = 0;  // P: y starts with the reference's tokens
   torch::Tensor y;         // [1, P + generated] int64
-  torch::Tensor xy_pos;    // [1, 1, D]: the next step's input
+  torch::Tensor logits;    // [1, 1025]: the next token's
   c10::IValue k_cache, v_cache;
-  int64_t steps = 0;       // decode steps taken after the prefill
-  bool ended = false;      // the model gave its end token
+  bool ended = false;      // the end token was drawn (or was the likeliest)
   int64_t generated() const { return y.size(1) - prompt_len; }
 };
 
-// A stream's own random numbers. Upstream's sampling and vocoder noise draw from the device's global
-// generator. A seeded stream swaps its own generator state in for each of its model calls, alone (an
-// exclusive lock): the same seed gives the same tokens and audio whatever else runs. Unseeded streams
-// draw from the global generator itself and run their calls side by side (a shared lock).
+// The vocoder's random numbers. vits.pt draws its noise from the device's global generator. A seeded
+// stream swaps its own generator state in for each vocoder call, alone (an exclusive lock): the same
+// seed gives the same audio whatever else runs. Unseeded streams draw from the global generator itself
+// and run their calls side by side (a shared lock). (Tokens have their own TokenSampler.)
 class StreamRng {
  public:
   StreamRng(torch::Device device, std::optional<uint64_t> seed);
@@ -106,10 +108,12 @@ class GptSovitsModel {
   // do not fit this voice (made for another one).
   Result<GptSovitsReference> FromPrepared(const TokenReference& r) const;
 
-  // Upstream's pre_infer: the first token. Throws on a model error (callers guard).
-  TokenDecode Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq, int top_k) const;
-  // One decode step; sets d.ended at the end token.
-  void Step(TokenDecode& d, int top_k) const;
+  // The phones and the prompt through the model (t2s.pt's prefill_logits): the first token's logits.
+  // Throws on a model error (callers guard).
+  TokenDecode Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq) const;
+  // Draws the next token (never the end before the 11th, as upstream) and, unless it ends the
+  // sentence (d.ended), runs it through the model (step_logits) for the following one's logits.
+  void Step(TokenDecode& d, const Sampling& sampling, TokenSampler& sampler) const;
   // Audio of tokens [from, to) of d (32 kHz float on the CPU, 1280 samples per token).
   torch::Tensor Vocode(const TokenDecode& d, int64_t from, int64_t to, const torch::Tensor& text_seq,
                        const GptSovitsReference& ref) const;
@@ -124,7 +128,6 @@ class GptSovitsModel {
   torch::Device device_{torch::kCPU};
   torch::Dtype dtype_ = torch::kFloat;
   mutable torch::jit::Module t2s_, vits_, ssl_;
-  std::string step_method_;  // decode_next_token, or forward in older exports
   std::unordered_map<std::string, int64_t> symbol_ids_;
   int64_t symbol_count_ = 0;
   const frontend::TextFrontend* frontend_ = nullptr;

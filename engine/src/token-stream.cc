@@ -49,7 +49,7 @@ Result<StepResult> Stream::NextTokens(Chunk* chunk) {
       const auto prefill_start = Clock::now();
       auto decode = Guarded("token model", [&] {
         ts.text_seq = torch::tensor(*ids, torch::kLong).view({1, -1}).to(model.device());
-        return ts.rng.Run([&] { return model.Prefill(*ts.reference, ts.text_seq, ts.top_k); });
+        return model.Prefill(*ts.reference, ts.text_seq);
       });
       if (!decode) return fail(decode.error());
       times_.encoder_ms += MsSince(prefill_start);
@@ -69,7 +69,7 @@ Result<StepResult> Stream::NextTokens(Chunk* chunk) {
                                                       std::to_string(kGptSovitsMaxTokens) + " tokens (60 s)"});
       }
       auto stepped = Guarded("token model", [&] {
-        ts.rng.Run([&] { model.Step(d, ts.top_k); });
+        model.Step(d, ts.sampling, ts.sampler);
         return true;
       });
       if (!stepped) return fail(stepped.error());

@@ -80,9 +80,11 @@ struct StepInput {
 
 // A token voice's stream (token-stream.cc): the sentence being generated and how its audio is cut.
 struct TokenState : TokenSchedule {
-  TokenState(torch::Device device, std::optional<uint64_t> seed) : rng(device, seed) {}
-  StreamRng rng;
-  int top_k = 0;
+  TokenState(torch::Device device, std::optional<uint64_t> seed, const Sampling& s)
+      : rng(device, seed), sampler(device, seed), sampling(s) {}
+  StreamRng rng;          // the vocoder's noise
+  TokenSampler sampler;   // the tokens' draws
+  Sampling sampling;
   const GptSovitsReference* reference = nullptr;  // the voice's default speaker, or own_reference
   std::optional<GptSovitsReference> own_reference;  // the request's (StreamOptions::reference)
   std::optional<TokenDecode> decode;              // the sentence being generated

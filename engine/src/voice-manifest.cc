@@ -46,6 +46,9 @@ Result<VoiceManifest> ReadGptSovits(const std::string& dir, const json& j) {
     g.reference_text = j.at("reference_text").get<std::string>();
     min_libtorch = j.value("min_libtorch", "2.0");
     g.top_k = j.value("top_k", 15);
+    g.top_p = j.value("top_p", 1.0);
+    g.temperature = j.value("temperature", 1.0);
+    g.repetition_penalty = j.value("repetition_penalty", 1.35);
     g.dtype = j.value("dtype", "fp32");
     g.lexicon_file = j.value("lexicon_file", "");
   } catch (const json::exception& e) {
@@ -61,6 +64,16 @@ Result<VoiceManifest> ReadGptSovits(const std::string& dir, const json& j) {
     return std::unexpected(Invalid(dir, "min_libtorch must be MAJOR.MINOR, e.g. \"2.0\"").error());
   }
   if (g.top_k < 1 || g.top_k > 1024) return std::unexpected(Invalid(dir, "top_k must be 1-1024").error());
+  if (!(g.top_p > 0 && g.top_p <= 1)) return std::unexpected(Invalid(dir, "top_p must be above 0 and at most 1").error());
+  if (!(g.temperature >= protocol::kMinTemperature && g.temperature <= protocol::kMaxTemperature)) {
+    return std::unexpected(Invalid(dir, "temperature must be between " + protocol::LimitText(protocol::kMinTemperature) +
+                                            " and " + protocol::LimitText(protocol::kMaxTemperature)).error());
+  }
+  if (!(g.repetition_penalty >= 1 && g.repetition_penalty <= protocol::kMaxRepetitionPenalty)) {
+    return std::unexpected(
+        Invalid(dir, "repetition_penalty must be between 1 and " + protocol::LimitText(protocol::kMaxRepetitionPenalty))
+            .error());
+  }
   if (g.dtype != "fp32" && g.dtype != "fp16") return std::unexpected(Invalid(dir, "dtype must be fp32 or fp16").error());
   for (const std::string* f : {&g.t2s_file, &g.vits_file, &g.ssl_file, &g.symbols_file, &g.reference_audio}) {
     if (!PlainRelative(*f)) return std::unexpected(Invalid(dir, "file '" + *f + "' must be a plain relative path").error());

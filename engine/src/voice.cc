@@ -243,7 +243,20 @@ Result<std::unique_ptr<Stream>> Voice::StartTokens(const StreamOptions& options)
                                                    "' (GPT-SoVITS) takes no speaker embedding, emotion, duration "
                                                    "or speed yet");
   }
-  if (options.top_k < 0 || options.top_k > 1024) return MakeError(ErrorCode::kBadRequest, "top_k must be 0-1024");
+  if (options.top_k < 0 || options.top_k > static_cast<int>(protocol::kMaxTopK)) {
+    return MakeError(ErrorCode::kBadRequest, "top_k must be 0-" + std::to_string(protocol::kMaxTopK));
+  }
+  if (!(options.top_p >= 0 && options.top_p <= 1)) return MakeError(ErrorCode::kBadRequest, "top_p must be 0-1");
+  if (!(options.temperature == 0 ||
+        (options.temperature >= protocol::kMinTemperature && options.temperature <= protocol::kMaxTemperature))) {
+    return MakeError(ErrorCode::kBadRequest, "temperature must be 0 or " + protocol::LimitText(protocol::kMinTemperature) +
+                                                 "-" + protocol::LimitText(protocol::kMaxTemperature));
+  }
+  if (!(options.repetition_penalty == 0 ||
+        (options.repetition_penalty >= 1 && options.repetition_penalty <= protocol::kMaxRepetitionPenalty))) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "repetition_penalty must be 0 or 1-" + protocol::LimitText(protocol::kMaxRepetitionPenalty));
+  }
   if (options.final && options.text.size() > config_.max_text_bytes) {
     return MakeError(ErrorCode::kTextTooLong, "text of " + std::to_string(options.text.size()) +
                                                   " bytes exceeds the limit of " + std::to_string(config_.max_text_bytes));
@@ -253,8 +266,13 @@ Result<std::unique_ptr<Stream>> Voice::StartTokens(const StreamOptions& options)
     if (!normalized) return std::unexpected(normalized.error());
   }
   std::unique_ptr<Stream> stream(new Stream(shared_from_this()));
-  auto ts = std::make_unique<TokenState>(impl.device, options.seed);
-  ts->top_k = options.top_k > 0 ? options.top_k : manifest_.gpt_sovits.top_k;
+  const GptSovitsManifest& g = manifest_.gpt_sovits;
+  const Sampling sampling{.top_k = options.top_k > 0 ? options.top_k : g.top_k,
+                          .top_p = options.top_p > 0 ? options.top_p : g.top_p,
+                          .temperature = options.temperature > 0 ? options.temperature : g.temperature,
+                          .repetition_penalty = options.repetition_penalty > 0 ? options.repetition_penalty
+                                                                               : g.repetition_penalty};
+  auto ts = std::make_unique<TokenState>(impl.device, options.seed, sampling);
   ts->reference = &impl.gpt_sovits->default_reference();
   if (options.reference) {
     auto ref = impl.gpt_sovits->FromPrepared(*options.reference);

@@ -14,9 +14,11 @@ It runs GPT-SoVITS's OWN exporters from the checkout, as separate processes with
   2. GPT_SoVITS/export_torch_script.py --export_common_model
                                          -> ssl_model.pt             (also writes bert_model.pt and the one-shot
                                                                       gpt_sovits_model.pt, which ttsd does not use)
-  3. GPT_SoVITS/text/symbols2.py          -> symbols.json             (upstream's v2 symbol table, index = id)
-  4. the reference recording              -> reference.wav
-  5. voice.json                            (models/README.md, "GPT-SoVITS voices")
+  3. t2s_logits.py (ttsd's, next to this) -> t2s.pt inside a wrapper   (adds prefill_logits and step_logits:
+                                                                      ttsd samples in C++ from the logits)
+  4. GPT_SoVITS/text/symbols2.py          -> symbols.json             (upstream's v2 symbol table, index = id)
+  5. the reference recording              -> reference.wav
+  6. voice.json                            (models/README.md, "GPT-SoVITS voices")
 
 Nothing of GPT-SoVITS is copied into ttsd; the exporters run as they are. They must be able to run in the
 checkout: pretrained_models/chinese-hubert-base, chinese-roberta-wwm-ext-large (upstream's inference_webui
@@ -49,6 +51,7 @@ import tempfile
 import time
 import wave
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 SUPPORTED_VERSIONS = ("v2Pro", "v2ProPlus")
 REFUSED_VERSIONS = {
     "v2": "v2 (non-Pro) is not supported: upstream's streaming exporter GPT_SoVITS/stream_v2pro.py is written "
@@ -214,11 +217,11 @@ import json, sys, torch
 t2s = torch.jit.load(sys.argv[1], map_location="cpu")
 vits = torch.jit.load(sys.argv[2], map_location="cpu")
 ssl = torch.jit.load(sys.argv[3], map_location="cpu")
-need = {"t2s": (t2s, ["pre_infer", "decode_next_token", "forward"]),
+need = {"t2s": (t2s, ["pre_infer", "decode_next_token", "forward", "prefill_logits", "step_logits"]),
         "vits": (vits, ["ref_handle", "extract_latent", "forward"]),
         "ssl": (ssl, ["forward", "resample"])}
 missing = [k + "." + m for k, (mod, ms) in need.items() for m in ms if not hasattr(mod, m)]
-inner = t2s.t2s
+inner = t2s.stream.t2s
 attrs = {a: int(getattr(inner, a)) for a in ["EOS", "num_layers", "model_dim", "num_head", "vocab_size",
                                              "phoneme_vocab_size"]}
 dtype = str(next(iter(vits.parameters())).dtype)
@@ -278,6 +281,10 @@ def main(argv=None):
                     help="the checkout's Python, with GPT-SoVITS's requirements (default: this Python)")
     ap.add_argument("--description", default=None, help="voice.json description")
     ap.add_argument("--top-k", type=int, default=15, help="voice.json top_k (default 15, upstream's)")
+    ap.add_argument("--top-p", type=float, default=1.0, help="voice.json top_p (default 1: off, upstream's)")
+    ap.add_argument("--temperature", type=float, default=1.0, help="voice.json temperature (default 1, upstream's)")
+    ap.add_argument("--repetition-penalty", type=float, default=1.35,
+                    help="voice.json repetition_penalty (default 1.35, upstream's)")
     ap.add_argument("--ssl-model", metavar="ssl_model.pt",
                     help="reuse an ssl_model.pt exported before (it depends only on the checkout's "
                          "chinese-hubert-base) and skip export_torch_script.py, which is slow: it also traces "
@@ -309,6 +316,12 @@ def build(args):
         raise PackageError("--half needs --device cuda (fp16 on CPU is not what ttsd runs; export fp32)")
     if not 1 <= args.top_k <= 1024:
         raise PackageError("--top-k must be 1-1024")
+    if not 0 < args.top_p <= 1:
+        raise PackageError("--top-p must be above 0 and at most 1")
+    if not 0.01 <= args.temperature <= 2:
+        raise PackageError("--temperature must be 0.01-2")
+    if not 1 <= args.repetition_penalty <= 2:
+        raise PackageError("--repetition-penalty must be 1-2")
     for opt, path in (("--gpt-weights", args.gpt_weights), ("--sovits-weights", args.sovits_weights)):
         if not os.path.isfile(path):
             raise PackageError("%s %s: no such file" % (opt, path))
@@ -382,6 +395,11 @@ def build(args):
         for p in (t2s_path, vits_path, ssl_path):
             if not os.path.isfile(p):
                 raise PackageError("the exporters did not write %s" % p)
+        # ttsd draws the tokens itself: upstream's t2s.pt inside a wrapper that also gives the logits
+        wrapped = os.path.join(work, "t2s-logits.pt")
+        run_exporter(python, root, [os.path.join(HERE, "t2s_logits.py"), t2s_path, wrapped],
+                     env, os.path.join(work, "t2s_logits.log"), "t2s_logits.py")
+        t2s_path = wrapped
 
         # ---- check what they wrote
         chk = run_probe(python, root, PROBE_EXPORTS.replace("sys.argv[1]", repr(t2s_path))
@@ -425,6 +443,9 @@ def build(args):
             "reference_audio": "reference.wav",
             "reference_text": args.reference_text.strip(),
             "top_k": args.top_k,
+            "top_p": args.top_p,
+            "temperature": args.temperature,
+            "repetition_penalty": args.repetition_penalty,
             "dtype": "fp16" if args.half else "fp32",
         }
         with open(os.path.join(out, "voice.json"), "w", encoding="utf-8") as f:

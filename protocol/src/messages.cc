@@ -150,6 +150,23 @@ Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
   TTSD_TRY(CheckReferenceText(m.reference_text, m.references));
   TTSD_TRY(GetU32(*j, "top_k", &m.top_k));
   if (m.top_k > kMaxTopK) return MakeError(ErrorCode::kBadRequest, "'top_k' must be 0 to " + std::to_string(kMaxTopK));
+  TTSD_TRY(GetDouble(*j, "top_p", &m.top_p));
+  if (!std::isfinite(m.top_p) || m.top_p < 0 || m.top_p > 1) {
+    return MakeError(ErrorCode::kBadRequest, "'top_p' must be 0 to 1 (0: the voice's own)");
+  }
+  TTSD_TRY(GetDouble(*j, "temperature", &m.temperature));
+  if (!std::isfinite(m.temperature) || (m.temperature != 0 && m.temperature < kMinTemperature) ||
+      m.temperature > kMaxTemperature) {
+    return MakeError(ErrorCode::kBadRequest, "'temperature' must be between " + LimitText(kMinTemperature) +
+                                                 " and " + LimitText(kMaxTemperature) + " (0: the voice's own)");
+  }
+  TTSD_TRY(GetDouble(*j, "repetition_penalty", &m.repetition_penalty));
+  if (!std::isfinite(m.repetition_penalty) || (m.repetition_penalty != 0 && m.repetition_penalty < 1) ||
+      m.repetition_penalty > kMaxRepetitionPenalty) {
+    return MakeError(ErrorCode::kBadRequest,
+                     "'repetition_penalty' must be between 1 and " + LimitText(kMaxRepetitionPenalty) +
+                         " (0: the voice's own)");
+  }
   if (j->contains("seed") && !(*j)["seed"].is_null()) {
     uint64_t seed = 0;
     TTSD_TRY(GetU64(*j, "seed", &seed));
@@ -365,6 +382,9 @@ std::vector<uint8_t> Serialize(const SynthesizeRequest& m) {
   if (m.emotion_reference) j["emotion_reference"] = true;
   if (!m.reference_text.empty()) j["reference_text"] = m.reference_text;
   if (m.top_k > 0) j["top_k"] = m.top_k;
+  if (m.top_p > 0) j["top_p"] = m.top_p;
+  if (m.temperature > 0) j["temperature"] = m.temperature;
+  if (m.repetition_penalty > 0) j["repetition_penalty"] = m.repetition_penalty;
   if (m.seed) j["seed"] = *m.seed;
   return Dump(j);
 }

@@ -197,6 +197,10 @@ TEST_F(TtscStyle, OptionsAreCheckedBeforeConnecting) {
                         Case{kSay + "--top-k 0" + kText, "top-k"},
                         Case{kSay + "--top-k 1025" + kText, "top-k"},
                         Case{kSay + "--seed -1" + kText, "seed"},
+                        Case{kSay + "--top-p 1.5" + kText, "top-p"},
+                        Case{kSay + "--temperature 5" + kText, "temperature"},
+                        Case{kSay + "--temperature 0.001" + kText, "temperature"},
+                        Case{kSay + "--repetition-penalty 0.5" + kText, "repetition-penalty"},
                         Case{"voice add dan low.wav --ref-text '" + std::string(1001, 'x') + "'", "longer than 1000"}}) {
     auto r = Ttsc(c.args, nowhere);
     EXPECT_EQ(r.code, 2) << c.args << ": " << r.err;

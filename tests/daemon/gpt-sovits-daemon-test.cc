@@ -110,7 +110,17 @@ TEST_F(GptSovitsReferences, SavedAndPerRequestReferencesSpeakAsTheirRecording) {
     EXPECT_EQ(saved, own);
     EXPECT_EQ(Say(d, "sent", {"--ref", ref_, "--ref-text", text_, "--top-k", "1", "--seed", "9"}), own);
     EXPECT_NE(Say(d, "other-seed", {"--top-k", "1", "--seed", "10"}), own);  // the vocoder's noise
-    EXPECT_EQ(Say(d, "same-seed", {"--seed", "11"}), Say(d, "same-seed-again", {"--seed", "11"}));
+    const std::string seeded = Say(d, "same-seed", {"--seed", "11"});
+    EXPECT_EQ(seeded, Say(d, "same-seed-again", {"--seed", "11"}));
+    // The request's sampling reaches the token loop, and a seed holds with it: a tiny top-p keeps only
+    // the likeliest token (greedy, as top-k 1).
+    const std::string greedy = Say(d, "greedy", {"--seed", "11", "--top-k", "1"});
+    EXPECT_NE(greedy, seeded);
+    EXPECT_EQ(Say(d, "top-p", {"--seed", "11", "--top-p", "0.001"}), greedy);
+    const std::vector<std::string> tuned{"--seed", "11", "--temperature", "0.5", "--repetition-penalty", "1"};
+    const std::string steady = Say(d, "tuned", tuned);
+    EXPECT_NE(steady, seeded);
+    EXPECT_EQ(Say(d, "tuned-again", tuned), steady);
   }
   DaemonProcess again({"--voices", kVoices, "--default-voice", "fixture-gpt-sovits", "--voice-store", store_.path()});
   EXPECT_EQ(Say(again, "restarted", {"--voice", "anna", "--top-k", "1", "--seed", "9"}), own);

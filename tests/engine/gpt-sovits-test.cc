@@ -1,7 +1,7 @@
 // GPT-SoVITS token voices on the fixture models/fixtures/gpt-sovits/fixture-gpt-sovits (upstream's
 // export interfaces, tiny random weights; its expected.json was computed in Python from the same
-// files). On libtorch 2.x: the reference pipeline, greedy and seeded tokens and whole-utterance audio
-// match Python; streams through the Voice API, seeds hold while other streams run, cancel, bad input.
+// files). On libtorch 2.x: the reference pipeline, greedy, seeded and tuned tokens and whole-utterance
+// audio match Python; streams through the Voice API, seeds hold while other streams run, cancel, bad input.
 // On libtorch 1.13 (Debian's): the voice is refused at load, naming the libtorch it needs.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -94,14 +94,17 @@ class GptSovitsModelTest : public ::testing::Test {
   }
 
   // Tokens y[0, P:] after the end token, as Python's loop takes them.
-  std::vector<int64_t> Decode(const GptSovitsReference& ref, const std::vector<int64_t>& text, int top_k, uint64_t seed) {
+  std::vector<int64_t> Decode(const GptSovitsReference& ref, const std::vector<int64_t>& text, const Sampling& s,
+                              uint64_t seed) {
     c10::InferenceMode guard;
-    StreamRng rng(torch::kCPU, seed);
-    TokenDecode d = rng.Run([&] { return model_->Prefill(ref, Ids(text), top_k); });
-    while (!d.ended && d.generated() < kGptSovitsMaxTokens) rng.Run([&] { model_->Step(d, top_k); });
+    TokenSampler sampler(torch::kCPU, seed);
+    TokenDecode d = model_->Prefill(ref, Ids(text));
+    while (!d.ended && d.generated() < kGptSovitsMaxTokens) model_->Step(d, s, sampler);
     torch::Tensor t = d.y.select(0, 0).narrow(0, d.prompt_len, d.generated()).contiguous();
     return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
   }
+  // Upstream's export samples with top-p 1, temperature 1 and repetition penalty 1.35.
+  static Sampling Upstreams(int top_k) { return {.top_k = top_k, .top_p = 1, .temperature = 1, .repetition_penalty = 1.35}; }
 
   std::unique_ptr<frontend::TextFrontend> frontend_;
   VoiceManifest manifest_;
@@ -179,6 +182,8 @@ TEST_F(GptSovitsModelTest, ReferencePipelineMatchesPython) {
   }
 }
 
+// Python drew these with upstream's own sampling inside pre_infer and decode_next_token, on torch's
+// global generator seeded with the same number: ttsd's sampler draws the same tokens.
 TEST_F(GptSovitsModelTest, GreedyAndSeededTokensMatchPythonExactly) {
   const auto audio = ReferenceAudio();
   for (const json& c : expected_["cases"]) {
@@ -187,9 +192,42 @@ TEST_F(GptSovitsModelTest, GreedyAndSeededTokensMatchPythonExactly) {
     ASSERT_TRUE(ref);
     ref->ref_seq = Ids(Ints(c["ref_seq"]));
     const auto text = Ints(c["text_seq"]);
-    EXPECT_EQ(Decode(*ref, text, 1, c["greedy"]["seed"]), Ints(c["greedy"]["tokens"])) << c["name"];
-    EXPECT_EQ(Decode(*ref, text, c["sampled"]["top_k"], c["sampled"]["seed"]), Ints(c["sampled"]["tokens"])) << c["name"];
+    EXPECT_EQ(Decode(*ref, text, Upstreams(1), c["greedy"]["seed"]), Ints(c["greedy"]["tokens"])) << c["name"];
+    EXPECT_EQ(Decode(*ref, text, Upstreams(c["sampled"]["top_k"]), c["sampled"]["seed"]), Ints(c["sampled"]["tokens"]))
+        << c["name"];
   }
+}
+
+// Top-p, temperature and another penalty: Python drew these from prefill_logits and step_logits with
+// the same steps (make_fixture.py's draw) on a generator of its own.
+TEST_F(GptSovitsModelTest, TunedSamplingMatchesPythonExactly) {
+  const auto audio = ReferenceAudio();
+  for (const json& c : expected_["cases"]) {
+    auto ref = model_->Reference(audio, 32000, expected_["reference"]["text"].get<std::string>(),
+                                 c["ref_pad_16k_zeros"].get<int64_t>());
+    ASSERT_TRUE(ref);
+    ref->ref_seq = Ids(Ints(c["ref_seq"]));
+    const json& t = c["tuned"];
+    const Sampling s{.top_k = t["top_k"], .top_p = t["top_p"], .temperature = t["temperature"],
+                     .repetition_penalty = t["repetition_penalty"]};
+    const auto tokens = Decode(*ref, Ints(c["text_seq"]), s, t["seed"]);
+    EXPECT_EQ(tokens, Ints(t["tokens"])) << c["name"];
+    EXPECT_NE(tokens, Ints(c["sampled"]["tokens"])) << c["name"];
+  }
+}
+
+// upstream's t2s.pt as its exporter writes it (no logits methods): refused, naming the fix.
+TEST_F(GptSovitsModelTest, UpstreamsExportAloneIsRefusedNamingTheFix) {
+  const fs::path dir = fs::temp_directory_path() / ("gsv-upstream-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::copy(kFixture, dir);
+  torch::jit::Module wrapped = torch::jit::load(kFixture + "/t2s.pt");
+  wrapped.attr("stream").toModule().save((dir / "t2s.pt").string());
+  auto refused = GptSovitsModel::Load(dir.string(), manifest_, torch::kCPU, *frontend_);
+  fs::remove_all(dir);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kModelError);
+  EXPECT_NE(refused.error().message.find("t2s_logits.py"), std::string::npos) << refused.error().message;
 }
 
 TEST_F(GptSovitsModelTest, WholeUtteranceAudioMatchesPython) {
@@ -214,9 +252,8 @@ TEST_F(GptSovitsModelTest, WholeUtteranceAudioMatchesPython) {
   }
 }
 
-std::vector<float> Speak(const Voice& voice, const std::string& text, std::optional<uint64_t> seed, int top_k = 0,
-                         std::shared_ptr<const TokenReference> reference = nullptr) {
-  auto stream = voice.Start({.text = text, .top_k = top_k, .seed = seed, .reference = std::move(reference)});
+std::vector<float> SpeakWith(const Voice& voice, const StreamOptions& options) {
+  auto stream = voice.Start(options);
   EXPECT_TRUE(stream) << stream.error().message;
   std::vector<float> audio;
   Chunk c;
@@ -228,6 +265,11 @@ std::vector<float> Speak(const Voice& voice, const std::string& text, std::optio
     audio.insert(audio.end(), c.samples.begin(), c.samples.end());
   } while (!c.is_last);
   return audio;
+}
+
+std::vector<float> Speak(const Voice& voice, const std::string& text, std::optional<uint64_t> seed, int top_k = 0,
+                         std::shared_ptr<const TokenReference> reference = nullptr) {
+  return SpeakWith(voice, {.text = text, .top_k = top_k, .seed = seed, .reference = std::move(reference)});
 }
 
 TEST(GptSovitsVoice, StreamsSentencesThroughTheVoiceApi) {
@@ -268,6 +310,33 @@ TEST(GptSovitsVoice, SameSeedSameAudioWhileOtherStreamsRun) {
   EXPECT_FALSE(other.empty());
   EXPECT_FALSE(unseeded.empty());
   EXPECT_NE(Speak(**voice, "Hello world.", 43), alone);  // another seed, other noise and tokens
+}
+
+// A request's sampling reaches the token loop; values out of range are refused.
+TEST(GptSovitsVoice, RequestsChooseTheirSampling) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_TRUE(voice);
+  const std::string text = "Hello world.";
+  const auto plain = Speak(**voice, text, 9);
+  // The voice's own values, named, change nothing.
+  EXPECT_EQ(SpeakWith(**voice, {.text = text, .top_k = 15, .top_p = 1, .temperature = 1, .repetition_penalty = 1.35,
+                                .seed = 9}),
+            plain);
+  // The fixture's top logits lie close together, so sampling draws far from greedy; a tiny top-p keeps
+  // only the likeliest (greedy, as top-k 1), a tiny temperature nearly so.
+  const auto greedy = Speak(**voice, text, 9, 1);
+  EXPECT_NE(greedy, plain);
+  EXPECT_EQ(SpeakWith(**voice, {.text = text, .top_p = 0.001, .seed = 9}), greedy);
+  EXPECT_NE(SpeakWith(**voice, {.text = text, .temperature = 0.01, .seed = 9}), plain);
+  EXPECT_NE(SpeakWith(**voice, {.text = text, .repetition_penalty = 1.0, .seed = 9}), plain);
+  for (StreamOptions o : {StreamOptions{.top_k = 1025}, StreamOptions{.top_p = 1.5}, StreamOptions{.temperature = 0.001},
+                          StreamOptions{.temperature = 3}, StreamOptions{.repetition_penalty = 0.5},
+                          StreamOptions{.repetition_penalty = 2.5}}) {
+    o.text = "Hello.";
+    auto s = (*voice)->Start(o);
+    ASSERT_FALSE(s);
+    EXPECT_EQ(s.error().code, ErrorCode::kBadRequest) << s.error().message;
+  }
 }
 
 TEST(GptSovitsVoice, CancelStopsAtTheNextStep) {

@@ -155,18 +155,30 @@ TEST(TokenFields, RoundTripAndAbsentMeansTheVoicesOwn) {
   ASSERT_TRUE(plain);
   EXPECT_EQ(plain->reference_text, "");
   EXPECT_EQ(plain->top_k, 0u);
+  EXPECT_EQ(plain->top_p, 0.0);
+  EXPECT_EQ(plain->temperature, 0.0);
+  EXPECT_EQ(plain->repetition_penalty, 0.0);
   EXPECT_FALSE(plain->seed);
+  for (const char* key : {"top_k", "top_p", "temperature", "repetition_penalty"}) {
+    EXPECT_EQ(AsJson(Serialize(*plain)).count(key), 0u) << key;
+  }
   EXPECT_EQ(AsJson(Serialize(*plain)).count("seed"), 0u);
   SynthesizeRequest in;
   in.text = "Hi.";
   in.references = 2;
   in.reference_text = "What the first file says, ünïcode.";
   in.top_k = 1;
+  in.top_p = 0.8;
+  in.temperature = 0.7;
+  in.repetition_penalty = 1.2;
   in.seed = 18446744073709551615ull;  // all 64 bits
   auto out = ParseSynthesize(Serialize(in));
   ASSERT_TRUE(out) << out.error().ToString();
   EXPECT_EQ(out->reference_text, in.reference_text);
   EXPECT_EQ(out->top_k, 1u);
+  EXPECT_EQ(out->top_p, 0.8);
+  EXPECT_EQ(out->temperature, 0.7);
+  EXPECT_EQ(out->repetition_penalty, 1.2);
   EXPECT_EQ(out->seed, in.seed);
   in.seed = 0;  // a seed of 0 is a seed, not "none"
   EXPECT_EQ(ParseSynthesize(Serialize(in))->seed, std::optional<uint64_t>(0));
@@ -176,11 +188,16 @@ TEST(TokenFields, AreChecked) {
   EXPECT_EQ(kMaxTopK, 1024u);
   EXPECT_EQ(kMaxReferenceTextBytes, 1000u);
   EXPECT_TRUE(ParseSynthesize(B(R"({"text":"a","top_k":1024,"seed":null})")));
+  EXPECT_TRUE(ParseSynthesize(B(R"({"text":"a","top_p":1,"temperature":2,"repetition_penalty":2})")));
+  EXPECT_TRUE(ParseSynthesize(B(R"({"text":"a","top_p":0.01,"temperature":0.01,"repetition_penalty":1})")));
   for (const char* body :
        {R"({"text":"a","top_k":1025})", R"({"text":"a","top_k":-1})", R"({"text":"a","top_k":"5"})",
         R"({"text":"a","seed":-1})", R"({"text":"a","seed":1.5})", R"({"text":"a","seed":"7"})",
         R"({"text":"a","seed":18446744073709551616})", R"({"text":"a","reference_text":"no references"})",
-        R"({"text":"a","references":1,"reference_text":5})"}) {
+        R"({"text":"a","references":1,"reference_text":5})", R"({"text":"a","top_p":1.01})",
+        R"({"text":"a","top_p":-0.1})", R"({"text":"a","top_p":"0.5"})", R"({"text":"a","temperature":2.01})",
+        R"({"text":"a","temperature":0.001})", R"({"text":"a","temperature":-1})",
+        R"({"text":"a","repetition_penalty":0.9})", R"({"text":"a","repetition_penalty":2.5})"}) {
     EXPECT_EQ(CodeOf(ParseSynthesize(B(body))), ErrorCode::kBadRequest) << body;
   }
   const std::string long_text(1001, 'x');

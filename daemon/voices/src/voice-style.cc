@@ -77,6 +77,9 @@ engine::StreamOptions RequestOptions(const protocol::SynthesizeRequest& request,
   options.duration_s = request.duration_s;
   options.emotion_alpha = request.emotion_alpha;
   options.top_k = static_cast<int>(request.top_k);
+  options.top_p = request.top_p;
+  options.temperature = request.temperature;
+  options.repetition_penalty = request.repetition_penalty;
   options.seed = request.seed;
   if (saved) UseSavedVoice(*saved, &options);
   if (request.emotion) options.emotion = ToEmotionVector(*request.emotion);

@@ -61,7 +61,12 @@ struct GptSovitsManifest {
   std::string reference_audio;  // WAV, 3-10 s: the default speaker
   std::string reference_text;   // what is said in it
   int min_libtorch_major = 2, min_libtorch_minor = 0;  // "min_libtorch": "2.0"
-  int top_k = 15;               // the default of requests that name none
+  // The sampling of requests that name none (upstream's api_v2 defaults): top-k, top-p (1: off),
+  // temperature, repetition penalty (1: off).
+  int top_k = 15;
+  double top_p = 1.0;
+  double temperature = 1.0;
+  double repetition_penalty = 1.35;
   std::string dtype = "fp32";   // what the files were exported in: "fp32" or "fp16"
   // Optional: the words upstream's frontend spells (CMUdict and its additions), in the user lexicon's
   // format; read after the user's lexicon and before flite's.
@@ -108,10 +113,14 @@ struct StreamOptions {
   // pauses scaled together);
   // needs final text, and overrides speed. 0: natural length.
   double duration_s = 0;
-  // Token voices (GPT-SoVITS) sample their tokens: top-k (0: the voice's default; 1: greedy) and
-  // the seed of the request's own random generator (none: a random one). The same seed, text and
-  // voice give the same audio, whatever else runs. Native voices have no sampling and ignore both.
+  // Token voices (GPT-SoVITS) sample their tokens: top-k (1: greedy), top-p, temperature and
+  // repetition penalty (0: the voice's default; ranges in protocol/limits.h) and the seed of the
+  // request's own random generator (none: a random one). The same seed, text and voice give the
+  // same audio, whatever else runs. Native voices have no sampling and ignore them.
   int top_k = 0;
+  double top_p = 0;
+  double temperature = 0;
+  double repetition_penalty = 0;
   std::optional<uint64_t> seed = {};
   // Token voices: the speaker, from Voice::PrepareReference (or a saved voice); null: the voice's own.
   std::shared_ptr<const TokenReference> reference = {};

@@ -30,6 +30,11 @@ inline constexpr double kMaxDurationS = 600;  // a target utterance length ("dur
 inline constexpr uint32_t kMaxReferences = 8;  // speaker reference files per request or saved voice
 inline constexpr size_t kMaxReferenceTextBytes = 1000;  // a reference's transcript ("reference_text")
 inline constexpr uint32_t kMaxTopK = 1024;  // "top_k" of token voices (their vocabulary, the end token aside)
+// The rest of token voices' sampling: "top_p" in (0, 1] (1: off), "temperature" in
+// [kMinTemperature, kMaxTemperature], "repetition_penalty" in [1, kMaxRepetitionPenalty] (1: off).
+inline constexpr double kMinTemperature = 0.01;
+inline constexpr double kMaxTemperature = 2.0;
+inline constexpr double kMaxRepetitionPenalty = 2.0;
 
 inline constexpr uint32_t kChannelSampleRate = 48000;  // output channels: listeners receive 48 kHz mono
 inline constexpr size_t kMaxChannelNameBytes = 64;     // an output channel's name

@@ -62,9 +62,13 @@ struct SynthesizeRequest {
   // Token voices (GPT-SoVITS): what the first reference file says, at most kMaxReferenceTextBytes;
   // they refuse references without it. Other voices refuse it.
   std::string reference_text = {};
-  // Token voices' sampling: top-k (0: the voice's default, 1: greedy, at most kMaxTopK) and the
-  // request's own random seed (absent: a random one). Other voices ignore both.
+  // Token voices' sampling: top-k (0: the voice's default, 1: greedy, at most kMaxTopK), top-p,
+  // temperature and repetition penalty (0: the voice's default; ranges in limits.h) and the
+  // request's own random seed (absent: a random one). Other voices ignore them.
   uint32_t top_k = 0;
+  double top_p = 0;
+  double temperature = 0;
+  double repetition_penalty = 0;
   std::optional<uint64_t> seed = {};
 
   // True when kReference frames must follow before the request can start.
