@@ -103,6 +103,13 @@ class GptSovitsModelTest : public ::testing::Test {
     torch::Tensor t = d.y.select(0, 0).narrow(0, d.prompt_len, d.generated()).contiguous();
     return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
   }
+  // A case's reference as Python had it: upstream's phone ids of the transcript.
+  Result<GptSovitsReference> CaseReference(const json& c) {
+    auto ref = model_->Reference(ReferenceAudio(), 32000, expected_["reference"]["text"].get<std::string>(),
+                                 c["ref_pad_16k_zeros"].get<int64_t>());
+    if (ref) ref->ref_seq = Ids(Ints(c["ref_seq"]));
+    return ref;
+  }
   // Upstream's export samples with top-p 1, temperature 1 and repetition penalty 1.35.
   static Sampling Upstreams(int top_k) { return {.top_k = top_k, .top_p = 1, .temperature = 1, .repetition_penalty = 1.35}; }
 
@@ -185,12 +192,9 @@ TEST_F(GptSovitsModelTest, ReferencePipelineMatchesPython) {
 // Python drew these with upstream's own sampling inside pre_infer and decode_next_token, on torch's
 // global generator seeded with the same number: ttsd's sampler draws the same tokens.
 TEST_F(GptSovitsModelTest, GreedyAndSeededTokensMatchPythonExactly) {
-  const auto audio = ReferenceAudio();
   for (const json& c : expected_["cases"]) {
-    auto ref = model_->Reference(audio, 32000, expected_["reference"]["text"].get<std::string>(),
-                                 c["ref_pad_16k_zeros"].get<int64_t>());
+    auto ref = CaseReference(c);
     ASSERT_TRUE(ref);
-    ref->ref_seq = Ids(Ints(c["ref_seq"]));
     const auto text = Ints(c["text_seq"]);
     EXPECT_EQ(Decode(*ref, text, Upstreams(1), c["greedy"]["seed"]), Ints(c["greedy"]["tokens"])) << c["name"];
     EXPECT_EQ(Decode(*ref, text, Upstreams(c["sampled"]["top_k"]), c["sampled"]["seed"]), Ints(c["sampled"]["tokens"]))
@@ -199,14 +203,11 @@ TEST_F(GptSovitsModelTest, GreedyAndSeededTokensMatchPythonExactly) {
 }
 
 // Top-p, temperature and another penalty: Python drew these from prefill_logits and step_logits with
-// the same steps (make_fixture.py's draw) on a generator of its own.
+// the same steps (models/gpt-sovits/t2s_logits.py's draw) on a generator of its own.
 TEST_F(GptSovitsModelTest, TunedSamplingMatchesPythonExactly) {
-  const auto audio = ReferenceAudio();
   for (const json& c : expected_["cases"]) {
-    auto ref = model_->Reference(audio, 32000, expected_["reference"]["text"].get<std::string>(),
-                                 c["ref_pad_16k_zeros"].get<int64_t>());
+    auto ref = CaseReference(c);
     ASSERT_TRUE(ref);
-    ref->ref_seq = Ids(Ints(c["ref_seq"]));
     const json& t = c["tuned"];
     const Sampling s{.top_k = t["top_k"], .top_p = t["top_p"], .temperature = t["temperature"],
                      .repetition_penalty = t["repetition_penalty"]};
