@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages ttsd needs to build and run (make run); installs only what is missing.
 # Usage: ./install-deps.sh [--test] [--train] [--fuzz] [--torch2]   (--test adds what the tests use: GoogleTest,
-# PulseAudio, ffmpeg, Chromium, python3-torch; --train the corpus/training/evaluation tools; --fuzz the
+# PulseAudio, ffmpeg, Chromium, python3-torch, and OpenAI's Python client, pinned below, in the venv
+# .venv/openai; --train the corpus/training/evaluation tools; --fuzz the
 # clang toolchain of the libFuzzer targets: make fuzz-smoke; --torch2 then puts PyPI's PyTorch, pinned below,
 # into the venv .venv/torch2 for the libtorch 2.x build: make test-torch2)
 set -eu
@@ -11,11 +12,17 @@ libtorch-dev libopenblas0-pthread
 libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
 libsndfile1-dev libsoxr-dev libsystemd-dev systemd libssl-dev
 libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
+libmp3lame-dev libflac-dev libvo-aacenc-dev
 flite1-dev unicode-data"
 
 TEST_PKGS="libgtest-dev libgmock-dev
 pulseaudio pulseaudio-utils alsa-utils ffmpeg curl chromium
-python3-torch python3-numpy"
+python3-torch python3-numpy python3-venv"
+
+# OpenAI's official Python client and everything it imports, exactly (tests/http/openai-client-test.cc).
+OPENAI_PINS="openai==3.63.0 annotated-types==0.8.0 anyio==4.16.0 h11==0.16.0 httpcore2==2.17.0 httpx2==2.17.0
+idna==3.21 jiter==0.19.0 pydantic==2.14.4 pydantic_core==2.50.5 sniffio==1.3.1 truststore==0.10.5
+typing-inspection==0.4.5 typing_extensions==4.16.0"
 
 TRAIN_PKGS="flite festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k htsengine sox
 wordnet-base fortunes-min pocketsphinx pocketsphinx-en-us python3-pocketsphinx python3-matplotlib python3-scipy"
@@ -28,10 +35,11 @@ FUZZ_PKGS="clang-19 libclang-rt-19-dev llvm"
 TORCH2_PINS="torch==2.11.0 nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85"
 TORCH2_PKGS="python3-venv"
 torch2=""
+test=""
 
 for arg in "$@"; do
   case $arg in
-    --test) PKGS="$PKGS $TEST_PKGS" ;;
+    --test) PKGS="$PKGS $TEST_PKGS"; test=1 ;;
     --train) PKGS="$PKGS $TRAIN_PKGS" ;;
     --fuzz) PKGS="$PKGS $FUZZ_PKGS" ;;
     --torch2) PKGS="$PKGS $TORCH2_PKGS"; torch2=1 ;;
@@ -52,19 +60,25 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
-[ -z "$torch2" ] && exit 0
+# A venv of Debian's python3 (not whatever python3 is first on PATH) holding exactly the pins given, each
+# with --no-deps (the pins name every package needed); .venv/NAME/pins says what is in it, and a changed
+# pin rebuilds it. --no-cache-dir: no second copy of the wheels in ~/.cache.
+make_venv() {  # NAME "PINS" "WHAT, FOR THE LOG"
+  venv="$(cd "$(dirname "$0")" && pwd)/.venv/$1"
+  pins=$(echo $2)
+  if [ -f "$venv/pins" ] && [ "$(cat "$venv/pins")" = "$pins" ]; then
+    echo "install-deps: .venv/$1 has $pins"
+    return 0
+  fi
+  echo "install-deps: creating $venv with $pins ($3)"
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --no-deps --no-cache-dir $pins
+  echo "$pins" >"$venv/pins"
+  echo "install-deps: $venv ready"
+}
 
-# The venv is Debian's python3 (not whatever python3 is first on PATH); .venv/torch2/pins says what is in it.
-venv="$(cd "$(dirname "$0")" && pwd)/.venv/torch2"
-if [ -f "$venv/pins" ] && [ "$(cat "$venv/pins")" = "$TORCH2_PINS" ]; then
-  echo "install-deps: .venv/torch2 has $TORCH2_PINS"
-  exit 0
-fi
-echo "install-deps: creating $venv with $TORCH2_PINS (545 MB to download, 1.3 GB installed)"
-rm -rf "$venv"
-/usr/bin/python3 -m venv "$venv"
-# --no-deps: the C++ build needs none of torch's Python dependencies (sympy, networkx, the other CUDA
-# libraries); --no-cache-dir: no second copy of the wheels in ~/.cache.
-"$venv/bin/python" -m pip install --no-deps --no-cache-dir $TORCH2_PINS
-echo "$TORCH2_PINS" >"$venv/pins"
-echo "install-deps: $venv ready"
+[ -n "$test" ] && make_venv openai "$OPENAI_PINS" "4 MB"
+# The C++ build needs none of torch's Python dependencies (sympy, networkx, the other CUDA libraries).
+[ -n "$torch2" ] && make_venv torch2 "$TORCH2_PINS" "545 MB to download, 1.3 GB installed"
+exit 0

@@ -168,9 +168,11 @@ class HttpLink {
     return {};
   }
   // One request on the kept-alive connection; start is when the request (or its connection) began.
-  // TTFA: the first bytes of the body, which for pcm are audio.
-  ttsd::Result<Sample> Speak(Clock::time_point start, const std::string& voice, const std::string& text) {
-    json body = {{"model", "tts-1"}, {"input", text}, {"response_format", "pcm"}};
+  // TTFA: the first body bytes that carry audio: for pcm, mp3 and aac the body's first chunk; wav,
+  // opus and flac first send their header in a chunk of its own, at once, which does not count.
+  ttsd::Result<Sample> Speak(Clock::time_point start, const std::string& voice, const std::string& text,
+                             const std::string& format = "pcm") {
+    json body = {{"model", "tts-1"}, {"input", text}, {"response_format", format}};
     if (!voice.empty()) body["voice"] = voice;
     const std::string b = body.dump();
     const std::string req = "POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port_) +
@@ -190,12 +192,13 @@ class HttpLink {
     const int rate = std::regex_search(head, m, std::regex("X-Sample-Rate: (\\d+)")) ? std::stoi(m[1]) : 0;
     Sample s;
     size_t bytes = 0;
+    int header_chunks = format == "wav" || format == "opus" || format == "flac" ? 1 : 0;
     for (;;) {  // chunked body
       while ((end = buffer_.find("\r\n")) == std::string::npos) {
         if (auto st = Fill(); !st) return std::unexpected(st.error());
       }
       const size_t size = std::stoul(buffer_.substr(0, end), nullptr, 16);
-      if (size > 0 && bytes == 0) s.ttfa_ms = Ms(Clock::now() - start);
+      if (size > 0 && header_chunks-- == 0) s.ttfa_ms = Ms(Clock::now() - start);
       while (buffer_.size() < end + 2 + size + 2) {
         if (auto st = Fill(); !st) return std::unexpected(st.error());
       }
@@ -203,7 +206,7 @@ class HttpLink {
       bytes += size;
       if (size == 0) break;
     }
-    s.audio_s = rate ? static_cast<double>(bytes / 2) / rate : 0;
+    s.audio_s = rate && format == "pcm" ? static_cast<double>(bytes / 2) / rate : 0;
     return s;
   }
 
@@ -296,6 +299,12 @@ int main(int argc, char** argv) {
          return link.Speak(start, voice, text);
        }},
   };
+  // OpenAI's other response formats: what encoding adds to the first audio (compare with "http").
+  for (const char* format : {"mp3", "opus", "aac", "flac", "wav"}) {
+    front_ends.push_back({std::string("http-") + format, [&http, &voice, format](const std::string& text) {
+                            return http.Speak(Clock::now(), voice, text, format);
+                          }});
+  }
 
   // Untimed: nothing measured pays a first-use cost.
   for (auto& f : front_ends) (void)f.speak("Warming up.");

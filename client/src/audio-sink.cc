@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "ttsd/client/encoded-file-sink.h"
 #include "ttsd/client/http-ogg-sink.h"
 #include "ttsd/client/ogg-opus-sink.h"
 #include "ttsd/client/portaudio-sink.h"
@@ -28,12 +29,39 @@ OutputSpec Spec(OutputSpec::Kind kind, std::string_view path) {
   return spec;
 }
 
+OutputSpec Encoded(EncodedFormat format, std::string_view path) {
+  OutputSpec spec = Spec(path.empty() ? OutputSpec::Kind::kEncodedStdout : OutputSpec::Kind::kEncodedFile, path);
+  spec.encoded_format = format;
+  return spec;
+}
+
+// The compressed formats: the extension and the prefix ("mp3:-", "mp3:NAME") that name each.
+struct EncodedName {
+  EncodedFormat format;
+  std::string_view extension;
+  std::string_view prefix;
+};
+constexpr EncodedName kEncodedNames[] = {
+    {EncodedFormat::kMp3, ".mp3", "mp3:"},
+    {EncodedFormat::kFlac, ".flac", "flac:"},
+    {EncodedFormat::kAac, ".aac", "aac:"},
+};
+
 }  // namespace
 
 Result<OutputSpec> ParseOutputSpec(std::string_view spec) {
   if (spec == "-") return Spec(OutputSpec::Kind::kRawStdout, "");
   if (spec == "ogg:-") return Spec(OutputSpec::Kind::kOggStdout, "");
   if (spec.starts_with("ogg:") && spec.size() > 4) return Spec(OutputSpec::Kind::kOggFile, spec.substr(4));
+  for (const auto& name : kEncodedNames) {
+    if (spec == std::string(name.prefix) + "-") return Encoded(name.format, "");
+    if (spec.starts_with(name.prefix) && spec.size() > name.prefix.size()) {
+      return Encoded(name.format, spec.substr(name.prefix.size()));
+    }
+  }
+  for (const auto& name : kEncodedNames) {
+    if (EndsWithNoCase(spec, name.extension) && spec.size() > name.extension.size()) return Encoded(name.format, spec);
+  }
   if ((EndsWithNoCase(spec, ".opus") && spec.size() > 5) ||
       ((EndsWithNoCase(spec, ".ogg") || EndsWithNoCase(spec, ".oga")) && spec.size() > 4)) {
     return Spec(OutputSpec::Kind::kOggFile, spec);
@@ -42,9 +70,11 @@ Result<OutputSpec> ParseOutputSpec(std::string_view spec) {
   if ((EndsWithNoCase(spec, ".raw") || EndsWithNoCase(spec, ".pcm")) && spec.size() > 4) {
     return Spec(OutputSpec::Kind::kRawFile, spec);
   }
-  return MakeError(ErrorCode::kBadRequest, "cannot tell what kind of output '" + std::string(spec) +
-                                               "' is: name a .wav file, a .raw/.pcm file, an .opus/.ogg file (Ogg Opus), - for raw "
-                                               "PCM on stdout, or ogg:- for Ogg Opus on stdout");
+  return MakeError(ErrorCode::kBadRequest,
+                   "cannot tell what kind of output '" + std::string(spec) +
+                       "' is: name a .wav file, a .raw/.pcm file, an .opus/.ogg file (Ogg Opus), an .mp3, .flac or "
+                       ".aac file, - for raw PCM on stdout, or ogg:-, mp3:-, flac:- or aac:- for that format on "
+                       "stdout");
 }
 
 Result<std::unique_ptr<AudioSink>> MakeAudioSink(const OutputSpec& spec) {
@@ -65,6 +95,13 @@ Result<std::unique_ptr<AudioSink>> MakeAudioSink(const OutputSpec& spec) {
       return std::make_unique<OggOpusSink>(STDOUT_FILENO, /*owns_fd=*/false, "stdout", spec.opus_bitrate_bps);
     case OutputSpec::Kind::kOggFile: {
       auto sink = OggOpusSink::CreateFile(spec.path, spec.opus_bitrate_bps);
+      if (!sink) return std::unexpected(sink.error());
+      return std::unique_ptr<AudioSink>(std::move(*sink));
+    }
+    case OutputSpec::Kind::kEncodedStdout:
+      return std::make_unique<EncodedFileSink>(STDOUT_FILENO, /*owns_fd=*/false, "stdout", spec.encoded_format);
+    case OutputSpec::Kind::kEncodedFile: {
+      auto sink = EncodedFileSink::CreateFile(spec.path, spec.encoded_format);
       if (!sink) return std::unexpected(sink.error());
       return std::unique_ptr<AudioSink>(std::move(*sink));
     }

@@ -224,9 +224,11 @@ int RunListen(const ChannelOptions& opts, const GlobalOptions& global) {
   if (!output.any()) output.play = true;  // no -o, --rtp or --http: play it
   auto spec = ToOutputSpec(output);
   if (!spec) return Usage("listen: " + spec.error().message);
-  if ((spec->kind == OutputSpec::Kind::kRawStdout || spec->kind == OutputSpec::Kind::kOggStdout) &&
+  if ((spec->kind == OutputSpec::Kind::kRawStdout || spec->kind == OutputSpec::Kind::kOggStdout ||
+       spec->kind == OutputSpec::Kind::kEncodedStdout) &&
       isatty(STDOUT_FILENO)) {
-    return Usage("listen: -o - and -o ogg:- write audio (48 kHz mono), not for a terminal; pipe it");
+    return Usage("listen: -o -, ogg:-, mp3:-, flac:- and aac:- write audio (48 kHz mono), not for a terminal; "
+                 "pipe it");
   }
   spec->cancel = &g_interrupted;
   auto conn = Connect(global);
@@ -289,6 +291,13 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
   if (!spec) return Usage("say: " + spec.error().message);
   if (spec->kind == OutputSpec::Kind::kOggStdout && isatty(STDOUT_FILENO)) {
     return Usage("say: -o ogg:- writes Ogg Opus, not for a terminal; pipe it (| ffplay -f ogg -) or use -o FILE.opus");
+  }
+  if (spec->kind == OutputSpec::Kind::kEncodedStdout && isatty(STDOUT_FILENO)) {
+    const std::string ext = spec->encoded_format == EncodedFormat::kMp3    ? "mp3"
+                            : spec->encoded_format == EncodedFormat::kFlac ? "flac"
+                                                                           : "aac";
+    return Usage("say: -o " + ext + ":- writes " + ext +
+                 " audio, not for a terminal; pipe it (| ffplay -) or use -o FILE." + ext);
   }
   spec->cancel = &g_interrupted;  // Ctrl-C stops --http-wait
   if (spec->kind == OutputSpec::Kind::kRawStdout && isatty(STDOUT_FILENO)) {

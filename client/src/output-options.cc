@@ -26,7 +26,8 @@ void AddOutputOptions(CLI::App* app, OutputOptions* options) {
       ->check(CLI::Range(1u, 30000u));
   app->add_option("-o,--output", options->output,
                   "where the audio goes: FILE.wav (WAV), FILE.raw or FILE.pcm (raw PCM), FILE.opus or FILE.ogg "
-                  "(Ogg Opus, 48 kHz), - (raw PCM on stdout), ogg:- (Ogg Opus on stdout)")
+                  "(Ogg Opus, 48 kHz), FILE.mp3 (MP3, 64 kb/s), FILE.flac (FLAC, lossless), FILE.aac (AAC-LC in "
+                  "ADTS, 64 kb/s), - (raw PCM on stdout), ogg:-, mp3:-, flac:- or aac:- (that format on stdout)")
       ->type_name("FILE");
   app->add_option("--rtp", options->rtp,
                   "stream Opus over RTP/UDP to HOST:PORT (48 kHz, payload type 111), at real-time pace")
@@ -80,8 +81,9 @@ Result<HostPort> ParseHostPort(std::string_view text) {
 Result<OutputSpec> ToOutputSpec(const OutputOptions& options) {
   const int outputs = !options.output.empty() + !options.rtp.empty() + !options.http.empty() + options.play;
   if (outputs == 0) {
-    return MakeError(ErrorCode::kBadRequest, "no output: give --play, -o FILE.wav|FILE.opus|-|ogg:-, --rtp HOST:PORT "
-                                             "or --http HOST:PORT");
+    return MakeError(ErrorCode::kBadRequest,
+                     "no output: give --play, -o FILE.wav|.opus|.mp3|.flac|.aac|-|ogg:-|mp3:-, --rtp HOST:PORT or "
+                     "--http HOST:PORT");
   }
   if (outputs > 1) return MakeError(ErrorCode::kBadRequest, "give only one of --play, -o, --rtp and --http");
   if (!options.device.empty() && !options.play) {

@@ -177,10 +177,52 @@ TEST(OutputSpec, NamesPickTheSink) {
   EXPECT_EQ(ParseOutputSpec("/tmp/OUT.WAV")->path, "/tmp/OUT.WAV");
   EXPECT_EQ(ParseOutputSpec("x.raw")->kind, OutputSpec::Kind::kRawFile);
   EXPECT_EQ(ParseOutputSpec("x.pcm")->kind, OutputSpec::Kind::kRawFile);
-  for (const char* bad : {"out.mp3", "out", "", ".wav", "--"}) {
+  for (const char* bad : {"out.mp4", "out", "", ".wav", "--"}) {
     auto s = ParseOutputSpec(bad);
     ASSERT_FALSE(s.has_value()) << bad;
     EXPECT_EQ(s.error().code, ErrorCode::kBadRequest);
+  }
+}
+
+TEST(OutputSpec, CompressedFormatsByExtensionOrPrefix) {
+  struct Case {
+    const char* spec;
+    OutputSpec::Kind kind;
+    EncodedFormat format;
+    const char* path;
+  };
+  const Case cases[] = {
+      {"out.mp3", OutputSpec::Kind::kEncodedFile, EncodedFormat::kMp3, "out.mp3"},
+      {"/tmp/A.MP3", OutputSpec::Kind::kEncodedFile, EncodedFormat::kMp3, "/tmp/A.MP3"},
+      {"speech.flac", OutputSpec::Kind::kEncodedFile, EncodedFormat::kFlac, "speech.flac"},
+      {"Speech.Flac", OutputSpec::Kind::kEncodedFile, EncodedFormat::kFlac, "Speech.Flac"},
+      {"x.aac", OutputSpec::Kind::kEncodedFile, EncodedFormat::kAac, "x.aac"},
+      {"X.AAC", OutputSpec::Kind::kEncodedFile, EncodedFormat::kAac, "X.AAC"},
+      {"mp3:-", OutputSpec::Kind::kEncodedStdout, EncodedFormat::kMp3, ""},
+      {"flac:-", OutputSpec::Kind::kEncodedStdout, EncodedFormat::kFlac, ""},
+      {"aac:-", OutputSpec::Kind::kEncodedStdout, EncodedFormat::kAac, ""},
+      {"mp3:speech.bin", OutputSpec::Kind::kEncodedFile, EncodedFormat::kMp3, "speech.bin"},
+      {"aac:out.m4a", OutputSpec::Kind::kEncodedFile, EncodedFormat::kAac, "out.m4a"},
+      {"flac:x.wav", OutputSpec::Kind::kEncodedFile, EncodedFormat::kFlac, "x.wav"},  // the prefix wins
+  };
+  for (const auto& c : cases) {
+    auto s = ParseOutputSpec(c.spec);
+    ASSERT_TRUE(s.has_value()) << c.spec << ": " << s.error().message;
+    EXPECT_EQ(s->kind, c.kind) << c.spec;
+    EXPECT_EQ(s->encoded_format, c.format) << c.spec;
+    EXPECT_EQ(s->path, c.path) << c.spec;
+  }
+  EXPECT_EQ(ParseOutputSpec("ogg:x.mp3")->kind, OutputSpec::Kind::kOggFile);
+  for (const char* bad : {".mp3", ".flac", ".aac", "mp3:", "flac:", "x.mp3.tmp", "x.fla", "x.m4a"}) {
+    auto s = ParseOutputSpec(bad);
+    ASSERT_FALSE(s.has_value()) << bad;
+    EXPECT_EQ(s.error().code, ErrorCode::kBadRequest);
+  }
+  // The error lists every kind of name -o understands.
+  const std::string message = ParseOutputSpec("x.m4a").error().message;
+  EXPECT_NE(message.find("'x.m4a'"), std::string::npos) << message;
+  for (const char* listed : {".wav", ".raw", ".opus", ".mp3", ".flac", ".aac", "ogg:-", "mp3:-", "flac:-", "aac:-"}) {
+    EXPECT_NE(message.find(listed), std::string::npos) << listed << " missing from: " << message;
   }
 }
 
@@ -198,6 +240,18 @@ TEST(OutputSpec, FactoryOpensTheOutputAtOnce) {
   auto bad = MakeAudioSink(*ParseOutputSpec(dir.path() + "/missing/a.wav"));
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, ErrorCode::kIo);
+
+  for (const char* name : {"/a.mp3", "/a.flac", "/a.aac"}) {
+    auto sink = MakeAudioSink(*ParseOutputSpec(dir.path() + name));
+    ASSERT_TRUE(sink.has_value()) << name;
+    EXPECT_TRUE(std::filesystem::exists(dir.path() + name)) << name;
+  }
+  EXPECT_EQ((*MakeAudioSink(*ParseOutputSpec(dir.path() + "/b.mp3")))->Describe(), "MP3 file " + dir.path() + "/b.mp3");
+  EXPECT_EQ((*MakeAudioSink(*ParseOutputSpec("flac:-")))->Describe(), "FLAC on stdout");
+  EXPECT_EQ((*MakeAudioSink(*ParseOutputSpec("aac:-")))->Describe(), "AAC on stdout");
+  auto missing = MakeAudioSink(*ParseOutputSpec(dir.path() + "/missing/a.flac"));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kIo);
 }
 
 }  // namespace

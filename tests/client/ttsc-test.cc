@@ -10,12 +10,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "client/scripted-server.h"
+#include "opus/opus-test-support.h"
+#include "support/audio-files.h"
 #include "ttsd/version.h"
 
 extern char** environ;
@@ -262,7 +267,7 @@ TEST_F(TtscBinaryTest, UsageErrorsExitTwo) {
                                         {"say", "-o", "x.wav", "--prefill", "300", "hi"},  // --prefill too
                                         {"say", "--prefill", "0", "hi"},     // out of range
                                         {"say", "-o", "x.wav"},              // no text
-                                        {"say", "-o", "x.mp3", "hi"},        // unknown output
+                                        {"say", "-o", "x.mp4", "hi"},        // unknown output
                                         {"say", "--format", "u8", "-o", "x.wav", "hi"},
                                         {"say", "--speed", "10", "-o", "x.wav", "hi"},
                                         {"frobnicate"},
@@ -276,6 +281,110 @@ TEST_F(TtscBinaryTest, UsageErrorsExitTwo) {
   Outcome o = help.Wait();
   EXPECT_EQ(o.exit_code, 0);
   EXPECT_NE(o.out.find("--stdin"), std::string::npos);
+}
+
+// ffmpeg's decoding of path as mono float at rate_hz.
+std::vector<float> DecodeWithFfmpeg(const std::string& path, uint32_t rate_hz) {
+  Child ff({"ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-i", path, "-f", "f32le", "-ac", "1", "-ar",
+            std::to_string(rate_hz), "pipe:1"});
+  EXPECT_EQ(ff.Wait(30s), 0) << ff.CommandLine() << ": " << ff.Stderr() << " (./install-deps.sh --test installs ffmpeg)";
+  return F32(ff.Stdout());
+}
+
+// The same speech through -o X.wav, -o X.mp3|.flac|.aac and mp3:-|flac:-|aac:- (stdout): ffmpeg decodes each
+// compressed output to the WAV's audio, behind the codec's delay.
+TEST_F(TtscBinaryTest, SayWritesMp3FlacAndAacToFilesAndStdout) {
+  std::vector<int16_t> speech;
+  for (float v : SpeechLike(1.5, 16000)) speech.push_back(static_cast<int16_t>(std::lround(v * 32767)));
+  TempDir dir;
+  // Runs ttsc say -o spec against a server that sends speech in 20 ms chunks.
+  auto say = [&](const std::string& spec) {
+    ScriptedServer server([&](ServerPeer& p) {
+      p.Handshake();
+      auto req = p.ExpectSynthesize();
+      ASSERT_TRUE(req);
+      p.SendAccepted(req->first, 16000);
+      uint64_t o = 0;
+      for (size_t at = 0; at < speech.size(); at += 320) {
+        const std::vector<int16_t> chunk(speech.begin() + static_cast<long>(at),
+                                         speech.begin() + static_cast<long>(std::min(at + 320, speech.size())));
+        p.SendAudio(req->first, S16Pcm(chunk), &o, false);
+      }
+      p.SendAudio(req->first, {}, &o, true);
+    });
+    Ttsc ttsc({"--socket", server.path(), "say", "-o", spec, "Hello there."});
+    Outcome o = ttsc.Wait();
+    server.Join();
+    EXPECT_EQ(o.exit_code, 0) << spec << ": " << o.err;
+    return o;
+  };
+  say(dir.path() + "/ref.wav");
+  int rate = 0;
+  const auto wav = ReadWav(dir.path() + "/ref.wav", &rate);
+  ASSERT_EQ(rate, 16000);
+  ASSERT_EQ(wav.size(), speech.size());
+  struct Format {
+    std::string ext;
+    long delay_samples;  // at 16 kHz (codec/'s encoder headers)
+  };
+  for (const Format& f : {Format{"mp3", 1105}, Format{"flac", 0}, Format{"aac", 1600}}) {
+    for (bool to_stdout : {false, true}) {
+      const std::string path = dir.path() + "/speech" + (to_stdout ? "-stdout." : ".") + f.ext;
+      if (to_stdout) {
+        Outcome o = say(f.ext + ":-");
+        WriteFile(path, o.out);
+      } else {
+        EXPECT_TRUE(say(path).out.empty());
+      }
+      const std::string what = f.ext + (to_stdout ? " on stdout" : " file");
+      ASSERT_TRUE(std::filesystem::exists(path)) << what;
+      const auto decoded = DecodeWithFfmpeg(path, 16000);
+      const auto match = BestMatch(decoded, wav, 0, 2000);
+      std::printf("[ %s: %zu bytes, decoded %zu samples for %zu, lag %ld, NCC %.5f ]\n", what.c_str(),
+                  std::filesystem::file_size(path), decoded.size(), wav.size(), match.lag, match.ncc);
+      EXPECT_GT(Rms(decoded), 0.5 * Rms(wav)) << what;  // not silent
+      EXPECT_NEAR(static_cast<double>(decoded.size()), static_cast<double>(wav.size() + f.delay_samples), 0.1 * 16000)
+          << what;
+      EXPECT_GE(match.ncc, 0.95) << what;
+      EXPECT_EQ(match.lag, f.delay_samples) << what;
+    }
+  }
+}
+
+TEST_F(TtscBinaryTest, CompressedAudioIsNotForATerminal) {
+  for (const std::string spec : {"mp3:-", "flac:-", "aac:-"}) {
+    const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ASSERT_GE(master, 0);
+    ASSERT_EQ(grantpt(master), 0);
+    ASSERT_EQ(unlockpt(master), 0);
+    const int tty = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ASSERT_GE(tty, 0);
+    int err[2];
+    ASSERT_EQ(pipe2(err, O_CLOEXEC), 0);
+    std::string binary = TtscBinary();
+    std::vector<std::string> args = {binary, "--socket", "/nonexistent/ttsd.sock", "say", "-o", spec, "hi"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      dup2(tty, 1);
+      dup2(err[1], 2);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(tty);
+    close(err[1]);
+    std::string message;
+    char buf[4096];
+    for (ssize_t n; (n = read(err[0], buf, sizeof(buf))) > 0;) message.append(buf, static_cast<size_t>(n));
+    close(err[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    close(master);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << spec << ": " << message;
+    EXPECT_NE(message.find("not for a terminal"), std::string::npos) << spec << ": " << message;
+  }
 }
 
 TEST_F(TtscBinaryTest, SigintCancelsTheRequestAndExits130) {

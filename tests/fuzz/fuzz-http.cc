@@ -1,8 +1,9 @@
 // Fuzzes the HTTP API's request handling up to the daemon, as HttpConnection does it
 // (daemon/http/src/http-connection.cc): Beast's request parser with our header and body caps, requests
 // pipelined on one connection, RouteRequest (daemon/http/include/ttsd/daemon/http-route.h) on the
-// request line and headers, ParseSpeechRequest (http-speech.h) on a speech request's body, and
-// the error body every refusal is answered with. Checks, beyond the sanitizers: an error has a 4xx
+// request line and headers, ParseSpeechRequest (http-speech.h) on a speech request's body and its
+// retry bodies, ParseMultipart (http-multipart.h) on an upload's, and the error body every refusal
+// is answered with. Checks, beyond the sanitizers: an error has a 4xx
 // or 5xx status and a JSON body; a speech request becomes a native synthesize body that is a JSON
 // object (the daemon's synthesize parser judges its values).
 // Input: byte 0 picks the token (none or "s3cret") and whether the daemon is shutting down; the
@@ -21,9 +22,11 @@
 
 #include "fuzz-check.h"
 #include "ttsd/daemon/http-config.h"
+#include "ttsd/daemon/http-multipart.h"
 #include "ttsd/daemon/http-route.h"
 #include "ttsd/daemon/http-speech.h"
 #include "ttsd/protocol/messages.h"
+#include "ttsd/protocol/voice-messages.h"
 
 namespace {
 
@@ -50,12 +53,26 @@ void Handle(const http::request<http::string_body>& req, std::string_view token,
   if (route->handler == HttpHandler::kChannel || route->handler == HttpHandler::kEvents) {
     FUZZ_CHECK(ttsd::protocol::IsValidChannelName(route->channel), "routed to an invalid channel name");
   }
+  if (route->handler == HttpHandler::kVoiceRemove) {
+    FUZZ_CHECK(ttsd::protocol::IsValidSavedVoiceName(route->name), "routed to an invalid saved voice name");
+  }
+  if (route->handler == HttpHandler::kVoiceAdd) {  // an upload: its form (fuzz-multipart goes deeper)
+    const auto type = req[http::field::content_type];
+    auto form = ttsd::daemon::ParseMultipart(std::string_view(type.data(), type.size()), req.body());
+    FUZZ_CHECK(form || form.error().code == ttsd::ErrorCode::kBadRequest, "an upload's form failed otherwise");
+    return;
+  }
   if (route->handler != HttpHandler::kSpeech) return;
   auto speech = ParseSpeechRequest(req.body());
   if (!speech) return CheckError(speech.error());
   const auto native = nlohmann::json::parse(speech->synthesize, nullptr, /*allow_exceptions=*/false);
   FUZZ_CHECK(native.is_object(), "the native synthesize body is not a JSON object");
-  if (speech->fallback) FUZZ_CHECK(nlohmann::json::accept(*speech->fallback), "the fallback body is not JSON");
+  // The bodies it would send after a refusal are JSON objects too.
+  for (auto code : {ttsd::ErrorCode::kUnknownVoice, ttsd::ErrorCode::kNotSupported}) {
+    if (auto again = speech->Retry({code, ""})) {
+      FUZZ_CHECK(nlohmann::json::parse(*again, nullptr, false).is_object(), "a retry body is not a JSON object");
+    }
+  }
 }
 
 }  // namespace
@@ -70,13 +87,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int requests = 0; requests < 16 && !rest.empty(); ++requests) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(HttpConfig::kMaxHeaderBytes);
-    parser.body_limit(HttpConfig::kMaxBodyBytes);
-    parser.eager(true);
+    parser.body_limit(HttpConfig::kMaxUploadBytes);  // until the header says which limit applies
     boost::beast::error_code ec;
-    while (!parser.is_done() && !rest.empty()) {
-      const size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
-      rest = rest.subspan(used);
-      if (ec || used == 0) break;
+    auto feed = [&] {
+      while (!(parser.eager() ? parser.is_done() : parser.is_header_done()) && !rest.empty()) {
+        const size_t used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
+        rest = rest.subspan(used);
+        if (ec || used == 0) break;
+      }
+    };
+    feed();  // the header alone (not eager), as the connection reads it
+    if (parser.is_header_done()) {
+      const auto& head = parser.get();
+      const size_t limit =
+          BodyLimit(std::string_view(head.method_string().data(), head.method_string().size()),
+                    std::string_view(head.target().data(), head.target().size()));
+      if (parser.content_length() && *parser.content_length() > limit) {
+        CheckError({413, "invalid_request_error", "body_too_large", "the request body is too large", ""});
+        return 0;
+      }
+      parser.body_limit(limit);
+      parser.eager(true);
+      feed();
     }
     if (!parser.is_done()) {
       // Bad bytes are answered 400, 413 or 431 (an HttpError) and the connection closes; too few

@@ -193,6 +193,41 @@ def http():
                                            headers=["Origin: http://evil.example", "Authorization: Bearer nope"]))
     write("http", "shutting-down", b"\x02" + req("GET", "/v1/voices", host="[::1]:5002"))
     write("http", "http10", b"\x00" + b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")
+    write("http", "speech-mp3-sse", b"\x00" + req("POST", "/v1/audio/speech",
+                                                 {"input": "Events.", "voice": "default", "response_format": "mp3",
+                                                  "stream_format": "sse", "sample_rate": 24000, "volume": 1.5}, js))
+    write("http", "audio-voices", b"\x00" + req("GET", "/v1/audio/voices") + req("GET", "/v1/audio/models"))
+    body, ctype = form([("name", None, b"anna"), ("reference_text", None, b"What the file says."),
+                        ("file", "anna.wav", b"RIFF....WAVEfmt ")])
+    write("http", "voice-upload", b"\x00" + req("POST", "/v1/voices", body, ["Content-Type: " + ctype]) +
+          req("DELETE", "/v1/voices/anna"))
+
+
+def form(parts, boundary="----ttsdBoundary7MA4YWxk"):
+    """A multipart/form-data body as browsers write it: (name, filename or None, bytes) per part."""
+    out = b""
+    for name, filename, data in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        out += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n".encode()
+        if filename:
+            out += b"Content-Type: audio/wav\r\n"
+        out += b"\r\n" + data + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+# --- multipart/form-data (daemon/http: http-multipart.h): Content-Type, NUL, body ---
+def multipart():
+    clear("multipart")
+    body, ctype = form([("name", None, b"anna"), ("voice", None, b"ttsd-en"),
+                        ("reference_text", None, "Ünïcode transcript.".encode()),
+                        ("file", "a.wav", b"RIFF\x00\x01\r\n--not-the-boundary"), ("file", "b.flac", b"fLaC\x00")])
+    write("multipart", "browser", ctype.encode() + b"\x00" + body)
+    body, _ = form([("name", None, b"x")], boundary="q")
+    write("multipart", "quoted-boundary", b'multipart/form-data; charset=utf-8; boundary="q"\x00preamble\r\n' + body)
+    write("multipart", "no-headers-part", b"multipart/form-data; boundary=b\x00--b\r\n\r\ndata\r\n--b--")
+    write("multipart", "unterminated", b"multipart/form-data; boundary=b\x00--b\r\nContent-Disposition: form-data; "
+          b"name=\"f\"\r\n\r\nno end")
+    write("multipart", "not-multipart", b"application/json\x00{}")
 
 
 # --- text frontend (engine/include/ttsd/frontend/text-frontend.h) ---
@@ -285,6 +320,7 @@ if __name__ == "__main__":
     native()
     wyoming()
     http()
+    multipart()
     frontend()
     lexicon()
     reference()

@@ -164,10 +164,10 @@ TEST_F(HttpApi, VoiceNamesSpeakersAndOpenAiVoices) {
 }
 
 TEST_F(HttpApi, ErrorsComeInOpenAiShape) {
-  ExpectOpenAiError(Post("/v1/audio/speech", Speech({{"input", "Hello."}, {"response_format", "mp3"}})), 400,
-                    "unsupported_response_format");
-  ExpectOpenAiError(Post("/v1/audio/speech", Speech({{"input", "Hello."}, {"response_format", "flac"}})), 400,
-                    "unsupported_response_format");
+  ExpectOpenAiError(Post("/v1/audio/speech", Speech({{"input", "Hello."}, {"response_format", "ogg"}})), 400,
+                    "invalid_value");
+  ExpectOpenAiError(Post("/v1/audio/speech", Speech({{"input", "Hello."}, {"sample_rate", 4000}})), 400,
+                    "invalid_value");
   ExpectOpenAiError(Post("/v1/audio/speech", Speech({{"voice", "fixture-ar"}})), 400, "missing_required_parameter");
   ExpectOpenAiError(Post("/v1/audio/speech", "{not json"), 400, "invalid_json");
   ExpectOpenAiError(Post("/v1/audio/speech", Speech({{"input", "Hello."}, {"speed", 10}})), 400, "bad_request");
@@ -435,7 +435,9 @@ TEST_F(HttpApi, CurlStreamsSpeechToAWavFile) {
   const std::string url = "http://127.0.0.1:" + std::to_string(port_) + "/v1/audio/speech";
   const std::string written =
       RunCommand("curl -sS -N -o " + out + " -w '%{http_code}' -H 'Content-Type: application/json' -d '" +
-              json{{"model", "tts-1"}, {"input", "Hello from curl."}, {"voice", "fixture-stream"}}.dump() + "' " + url,
+              json{{"model", "tts-1"}, {"input", "Hello from curl."}, {"voice", "fixture-stream"}, {"response_format", "wav"}}
+                  .dump() +
+              "' " + url,
           &status);
   ASSERT_EQ(status, 0) << "curl failed (./install-deps.sh installs curl)";
   EXPECT_EQ(written, "200");
@@ -452,8 +454,8 @@ TEST_F(HttpApi, CurlStreamsSpeechToAWavFile) {
 
   // And the error side, as curl users see it.
   const std::string error = RunCommand(
-      "curl -sS -H 'Content-Type: application/json' -d '{\"input\":\"x\",\"response_format\":\"mp3\"}' " + url, &status);
-  EXPECT_NE(error.find("\"code\":\"unsupported_response_format\""), std::string::npos) << error;
+      "curl -sS -H 'Content-Type: application/json' -d '{\"input\":\"x\",\"response_format\":\"ogg\"}' " + url, &status);
+  EXPECT_NE(error.find("\"param\":\"response_format\""), std::string::npos) << error;
 }
 
 TEST_F(HttpApi, ShutdownStopsTheHttpApiToo) {

@@ -1,12 +1,14 @@
 // The control page in a real browser: headless chromium loads it from ttsd (with a bearer token in its
 // URL), a test types, picks a voice and clicks Speak, and a native-protocol listener on the channel hears
-// the speech; the page's live queue view follows the channel, and Clear empties it.
+// the speech; the page's live queue view follows the channel, and Clear empties it; a recording chosen
+// in the page becomes a saved voice.
 // Skips (GTEST_SKIP, with the reason) only when chromium is not installed or exits at start.
 #include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "support/audio-files.h"
 #include "support/daemon-process.h"
 #include "support/headless-chromium.h"
 #include "support/http-client.h"
@@ -90,6 +92,48 @@ TEST(HttpBrowser, SpeakButtonQueuesSpeechThatAListenerHears) {
   // Clear empties the channel; the view follows.
   ASSERT_TRUE(chromium.Click("#clear"));
   EXPECT_TRUE(chromium.WaitFor("document.querySelectorAll('#queue li').length === 0"));
+}
+
+// The page's "new voice from a recording" form: a file chosen in the browser goes up as multipart
+// (FormData), the daemon saves the voice, and the page offers it.
+TEST(HttpBrowser, ANewVoiceFromARecordingIsSavedAndOffered) {
+  HeadlessChromium chromium;
+  std::string why;
+  if (!chromium.Start(&why)) GTEST_SKIP() << why;
+  TempDir dir;
+  DaemonProcess daemon({"--http", "127.0.0.1:0", "--http-token", "page-token", "--voice-store", dir.path() + "/store"});
+  const int port = HttpPort(daemon);
+  ASSERT_GT(port, 0);
+  ASSERT_TRUE(chromium.Open("http://127.0.0.1:" + std::to_string(port) + "/?token=page-token"));
+  ASSERT_TRUE(chromium.WaitFor("document.body && document.body.dataset.ready === 'true'")) << chromium.Log();
+
+  ASSERT_TRUE(chromium.Click("#new-voice summary"));  // the form opens
+  ASSERT_TRUE(chromium.WaitFor("document.getElementById('new-voice').open"));
+  // What a user picks in the file dialog, handed to the input the way the dialog does (a FileList).
+  const std::string wav = dir.path() + "/me.wav";
+  WriteFile(wav, AudioFileBytes(SpeechLike(4.0, 22050, 120), 22050, 1));
+  FILE* p = popen(("base64 -w0 " + wav).c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string b64;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) b64.append(buf, n);
+  ASSERT_EQ(pclose(p), 0);
+  chromium.Eval("document.getElementById('nv-name').value = 'me';"
+                "document.getElementById('nv-base').value = 'fixture-style';"
+                "const bytes = Uint8Array.from(atob('" + b64 + "'), (c) => c.charCodeAt(0));"
+                "const dt = new DataTransfer(); dt.items.add(new File([bytes], 'me.wav', {type: 'audio/wav'}));"
+                "document.getElementById('nv-files').files = dt.files; true");
+  ASSERT_TRUE(chromium.Click("#nv-save"));
+  ASSERT_TRUE(chromium.WaitFor("document.getElementById('message').textContent.startsWith('Saved voice me')"))
+      << chromium.Eval("document.getElementById('message').textContent").dump();
+  EXPECT_EQ(chromium.Eval("document.getElementById('voice').value"), "me");
+  auto listed = HttpRequest(port, "GET", "/v1/voices", "", {"Authorization: Bearer page-token"});
+  EXPECT_NE(listed.body.find("\"name\":\"me\""), std::string::npos) << listed.body;
+
+  // A second save under the same name is refused, and the page says why.
+  ASSERT_TRUE(chromium.Click("#nv-save"));
+  EXPECT_TRUE(chromium.WaitFor("document.getElementById('message').className === 'error'"))
+      << chromium.Eval("document.getElementById('message').textContent").dump();
 }
 
 TEST(HttpBrowser, APageWithoutTheTokenIsRefused) {

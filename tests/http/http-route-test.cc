@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "ttsd/daemon/http-config.h"
+
 namespace ttsd::daemon {
 namespace {
 
@@ -34,6 +36,8 @@ TEST(RouteRequest, EndpointsAndTheirHandlers) {
                         Case{"GET", "/v1/voices", HttpHandler::kVoices, "", ""},
                         Case{"GET", "/health", HttpHandler::kHealth, "", ""},
                         Case{"GET", "/v1/models", HttpHandler::kModels, "", ""},
+                        Case{"GET", "/v1/audio/voices", HttpHandler::kAudioVoices, "", ""},
+                        Case{"GET", "/v1/audio/models", HttpHandler::kAudioModels, "", ""},
                         Case{"GET", "/v1/channels/stream", HttpHandler::kChannel, "stream", "status"},
                         Case{"POST", "/v1/channels/s_1.x/skip", HttpHandler::kChannel, "s_1.x", "skip"},
                         Case{"POST", "/v1/channels/stream/clear", HttpHandler::kChannel, "stream", "clear"},
@@ -60,6 +64,31 @@ TEST(RouteRequest, SpeechIsJsonOnly) {
     head.content_type = type;
     EXPECT_EQ(Refusal(head), (std::pair<int, std::string>{415, "unsupported_media_type"})) << type;
   }
+}
+
+// Uploads: multipart/form-data only, with their own body cap; DELETE names a valid saved voice.
+TEST(RouteRequest, VoiceUploadsAndRemovals) {
+  HttpRequestHead head = Head("POST", "/v1/voices");
+  head.content_type = "multipart/form-data; boundary=x";
+  auto route = RouteRequest(head, "", false);
+  ASSERT_TRUE(route);
+  EXPECT_EQ(route->handler, HttpHandler::kVoiceAdd);
+  for (const char* type : {"", "application/json", "application/x-www-form-urlencoded", "text/plain"}) {
+    head.content_type = type;
+    EXPECT_EQ(Refusal(head), (std::pair<int, std::string>{415, "unsupported_media_type"})) << type;
+  }
+  route = RouteRequest(Head("DELETE", "/v1/voices/anna.v2"), "", false);
+  ASSERT_TRUE(route);
+  EXPECT_EQ(route->handler, HttpHandler::kVoiceRemove);
+  EXPECT_EQ(route->name, "anna.v2");
+  EXPECT_EQ(Refusal(Head("DELETE", "/v1/voices/.hidden")), (std::pair<int, std::string>{400, "invalid_name"}));
+  EXPECT_EQ(Refusal(Head("DELETE", "/v1/voices/a%2Fb")), (std::pair<int, std::string>{400, "invalid_name"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/voices/anna")), (std::pair<int, std::string>{405, "method_not_allowed"}));
+  EXPECT_EQ(Refusal(Head("PUT", "/v1/voices")), (std::pair<int, std::string>{405, "method_not_allowed"}));
+  EXPECT_EQ(BodyLimit("POST", "/v1/voices"), HttpConfig::kMaxUploadBytes);
+  EXPECT_EQ(BodyLimit("POST", "/v1/voices?x=1"), HttpConfig::kMaxUploadBytes);
+  EXPECT_EQ(BodyLimit("POST", "/v1/audio/speech"), HttpConfig::kMaxBodyBytes);
+  EXPECT_EQ(BodyLimit("GET", "/v1/voices"), HttpConfig::kMaxBodyBytes);
 }
 
 TEST(RouteRequest, RefusalsInTheOrderTheyAreChecked) {

@@ -482,7 +482,7 @@ TEST(OutputOptions, NamesMapToSpecs) {
   EXPECT_EQ(ParseOutputSpec("ogg:speech.bin").value().path, "speech.bin");
   EXPECT_EQ(ParseOutputSpec("ogg:speech.bin").value().kind, OutputSpec::Kind::kOggFile);
   EXPECT_FALSE(ParseOutputSpec(".opus").has_value());
-  EXPECT_FALSE(ParseOutputSpec("x.mp3").has_value());
+  EXPECT_FALSE(ParseOutputSpec("x.mp4").has_value());
 
   OutputOptions o;
   EXPECT_FALSE(ToOutputSpec(o).has_value());  // none

@@ -138,8 +138,10 @@ class HeadlessChromium {
 
   // A real mouse click (pressed and released) at the middle of the element selector names.
   bool Click(const std::string& selector) {
-    json rect = Eval("(() => { const r = document.querySelector('" + selector +
-                     "').getBoundingClientRect(); return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()");
+    // Scrolled into view first: a mouse event outside the viewport reaches nothing.
+    json rect = Eval("(() => { const e = document.querySelector('" + selector +
+                     "'); e.scrollIntoView({block: 'center'}); const r = e.getBoundingClientRect();"
+                     " return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()");
     if (!rect.is_object()) return false;
     for (const char* type : {"mousePressed", "mouseReleased"}) {
       if (!Call("Input.dispatchMouseEvent",

@@ -92,7 +92,8 @@ inline HttpResponse ReadHttpResponse(int fd, std::chrono::steady_clock::time_poi
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon);
       std::transform(name.begin(), name.end(), name.begin(), ::tolower);
-      r.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
+      const size_t value = line.find_first_not_of(' ', colon + 1);
+      r.headers[name] = value == std::string::npos ? "" : line.substr(value);
     }
     pos = next;
   }

@@ -108,7 +108,10 @@ void HttpConnection::ReadRequest() {
   ArmDeadline(HttpConfig::kIdleTimeoutS);
   parser_.emplace();
   parser_->header_limit(HttpConfig::kMaxHeaderBytes);
-  parser_->body_limit(HttpConfig::kMaxBodyBytes);
+  // Beast checks Content-Length against the limit while it reads the header: the largest any request
+  // may send until the request line says which limit is this one's (OnHeader).
+  body_limit_ = HttpConfig::kMaxUploadBytes;
+  parser_->body_limit(body_limit_);
   http::async_read_header(socket_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
@@ -116,11 +119,11 @@ void HttpConnection::ReadRequest() {
 void HttpConnection::OnHeader(beast::error_code ec) {
   if (ec) return OnRequest(ec);
   const auto& req = parser_->get();
+  body_limit_ = BodyLimit(Sv(req.method_string()), Sv(req.target()));
+  if (parser_->content_length() && *parser_->content_length() > body_limit_) return OnRequest(http::error::body_limit);
+  parser_->body_limit(body_limit_);  // a chunked body counts as it comes
   if (EqualsNoCase(Sv(req[http::field::expect]), "100-continue")) {
-    // curl asks before sending a body over 1 KiB; say yes unless the answer is already no.
-    if (parser_->content_length() && *parser_->content_length() > HttpConfig::kMaxBodyBytes) {
-      return OnRequest(http::error::body_limit);
-    }
+    // curl asks before sending a body over 1 KiB; say yes unless the answer is already no (above).
     Write(std::vector<uint8_t>{'H', 'T', 'T', 'P', '/', '1', '.', '1', ' ', '1', '0', '0', ' ', 'C', 'o', 'n', 't',
                                'i', 'n', 'u', 'e', '\r', '\n', '\r', '\n'});
   }
@@ -143,7 +146,7 @@ void HttpConnection::OnRequest(beast::error_code ec) {
     }
     if (ec == http::error::body_limit) {
       return ReplyError({413, "invalid_request_error", "body_too_large",
-                         "the request body is larger than " + std::to_string(HttpConfig::kMaxBodyBytes) + " bytes", ""});
+                         "the request body is larger than " + std::to_string(body_limit_) + " bytes", ""});
     }
     if (ec == http::error::header_limit) {
       return Reply(431, "application/json",
@@ -174,8 +177,14 @@ void HttpConnection::Route() {
     case HttpHandler::kAsset: return HandleAsset(route->asset);
     case HttpHandler::kSpeech: return HandleSpeech();
     case HttpHandler::kVoices: return HandleVoices(false);
+    case HttpHandler::kVoiceAdd: return HandleVoiceAdd();
+    case HttpHandler::kVoiceRemove: return HandleVoiceRemove(route->name);
     case HttpHandler::kHealth: return HandleVoices(true);
     case HttpHandler::kModels: return HandleModels();
+    case HttpHandler::kAudioVoices: return HandleAudioVoices();
+    case HttpHandler::kAudioModels:
+      // What Open WebUI asks for its model menu; ttsd ignores "model".
+      return ReplyJson(200, R"({"models":[{"id":"tts-1"},{"id":"tts-1-hd"},{"id":"gpt-4o-mini-tts"}]})");
     case HttpHandler::kChannel: return HandleChannel(route->channel, route->action);
     case HttpHandler::kEvents: return HandleEvents(route->channel);
   }

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ttsd/daemon/http-connection.h"
+#include "ttsd/daemon/http-multipart.h"
 #include "ttsd/daemon/http-web-assets.h"
+#include "ttsd/protocol/voice-messages.h"
 #include "ttsd/version.h"
 
 namespace ttsd::daemon {
@@ -111,6 +113,108 @@ void HttpConnection::HandleModels() {
   });
 }
 
+// Open WebUI's voice menu ({"voices": [{"id", "name"}]}): "default", each voice and each of its other
+// speakers as "voice:speaker", each saved voice; with ttsd's languages, speakers and rates beside.
+void HttpConnection::HandleAudioVoices() {
+  Ask(FrameType::kListVoices, {}, [this](protocol::Frame frame) {
+    auto list = protocol::ParseVoiceList(frame.payload);
+    if (!list) return ReplyError(ToHttpError({ErrorCode::kInternal, "unreadable voice list"}));
+    json voices = json::array();
+    voices.push_back({{"id", "default"}, {"name", "default (" + list->default_voice + ")"}, {"voice", list->default_voice}});
+    for (const auto& v : list->voices) {
+      for (size_t i = 0; i < std::max<size_t>(v.speakers.size(), 1); ++i) {
+        const bool first = i == 0;
+        const std::string speaker = v.speakers.empty() ? "" : v.speakers[i];
+        voices.push_back({{"id", first ? v.name : v.name + ":" + speaker},
+                          {"name", first ? v.name : v.name + " (" + speaker + ")"},
+                          {"voice", v.name},
+                          {"speaker", speaker},
+                          {"languages", v.languages},
+                          {"sample_rate", v.sample_rate},
+                          {"description", v.description}});
+      }
+    }
+    for (const auto& v : list->saved) {
+      voices.push_back({{"id", v.name}, {"name", v.name}, {"voice", v.voice}, {"saved", true}});
+    }
+    ReplyJson(200, json{{"voices", voices}}.dump());
+  });
+}
+
+// A saved voice from an upload (multipart/form-data): "name"; "voice", the base voice package (else
+// the default voice); "reference_text", what the first recording says (GPT-SoVITS voices need it);
+// "replace"; and one to kMaxReferences files (any part with a file name), in order. Sent as ttsc
+// voice add sends it: voice_add, then each file in reference frames; the daemon checks and stores it.
+void HttpConnection::HandleVoiceAdd() {
+  const auto content_type = request_[http::field::content_type];
+  auto form = ParseMultipart(std::string_view(content_type.data(), content_type.size()), request_.body());
+  if (!form) return ReplyError({400, "invalid_request_error", "invalid_form", form.error().message, ""});
+  protocol::VoiceAdd add;
+  std::vector<std::string_view> files;
+  for (const FormPart& part : *form) {
+    if (!part.filename.empty()) {
+      files.push_back(part.data);
+    } else if (part.name == "name") {
+      add.name = std::string(part.data);
+    } else if (part.name == "voice") {
+      add.voice = std::string(part.data);
+    } else if (part.name == "reference_text") {
+      add.reference_text = std::string(part.data);
+    } else if (part.name == "replace") {
+      add.replace = part.data == "true" || part.data == "1" || part.data == "on";
+    }
+  }
+  auto refuse = [this](std::string message, std::string param) {
+    ReplyError({400, "invalid_request_error", "invalid_value", std::move(message), std::move(param)});
+  };
+  if (!protocol::IsValidSavedVoiceName(add.name)) {
+    return refuse("'name' must be 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.'", "name");
+  }
+  if (files.empty() || files.size() > protocol::kMaxReferences) {
+    return refuse("send 1 to " + std::to_string(protocol::kMaxReferences) + " recordings as file parts", "file");
+  }
+  add.references = static_cast<uint32_t>(files.size());
+  if (auto ok = protocol::CheckReferenceText(add.reference_text, add.references); !ok) {
+    return refuse(ok.error().message, "reference_text");
+  }
+  auto link = OpenLink();
+  if (!link) return;
+  auto self = shared_from_this();
+  link->Start(
+      [self](protocol::Frame frame) {
+        if (frame.header.request_id != 1 && frame.header.request_id != 0) return;
+        if (frame.header.type == FrameType::kError) return self->ReplyError(ToHttpError(ErrorOf(frame)));
+        if (frame.header.type != FrameType::kVoiceSaved) return;
+        auto saved = protocol::ParseVoiceSaved(frame.payload);
+        if (!saved) return self->ReplyError(ToHttpError({ErrorCode::kInternal, "unreadable voice_saved frame"}));
+        self->ReplyJson(201, json{{"name", saved->name},
+                                  {"voice", saved->voice},
+                                  {"references", saved->references},
+                                  {"seconds", saved->seconds}}
+                                 .dump());
+      },
+      [self](const Error& error) { self->ReplyError(ToHttpError({ErrorCode::kShuttingDown, error.message})); });
+  link->Send(protocol::EncodeFrame(FrameType::kVoiceAdd, 0, 1, protocol::Serialize(add)));
+  constexpr size_t kPiece = 64 << 10;  // well under any daemon's frame limit
+  for (std::string_view file : files) {
+    do {
+      const size_t n = std::min(kPiece, file.size());
+      const uint8_t flags = n == file.size() ? protocol::kFlagEndOfFile : 0;
+      link->Send(protocol::EncodeFrame(FrameType::kReference, flags, 1,
+                                       std::vector<uint8_t>(file.begin(), file.begin() + static_cast<long>(n))));
+      file.remove_prefix(n);
+    } while (!file.empty());
+  }
+}
+
+void HttpConnection::HandleVoiceRemove(const std::string& name) {
+  Ask(FrameType::kVoiceRemove, protocol::Serialize(protocol::VoiceRemove{name}), [this](protocol::Frame frame) {
+    auto removed = protocol::ParseVoiceRemoved(frame.payload);
+    if (!removed) return ReplyError(ToHttpError({ErrorCode::kInternal, "unreadable voice_removed frame"}));
+    ReplyJson(200, json{{"name", removed->name}, {"deleted", true}}.dump());
+  });
+}
+
 void HttpConnection::HandleChannel(const std::string& channel, std::string_view action) {
   protocol::ChannelControl control;
   control.channel = channel;
@@ -204,9 +308,9 @@ void HttpConnection::OnSpeechFrame(protocol::Frame frame) {
     case FrameType::kError: {
       const Error error = ErrorOf(frame);
       if (s.accepted) return AbortStream("synthesis failed: " + error.ToString());
-      if (error.code == ErrorCode::kUnknownVoice && s.request.fallback && s.id == 1) {
-        s.id = 2;  // one of OpenAI's voice names: the default voice speaks
-        return StartSpeech(*s.request.fallback);
+      if (auto again = s.request.Retry(error)) {  // OpenAI's voice names, instructions: SpeechRequest
+        ++s.id;
+        return StartSpeech(*again);
       }
       return ReplyError(ToHttpError(error));
     }
@@ -217,11 +321,12 @@ void HttpConnection::OnSpeechFrame(protocol::Frame frame) {
       if (!header) return AbortStream("unreadable audio frame");
       auto bytes = s.body->Audio(pcm);
       if (!bytes) return AbortStream(bytes.error().ToString());
-      StreamBytes(std::move(*bytes));
+      SendSpeechBytes(std::move(*bytes));
       if (frame.header.flags & protocol::kFlagLast) {
         auto tail = s.body->Finish();
         if (!tail) return AbortStream(tail.error().ToString());
-        StreamBytes(std::move(*tail));
+        SendSpeechBytes(std::move(*tail));
+        if (s.request.sse) StreamBytes(Bytes(SseAudioDone(s.request.input_chars)));
         return EndStream();
       }
       if (Behind() && link_) link_->Pause();  // the daemon pauses generation in turn
@@ -242,22 +347,29 @@ void HttpConnection::OnSpeechAccepted(const protocol::Accepted& accepted) {
                                {"speaker", accepted.speaker}}
                               .dump());
   }
-  auto body = SpeechBody::Create(s.request.format, accepted.sample_rate);
+  auto body = SpeechBody::Create(s.request, accepted.sample_rate);
   if (!body) {
     s.accepted = false;
     return ReplyError(ToHttpError(body.error()));
   }
   s.body = std::move(*body);
   Head head{http::status::ok, 11};
-  head.set(http::field::content_type, std::string(ContentType(s.request.format)));
-  const uint32_t rate = s.request.format == SpeechFormat::kOpus ? codec::OggOpusEncoder::kRateHz : accepted.sample_rate;
-  head.set("X-Sample-Rate", std::to_string(rate));
+  head.set(http::field::content_type, s.request.sse ? "text/event-stream" : std::string(ContentType(s.request.format)));
+  if (s.request.sse) head.set("X-Audio-Media-Type", std::string(ContentType(s.request.format)));
+  head.set("X-Sample-Rate", std::to_string(s.body->rate()));
   if (s.request.format == SpeechFormat::kPcm) head.set("X-Sample-Format", "s16le");
   head.set("X-Channels", "1");
   head.set("X-Voice", accepted.voice);
-  head.set("X-Speaker", accepted.speaker);
+  if (!accepted.speaker.empty()) head.set("X-Speaker", accepted.speaker);  // a saved voice has none
   BeginStream(std::move(head));
-  StreamBytes(s.body->Begin());
+  SendSpeechBytes(s.body->Begin());
+}
+
+// Audio as it is, or as one of OpenAI's events per piece (stream_format "sse").
+void HttpConnection::SendSpeechBytes(std::vector<uint8_t> bytes) {
+  if (bytes.empty()) return;
+  if (!speech_->request.sse) return StreamBytes(std::move(bytes));
+  StreamBytes(Bytes(SseAudioDelta(bytes)));
 }
 
 }  // namespace ttsd::daemon

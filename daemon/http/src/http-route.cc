@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "ttsd/daemon/http-config.h"
 #include "ttsd/protocol/messages.h"
+#include "ttsd/protocol/voice-messages.h"
 
 namespace ttsd::daemon {
 namespace {
@@ -55,14 +57,18 @@ std::expected<void, HttpError> CheckAccess(const HttpRequestHead& head, std::str
                 auth.empty() ? "this ttsd needs 'Authorization: Bearer <http-token>'" : "wrong bearer token");
 }
 
-// JSON only: a form post from another web page (which needs no permission) is refused.
-bool IsJson(std::string_view content_type) {
+bool IsType(std::string_view content_type, std::string_view want) {
   std::string type(content_type.substr(0, content_type.find(';')));
   std::erase(type, ' ');
-  return EqualsNoCase(type, "application/json");
+  return EqualsNoCase(type, want);
 }
 
 }  // namespace
+
+size_t BodyLimit(std::string_view method, std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  return method == "POST" && path == "/v1/voices" ? HttpConfig::kMaxUploadBytes : HttpConfig::kMaxBodyBytes;
+}
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
@@ -80,27 +86,49 @@ std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, st
                   std::string(head.method) + " is not allowed on " + path + " (allowed: " + allow + ")");
   };
   auto route = [](HttpHandler handler, std::string channel = "", std::string action = "") -> Routed {
-    return HttpRoute{handler, "", std::move(channel), std::move(action)};
+    return HttpRoute{handler, "", std::move(channel), std::move(action), ""};
   };
 
   if (path == "/" || path == "/index.html" || path == "/app.js" || path == "/style.css") {
     if (!get) return not_allowed("GET");
     if (auto ok = CheckAccess(head, token, /*needs_token=*/false); !ok) return std::unexpected(ok.error());
-    return HttpRoute{HttpHandler::kAsset, path == "/" ? "/index.html" : path, "", ""};
+    return HttpRoute{HttpHandler::kAsset, path == "/" ? "/index.html" : path, "", "", ""};
   }
   if (auto ok = CheckAccess(head, token, /*needs_token=*/true); !ok) return std::unexpected(ok.error());
   if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
   if (path == "/v1/audio/speech") {
     if (!post) return not_allowed("POST");
-    if (!IsJson(head.content_type)) {
+    // JSON only: a form post from another web page (which needs no permission) is refused.
+    if (!IsType(head.content_type, "application/json")) {
       return Refuse(415, "unsupported_media_type",
                     "send the request body as JSON with 'Content-Type: application/json'");
     }
     return route(HttpHandler::kSpeech);
   }
-  if (path == "/v1/voices") return get ? route(HttpHandler::kVoices) : not_allowed("GET");
+  if (path == "/v1/voices") {
+    if (get) return route(HttpHandler::kVoices);
+    if (!post) return not_allowed("GET, POST");
+    // An upload. A web page elsewhere could post such a form without asking, but its browser names
+    // the page in Origin, which CheckAccess has refused above.
+    if (!IsType(head.content_type, "multipart/form-data")) {
+      return Refuse(415, "unsupported_media_type",
+                    "upload a voice as multipart/form-data: name, file (one or more), and reference_text or voice");
+    }
+    return route(HttpHandler::kVoiceAdd);
+  }
+  if (path.starts_with("/v1/voices/")) {
+    const std::string name = path.substr(std::string_view("/v1/voices/").size());
+    if (!protocol::IsValidSavedVoiceName(name)) {
+      return Refuse(400, "invalid_name", "saved voice names are 1-64 characters of A-Z a-z 0-9 _ . - not starting with '.'",
+                    "name");
+    }
+    if (head.method != "DELETE") return not_allowed("DELETE");
+    return HttpRoute{HttpHandler::kVoiceRemove, "", "", "", name};
+  }
   if (path == "/health") return get ? route(HttpHandler::kHealth) : not_allowed("GET");
   if (path == "/v1/models") return get ? route(HttpHandler::kModels) : not_allowed("GET");
+  if (path == "/v1/audio/voices") return get ? route(HttpHandler::kAudioVoices) : not_allowed("GET");
+  if (path == "/v1/audio/models") return get ? route(HttpHandler::kAudioModels) : not_allowed("GET");
   const std::string_view prefix = "/v1/channels/";
   if (path.starts_with(prefix)) {
     const std::string rest = path.substr(prefix.size());

@@ -1,9 +1,18 @@
 #include "ttsd/daemon/http-speech.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+
+#include "ttsd/codec/aac-encoder.h"
+#include "ttsd/codec/flac-encoder.h"
+#include "ttsd/codec/mp3-encoder.h"
+#include "ttsd/codec/ogg-opus-encoder.h"
+#include "ttsd/protocol/limits.h"
 
 namespace ttsd::daemon {
 namespace {
@@ -15,6 +24,13 @@ using json = nlohmann::json;
 constexpr std::array<std::string_view, 13> kOpenAiVoices = {"alloy", "ash",  "ballad",  "coral", "echo",
                                                             "fable", "nova", "onyx",    "sage",  "shimmer",
                                                             "verse", "marin", "cedar"};
+
+constexpr std::array<std::pair<std::string_view, SpeechFormat>, 6> kFormats = {{{"mp3", SpeechFormat::kMp3},
+                                                                               {"opus", SpeechFormat::kOpus},
+                                                                               {"aac", SpeechFormat::kAac},
+                                                                               {"flac", SpeechFormat::kFlac},
+                                                                               {"wav", SpeechFormat::kWav},
+                                                                               {"pcm", SpeechFormat::kPcm}}};
 
 std::unexpected<HttpError> Bad(std::string message, std::string param, std::string code = "invalid_value") {
   return std::unexpected(HttpError{400, "invalid_request_error", std::move(code), std::move(message), std::move(param)});
@@ -75,39 +91,54 @@ HttpError ToHttpError(const Error& error) {
 std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body) {
   json in = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (in.is_discarded() || !in.is_object()) return Bad("the request body must be a JSON object", "", "invalid_json");
+  auto given = [&](const char* key) { return in.contains(key) && !in[key].is_null(); };
 
   SpeechRequest out;
   json native = json::object();
-  if (!in.contains("input") || in["input"].is_null()) return Bad("'input' is required", "input", "missing_required_parameter");
+  if (!given("input")) return Bad("'input' is required", "input", "missing_required_parameter");
   if (!in["input"].is_string()) return Bad("'input' must be a string", "input");
   native["text"] = in["input"];
+  const std::string& input = in["input"].get_ref<const std::string&>();
+  out.input_chars = static_cast<size_t>(
+      std::count_if(input.begin(), input.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 
-  std::string format = "wav";
-  if (in.contains("response_format") && !in["response_format"].is_null()) {
+  if (given("response_format")) {
     if (!in["response_format"].is_string()) return Bad("'response_format' must be a string", "response_format");
-    format = in["response_format"].get<std::string>();
+    const std::string format = in["response_format"].get<std::string>();
+    auto it = std::find_if(kFormats.begin(), kFormats.end(), [&](const auto& f) { return f.first == format; });
+    if (it == kFormats.end()) {
+      return Bad("response_format must be one of mp3, opus, aac, flac, wav, pcm", "response_format");
+    }
+    out.format = it->second;
   }
-  if (format == "wav") {
-    out.format = SpeechFormat::kWav;
-  } else if (format == "pcm") {
-    out.format = SpeechFormat::kPcm;
-  } else if (format == "opus") {
-    out.format = SpeechFormat::kOpus;
-  } else if (format == "mp3" || format == "aac" || format == "flac") {
-    return Bad("response_format '" + format + "' is not supported by ttsd: use wav, pcm or opus", "response_format",
-               "unsupported_response_format");
-  } else {
-    return Bad("response_format must be one of wav, pcm, opus", "response_format");
+  if (given("stream_format")) {
+    if (in["stream_format"] == "sse") {
+      out.sse = true;
+    } else if (in["stream_format"] != "audio") {
+      return Bad("stream_format must be 'audio' or 'sse'", "stream_format");
+    }
   }
-  native["sample_format"] = SpeechBody::SampleFormat(out.format);
-
-  if (in.contains("stream_format") && !in["stream_format"].is_null() && in["stream_format"] != "audio") {
-    return Bad("stream_format 'audio' is the only one ttsd streams", "stream_format");
+  if (given("sample_rate")) {
+    const json& r = in["sample_rate"];
+    if (!r.is_number_integer() || r.get<int64_t>() < kMinSpeechRateHz || r.get<int64_t>() > kMaxSpeechRateHz) {
+      return Bad("sample_rate must be a whole number of Hz from " + std::to_string(kMinSpeechRateHz) + " to " +
+                     std::to_string(kMaxSpeechRateHz),
+                 "sample_rate");
+    }
+    out.sample_rate = r.get<uint32_t>();
   }
+  if (given("volume")) {
+    const json& v = in["volume"];
+    if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= kMaxVolume)) {
+      return Bad("volume must be a number from 0 to 4 (1: as the voice speaks)", "volume");
+    }
+    out.volume = v.get<double>();
+  }
+  native["sample_format"] = SpeechBody::SampleFormat(out);
 
   // voice: "name", "name:speaker", {"id": "name"}; speaker may also come on its own.
   std::string voice;
-  if (in.contains("voice") && !in["voice"].is_null()) {
+  if (given("voice")) {
     const json& v = in["voice"];
     if (v.is_string()) {
       voice = v.get<std::string>();
@@ -117,7 +148,7 @@ std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body
       return Bad("'voice' must be a string", "voice");
     }
   }
-  if (in.contains("speaker") && !in["speaker"].is_null()) {
+  if (given("speaker")) {
     if (!in["speaker"].is_string()) return Bad("'speaker' must be a string", "speaker");
     native["speaker"] = in["speaker"];
   }
@@ -126,25 +157,51 @@ std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body
     native["speaker"] = voice.substr(colon + 1);
     voice.resize(colon);
   }
+  if (voice == "default") voice.clear();
   native["voice"] = voice;
+  out.openai_voice = std::find(kOpenAiVoices.begin(), kOpenAiVoices.end(), voice) != kOpenAiVoices.end();
 
   for (const char* key : {"speed", "emotion", "emotion_text", "emotion_alpha", "duration", "channel", "interrupt"}) {
     if (in.contains(key)) native[key] = in[key];
   }
+  // OpenAI's style instructions: read by the voice's emotion-from-text stage where it has one.
+  if (given("instructions")) {
+    if (!in["instructions"].is_string()) return Bad("'instructions' must be a string", "instructions");
+    const std::string& text = in["instructions"].get_ref<const std::string&>();
+    if (!native.contains("emotion_text") && text.find_first_not_of(" \t\r\n") != std::string::npos) {
+      native["emotion_text"] = text.substr(0, protocol::kMaxEmotionTextBytes);
+      out.instructions = true;
+    }
+  }
   if (native.contains("channel") && native["channel"].is_string()) out.channel = native["channel"].get<std::string>();
   out.synthesize = native.dump();
-  if (std::find(kOpenAiVoices.begin(), kOpenAiVoices.end(), voice) != kOpenAiVoices.end()) {
-    native["voice"] = "";
-    out.fallback = native.dump();
-  }
   return out;
+}
+
+std::optional<std::string> SpeechRequest::Retry(const Error& error) {
+  json native = json::parse(synthesize, nullptr, /*allow_exceptions=*/false);
+  if (native.is_discarded()) return std::nullopt;
+  if (error.code == ErrorCode::kUnknownVoice && openai_voice) {
+    openai_voice = false;
+    native["voice"] = "";  // one of OpenAI's voice names: the default voice speaks
+  } else if (error.code == ErrorCode::kNotSupported && instructions) {
+    instructions = false;
+    native.erase("emotion_text");  // accepted, and ignored by a voice that cannot read them
+  } else {
+    return std::nullopt;
+  }
+  synthesize = native.dump();
+  return synthesize;
 }
 
 std::string_view ContentType(SpeechFormat format) {
   switch (format) {
+    case SpeechFormat::kMp3: return "audio/mpeg";
     case SpeechFormat::kWav: return "audio/wav";
     case SpeechFormat::kPcm: return "audio/pcm";
     case SpeechFormat::kOpus: return "audio/ogg";
+    case SpeechFormat::kFlac: return "audio/flac";
+    case SpeechFormat::kAac: return "audio/aac";
   }
   return "application/octet-stream";
 }
@@ -169,46 +226,101 @@ std::vector<uint8_t> StreamingWavHeader(uint32_t sample_rate_hz) {
   return h;
 }
 
-Result<std::unique_ptr<SpeechBody>> SpeechBody::Create(SpeechFormat format, uint32_t sample_rate_hz) {
-  std::unique_ptr<SpeechBody> body(new SpeechBody(format, sample_rate_hz));
-  if (format != SpeechFormat::kOpus) return body;
-  auto resampler = codec::Resampler::Create(sample_rate_hz, codec::OggOpusEncoder::kRateHz);
+std::string SseAudioDelta(std::span<const uint8_t> bytes) {
+  std::string b64(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), bytes.data(), static_cast<int>(bytes.size()));
+  b64.resize(static_cast<size_t>(n));
+  return "data: {\"type\":\"speech.audio.delta\",\"audio\":\"" + b64 + "\"}\n\n";
+}
+
+std::string SseAudioDone(size_t input_chars) {
+  const json usage = {{"input_tokens", input_chars}, {"output_tokens", 0}, {"total_tokens", input_chars}};
+  return "data: " + json{{"type", "speech.audio.done"}, {"usage", usage}}.dump() + "\n\n";
+}
+
+std::string_view SpeechBody::SampleFormat(const SpeechRequest& r) {
+  const bool raw = r.format == SpeechFormat::kWav || r.format == SpeechFormat::kPcm;
+  return raw && r.sample_rate == 0 && r.volume == 1.0 ? "s16le" : "f32le";
+}
+
+Result<std::unique_ptr<SpeechBody>> SpeechBody::Create(const SpeechRequest& request, uint32_t voice_rate) {
+  uint32_t rate = request.sample_rate ? request.sample_rate : voice_rate;
+  if (request.format == SpeechFormat::kMp3) rate = codec::Mp3Encoder::NearestRate(rate);
+  if (request.format == SpeechFormat::kAac) rate = codec::AacEncoder::NearestRate(rate);
+  if (request.format == SpeechFormat::kOpus) rate = codec::OggOpusEncoder::kRateHz;
+  std::unique_ptr<SpeechBody> body(
+      new SpeechBody(request.format, rate, request.volume, SampleFormat(request) == "s16le"));
+  if (body->passthrough_) return body;
+  auto resampler = codec::Resampler::Create(voice_rate, rate);
   if (!resampler) return std::unexpected(resampler.error());
   body->resampler_.emplace(std::move(*resampler));
   SpeechBody* self = body.get();
-  auto encoder = codec::OggOpusEncoder::Create(codec::OggOpusEncoder::kDefaultBitrateBps,
-                                               [self](std::span<const uint8_t> page) -> Status {
-                                                 self->pending_.insert(self->pending_.end(), page.begin(), page.end());
-                                                 return {};
-                                               });
-  if (!encoder) return std::unexpected(encoder.error());
-  body->opus_ = std::move(*encoder);
+  auto keep = [self](std::span<const uint8_t> bytes) -> Status {
+    self->pending_.insert(self->pending_.end(), bytes.begin(), bytes.end());
+    return {};
+  };
+  auto hold = [&](auto encoder) -> Status {
+    if (!encoder) return std::unexpected(encoder.error());
+    auto shared = std::shared_ptr(std::move(*encoder));
+    self->encode_ = [shared](std::span<const float> s) { return shared->Write(s); };
+    self->finish_ = [shared] { return shared->Finish(); };
+    return {};
+  };
+  Status made;
+  switch (request.format) {
+    case SpeechFormat::kMp3: made = hold(codec::Mp3Encoder::Create(rate, 0, keep)); break;
+    case SpeechFormat::kAac: made = hold(codec::AacEncoder::Create(rate, 0, keep)); break;
+    case SpeechFormat::kFlac: made = hold(codec::FlacEncoder::Create(rate, 0, keep)); break;
+    case SpeechFormat::kOpus:
+      made = hold(codec::OggOpusEncoder::Create(codec::OggOpusEncoder::kDefaultBitrateBps, keep));
+      break;
+    case SpeechFormat::kWav:
+    case SpeechFormat::kPcm: break;
+  }
+  if (!made) return std::unexpected(made.error());
   return body;
 }
 
 std::vector<uint8_t> SpeechBody::Begin() {
   if (format_ == SpeechFormat::kWav) return StreamingWavHeader(rate_);
-  return std::exchange(pending_, {});  // Ogg's header pages (empty for pcm)
+  return std::exchange(pending_, {});  // what the encoder wrote at Create (FLAC's and Ogg's headers)
 }
 
-Status SpeechBody::Encode(std::span<const float> samples_48k) { return opus_->Write(samples_48k); }
+Status SpeechBody::Put(std::span<const float> samples) {
+  std::span<const float> out = samples;
+  if (volume_ != 1.0) {
+    scaled_.resize(samples.size());
+    const float gain = static_cast<float>(volume_);
+    for (size_t i = 0; i < samples.size(); ++i) scaled_[i] = std::clamp(samples[i] * gain, -1.0f, 1.0f);
+    out = scaled_;
+  }
+  if (encode_) return encode_(out);
+  for (float f : out) {  // wav and pcm: 16-bit little-endian
+    const auto v = static_cast<int16_t>(std::lround(std::clamp(f, -1.0f, 1.0f) * 32767.0f));
+    pending_.push_back(static_cast<uint8_t>(v & 0xff));
+    pending_.push_back(static_cast<uint8_t>((static_cast<uint16_t>(v) >> 8) & 0xff));
+  }
+  return {};
+}
 
 Result<std::vector<uint8_t>> SpeechBody::Audio(std::span<const uint8_t> pcm) {
-  if (format_ != SpeechFormat::kOpus) return std::vector<uint8_t>(pcm.begin(), pcm.end());
+  if (passthrough_) return std::vector<uint8_t>(pcm.begin(), pcm.end());
   std::vector<float> samples(pcm.size() / sizeof(float));
   std::memcpy(samples.data(), pcm.data(), samples.size() * sizeof(float));  // f32le on a little-endian host
   auto resampled = resampler_->Process(std::span<const float>(samples));
   if (!resampled) return std::unexpected(resampled.error());
-  if (auto s = Encode(*resampled); !s) return std::unexpected(s.error());
+  if (auto s = Put(*resampled); !s) return std::unexpected(s.error());
   return std::exchange(pending_, {});
 }
 
 Result<std::vector<uint8_t>> SpeechBody::Finish() {
-  if (format_ != SpeechFormat::kOpus) return std::vector<uint8_t>{};
+  if (passthrough_) return std::vector<uint8_t>{};
   auto rest = resampler_->Flush();
   if (!rest) return std::unexpected(rest.error());
-  if (auto s = Encode(*rest); !s) return std::unexpected(s.error());
-  if (auto s = opus_->Finish(); !s) return std::unexpected(s.error());
+  if (auto s = Put(*rest); !s) return std::unexpected(s.error());
+  if (finish_) {
+    if (auto s = finish_(); !s) return std::unexpected(s.error());
+  }
   return std::exchange(pending_, {});
 }
 

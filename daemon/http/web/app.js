@@ -1,7 +1,7 @@
 // ttsd control page. Talks to the HTTP API of the ttsd that served it:
 //   GET /v1/voices, POST /v1/audio/speech (with "channel": queued, 202), GET /v1/channels/NAME/events
 //   (server-sent events, read with fetch so that the bearer token can go in a header),
-//   POST /v1/channels/NAME/skip and /clear.
+//   POST /v1/channels/NAME/skip and /clear, POST /v1/voices (a saved voice from recordings, multipart).
 'use strict';
 
 const AXES = ['happy', 'angry', 'sad', 'afraid', 'disgusted', 'melancholic', 'surprised', 'calm'];
@@ -42,6 +42,8 @@ async function loadVoices() {
   for (const s of list.saved) voices.push({ value: s.name, label: s.name + ' (saved)', speakers: [] });
   const select = $('voice');
   select.replaceChildren(...voices.map((v) => new Option(v.label, v.value)));
+  $('nv-base').replaceChildren(...list.voices.map((v) => new Option(v.name, v.name)));
+  $('nv-base').value = list.default_voice;
   const wanted = params.get('voice') || localStorage.getItem('ttsd.voice') || list.default_voice;
   if (voices.some((v) => v.value === wanted)) select.value = wanted;
   fillSpeakers();
@@ -131,6 +133,37 @@ async function control(action) {
   }
 }
 
+// ---- a new voice from recordings ----
+
+async function saveVoice() {
+  const name = $('nv-name').value.trim();
+  const files = $('nv-files').files;
+  if (!name) return say('Name the new voice first.', 'error');
+  if (!files.length) return say('Choose one or more recordings.', 'error');
+  const form = new FormData();
+  form.append('name', name);
+  form.append('voice', $('nv-base').value);
+  if ($('nv-text').value.trim()) form.append('reference_text', $('nv-text').value.trim());
+  if ($('nv-replace').checked) form.append('replace', 'true');
+  for (const f of files) form.append('file', f, f.name);
+  $('nv-save').disabled = true;
+  try {
+    // No Content-Type of ours: the browser writes multipart/form-data with its boundary.
+    const res = await fetch('/v1/voices', { method: 'POST', headers: headers(), body: form });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error((data.error && data.error.message) || res.status + ' ' + res.statusText);
+    say(`Saved voice ${data.name} (${data.references} recordings, ${data.seconds.toFixed(1)} s).`, 'ok');
+    localStorage.setItem('ttsd.voice', data.name);
+    await loadVoices();
+    $('voice').value = data.name;
+    fillSpeakers();
+  } catch (err) {
+    say(err.message, 'error');
+  } finally {
+    $('nv-save').disabled = false;
+  }
+}
+
 // ---- the queue, live ----
 
 function render(status) {
@@ -209,6 +242,7 @@ function start() {
   });
   $('skip').addEventListener('click', () => control('skip'));
   $('clear').addEventListener('click', () => control('clear'));
+  $('nv-save').addEventListener('click', saveVoice);
   loadVoices().then(() => (document.body.dataset.ready = 'true'), (err) => say('Voices: ' + err.message, 'error'));
   follow();
 }

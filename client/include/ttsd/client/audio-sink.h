@@ -46,11 +46,19 @@ class AudioSink {
   virtual std::string Describe() const = 0;
 };
 
+// The compressed formats of -o FILE.mp3|.flac|.aac and mp3:-|flac:-|aac:- (encoded-file-sink.h).
+enum class EncodedFormat { kMp3, kFlac, kAac };
+
 // What -o (and --rtp, --http, --play: output-options.h) names.
 struct OutputSpec {
-  enum class Kind { kWavFile, kRawFile, kRawStdout, kOggFile, kOggStdout, kRtp, kHttp, kPlayback };
+  enum class Kind {
+    kWavFile, kRawFile, kRawStdout, kOggFile, kOggStdout, kRtp, kHttp, kPlayback,
+    kEncodedFile, kEncodedStdout,  // MP3, FLAC or AAC (encoded_format)
+  };
   Kind kind = Kind::kWavFile;
-  std::string path;  // empty for kRawStdout, kOggStdout, kRtp, kHttp
+  std::string path;  // empty for kRawStdout, kOggStdout, kEncodedStdout, kRtp, kHttp
+
+  EncodedFormat encoded_format = EncodedFormat::kMp3;  // kEncodedFile, kEncodedStdout
 
   // Opus outputs (kOggFile, kOggStdout, kRtp, kHttp): 48 kHz mono, 20 ms frames.
   uint32_t opus_bitrate_bps = 32000;
@@ -67,7 +75,8 @@ struct OutputSpec {
 };
 
 // "-" -> raw PCM on stdout; a name ending in .wav -> WAV file; .raw or .pcm -> raw PCM file; .opus, .ogg or
-// .oga -> Ogg Opus file (case-insensitive); "ogg:-" -> Ogg Opus on stdout, "ogg:NAME" -> Ogg Opus file NAME.
+// .oga -> Ogg Opus file; .mp3, .flac, .aac -> that format's file (case-insensitive); "ogg:-" -> Ogg Opus on
+// stdout, "ogg:NAME" -> Ogg Opus file NAME; likewise "mp3:-", "flac:-", "aac:-" and "mp3:NAME" etc.
 // Errors: kBadRequest with a message saying which names are understood.
 Result<OutputSpec> ParseOutputSpec(std::string_view spec);
 

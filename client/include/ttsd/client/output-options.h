@@ -1,5 +1,5 @@
 // The output options that `ttsc say` (and later `ttsc listen`) share, and their translation to an OutputSpec:
-//   -o FILE|-|ogg:-   --rtp HOST:PORT [--sdp FILE]   --http HOST:PORT [--http-wait N] [--http-allow-remote]
+//   -o FILE|-|ogg:-|mp3:-|flac:-|aac:-   --rtp HOST:PORT [--sdp FILE]   --http HOST:PORT [--http-wait N] [--http-allow-remote]
 //   --opus-bitrate KBPS   --play [--device NAME]
 //   OutputOptions out; AddOutputOptions(say_cmd, &out); ... auto spec = ToOutputSpec(out);   // after parsing
 // Thread-safety: plain values and functions; CLI11 writes into the struct while it parses.
@@ -20,7 +20,8 @@ namespace ttsd::client {
 struct OutputOptions {
   static constexpr double kDefaultOpusBitrateKbps = 32;
 
-  std::string output;              // -o: FILE.wav, FILE.raw/.pcm, FILE.opus/.ogg, ogg:FILE, -, ogg:-
+  std::string output;              // -o: FILE.wav, FILE.raw/.pcm, FILE.opus/.ogg, FILE.mp3/.flac/.aac,
+                                   // ogg:FILE, -, ogg:-, mp3:- flac:- aac:-
   std::string rtp;                 // --rtp HOST:PORT (or PORT: 127.0.0.1)
   std::string sdp;                 // --sdp FILE
   std::string http;                // --http HOST:PORT (or PORT: 127.0.0.1)

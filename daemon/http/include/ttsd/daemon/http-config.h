@@ -28,6 +28,7 @@ struct HttpEndpoint {
 struct HttpConfig {
   static constexpr const char* kDefaultListen = "127.0.0.1:5002";
   static constexpr size_t kMaxBodyBytes = 1 << 20;     // a request body (JSON); larger is 413
+  static constexpr size_t kMaxUploadBytes = 32 << 20;  // an upload (POST /v1/voices: recordings)
   static constexpr size_t kMaxHeaderBytes = 16 << 10;  // the request line and headers; larger is 431
   static constexpr int kIdleTimeoutS = 30;             // waiting for (and reading) a request
   static constexpr int kWriteStallTimeoutS = 30;       // a client that reads nothing of its response

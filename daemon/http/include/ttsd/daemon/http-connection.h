@@ -78,6 +78,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void HandleAsset(std::string_view path);
   void HandleVoices(bool health);
   void HandleModels();
+  void HandleAudioVoices();
+  void HandleVoiceAdd();
+  void HandleVoiceRemove(const std::string& name);
+  void SendSpeechBytes(std::vector<uint8_t> bytes);
   void HandleChannel(const std::string& channel, std::string_view action);
   void HandleEvents(const std::string& channel);
   void PollEvents();
@@ -91,6 +95,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   Request request_;
+  size_t body_limit_ = HttpConfig::kMaxBodyBytes;  // of the request being read: BodyLimit
   State state_ = State::kIdle;
   bool watching_ = false;        // a read waits for input while no request is being parsed
   bool keep_alive_ = true;       // more requests may follow the current response

@@ -1,12 +1,14 @@
 // The OpenAI-compatible speech request (POST /v1/audio/speech) turned into a native synthesize body,
-// the response body formats (streaming WAV, raw PCM, Ogg Opus), and ttsd's errors in OpenAI's shape.
+// the response bodies (mp3, flac, aac, Ogg Opus, streaming WAV, raw PCM; at any rate and volume, as
+// audio or as OpenAI's server-sent events), and ttsd's errors in OpenAI's shape.
 //   auto req = ParseSpeechRequest(body);           // Result<SpeechRequest, HttpError>
-//   auto out = SpeechBody::Create(req->format, accepted.sample_rate);
+//   auto out = SpeechBody::Create(*req, accepted.sample_rate);
 // Thread-safety: functions are pure; a SpeechBody belongs to one response (the I/O thread).
 #pragma once
 
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -14,7 +16,6 @@
 #include <string_view>
 #include <vector>
 
-#include "ttsd/codec/ogg-opus-encoder.h"
 #include "ttsd/codec/resampler.h"
 #include "ttsd/protocol/error.h"
 
@@ -35,22 +36,34 @@ struct HttpError {
 // busy -> 429; shutting_down -> 503; timeout -> 504; model or internal errors -> 500.
 HttpError ToHttpError(const Error& error);
 
-enum class SpeechFormat { kWav, kPcm, kOpus };
+enum class SpeechFormat { kMp3, kWav, kPcm, kOpus, kFlac, kAac };
+
+inline constexpr uint32_t kMinSpeechRateHz = 8000;   // "sample_rate"
+inline constexpr uint32_t kMaxSpeechRateHz = 48000;
+inline constexpr double kMaxVolume = 4.0;            // "volume": a gain 0..this, the result clipped to [-1, 1]
 
 struct SpeechRequest {
-  SpeechFormat format = SpeechFormat::kWav;
+  SpeechFormat format = SpeechFormat::kMp3;  // OpenAI's default
+  bool sse = false;                          // stream_format "sse": OpenAI's events instead of raw audio
+  uint32_t sample_rate = 0;                  // 0: the voice's (mp3 and aac: the nearest rate they take)
+  double volume = 1.0;
   std::string synthesize;  // the native synthesize body (JSON)
-  // Set when voice was one of OpenAI's own names (alloy, nova, ...): the body to send with the
-  // default voice instead if ttsd has no voice of that name.
-  std::optional<std::string> fallback;
   std::string channel;     // non-empty: queue on this channel, answer 202
+  size_t input_chars = 0;  // Unicode characters of the input (SSE's usage)
+  // How to ask again after a refusal, each once: one of OpenAI's voice names (alloy, nova, ...) that
+  // ttsd lacks means the default voice; "instructions" go to the voice's emotion-from-text stage and
+  // are dropped for a voice without one.
+  bool openai_voice = false;
+  bool instructions = false;
+  // The synthesize body to send after `error`, or none: the error stands.
+  std::optional<std::string> Retry(const Error& error);
 };
 
-// Fields: input (required), voice ("name", "name:speaker", a saved voice, or OpenAI's names),
-// model (ignored), response_format (wav default, pcm, opus; mp3/aac/flac are refused), speed,
-// stream_format ("audio" only), instructions (ignored), and ttsd's speaker, emotion,
-// emotion_text, emotion_alpha, duration, channel, interrupt. Values are checked by ttsd's own
-// synthesize parser afterwards. Errors: 400 naming the field.
+// Fields: input (required), voice ("name", "name:speaker", a saved voice, "default" or "", OpenAI's
+// names), model (ignored), response_format (mp3 default, wav, pcm, opus, flac, aac), speed,
+// stream_format ("audio" or "sse"), instructions (see SpeechRequest), sample_rate (8000-48000),
+// volume (0-4), and ttsd's speaker, emotion, emotion_text, emotion_alpha, duration, channel,
+// interrupt. Values are checked by ttsd's own synthesize parser afterwards. Errors: 400 naming the field.
 std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body);
 
 std::string_view ContentType(SpeechFormat format);
@@ -59,31 +72,46 @@ std::string_view ContentType(SpeechFormat format);
 // which players read as "until the end of the stream".
 std::vector<uint8_t> StreamingWavHeader(uint32_t sample_rate_hz);
 
-// One response's body: native audio frames' PCM in, the bytes to send out. Opus runs the samples
-// through the resampler to 48 kHz and libopusenc (a page per 20 ms frame) on the calling thread.
+// OpenAI's streamed events (stream_format "sse"): one "speech.audio.delta" per piece of the body,
+// base64, and "speech.audio.done" with usage (ttsd counts characters, not tokens: input_tokens is the
+// input's characters, output_tokens 0).
+std::string SseAudioDelta(std::span<const uint8_t> bytes);
+std::string SseAudioDone(size_t input_chars);
+
+// One response's body: native audio frames' PCM in, the bytes to send out, encoded on the calling
+// thread: resampled (soxr) to the request's rate or the format's, scaled by the volume and clipped,
+// then encoded (codec/: LAME, libFLAC, vo-aacenc, libopusenc) or written as 16-bit PCM; every piece
+// of encoded audio goes out with the chunk that completed it.
 class SpeechBody {
  public:
-  // Errors: kInternal / kBadRequest from the encoder or resampler.
-  static Result<std::unique_ptr<SpeechBody>> Create(SpeechFormat format, uint32_t sample_rate_hz);
-  // The sample format to ask ttsd for: s16le for wav and pcm, f32le for opus.
-  static std::string_view SampleFormat(SpeechFormat format) { return format == SpeechFormat::kOpus ? "f32le" : "s16le"; }
+  // voice_rate: the rate the daemon sends. Errors: kInternal / kBadRequest from the encoder or resampler.
+  static Result<std::unique_ptr<SpeechBody>> Create(const SpeechRequest& request, uint32_t voice_rate);
+  // The sample format to ask ttsd for: s16le where the bytes pass through as they are (wav and pcm at
+  // the voice's rate and volume 1), else f32le.
+  static std::string_view SampleFormat(const SpeechRequest& request);
 
-  // Bytes that open the body (the WAV header; Ogg's header pages).
+  uint32_t rate() const { return rate_; }  // of the audio sent out
+  // Bytes that open the body (the WAV header; the FLAC and Ogg headers).
   std::vector<uint8_t> Begin();
-  // pcm: one audio frame's samples in SampleFormat(format), borrowed. Errors: the encoder's.
+  // pcm: one audio frame's samples in SampleFormat(), borrowed. Errors: the encoder's.
   Result<std::vector<uint8_t>> Audio(std::span<const uint8_t> pcm);
-  // What is left at the end (Ogg's last pages). Errors: the encoder's.
+  // What is left at the end (the encoder's last frames). Errors: the encoder's.
   Result<std::vector<uint8_t>> Finish();
 
  private:
-  SpeechBody(SpeechFormat format, uint32_t rate) : format_(format), rate_(rate) {}
-  Status Encode(std::span<const float> samples_48k);
+  SpeechBody(SpeechFormat format, uint32_t rate, double volume, bool passthrough)
+      : format_(format), rate_(rate), volume_(volume), passthrough_(passthrough) {}
+  Status Put(std::span<const float> samples);  // resampled: scaled, then encoded or written as s16
 
   SpeechFormat format_;
   uint32_t rate_;
-  std::optional<codec::Resampler> resampler_;      // opus only
-  std::unique_ptr<codec::OggOpusEncoder> opus_;    // opus only
-  std::vector<uint8_t> pending_;                   // pages written by the encoder, not yet handed out
+  double volume_;
+  bool passthrough_;
+  std::optional<codec::Resampler> resampler_;
+  std::function<Status(std::span<const float>)> encode_;  // the encoder's Write; none for wav and pcm
+  std::function<Status()> finish_;                         // the encoder's Finish
+  std::vector<float> scaled_;
+  std::vector<uint8_t> pending_;  // bytes written by the encoder, not yet handed out
 };
 
 }  // namespace ttsd::daemon
