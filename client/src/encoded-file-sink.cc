@@ -1,11 +1,14 @@
 #include "ttsd/client/encoded-file-sink.h"
 
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <bit>
 #include <cerrno>
 #include <cstring>
+
+#include "pcm-io.h"
 
 namespace ttsd::client {
 
@@ -92,30 +95,9 @@ Status EncodedFileSink::Open(const AudioFormat& format) {
 
 Status EncodedFileSink::Write(std::span<const uint8_t> pcm) {
   if (!encoder_ || closed_) return MakeError(ErrorCode::kBadRequest, Describe() + " is not open");
-  const size_t frame_bytes = input_.frame_bytes();
-  if (pcm.size() % frame_bytes != 0) {
-    return MakeError(ErrorCode::kBadRequest, "audio chunk of " + std::to_string(pcm.size()) +
-                                                 " bytes is not whole frames of " + std::to_string(frame_bytes));
-  }
+  // 1/32767: the encoders turn floats back into 16 bits as lround(x * 32767).
+  if (auto s = ToMono(pcm, input_, 32767.0f, &mono_); !s) return s;
   if (pcm.empty()) return {};
-  const size_t frames = pcm.size() / frame_bytes;
-  const size_t channels = input_.channels;
-  mono_.assign(frames, 0.0f);
-  const float scale = 1.0f / static_cast<float>(channels);
-  if (input_.sample_format == protocol::SampleFormat::kF32Le) {
-    for (size_t i = 0; i < frames * channels; ++i) {
-      float v;
-      std::memcpy(&v, pcm.data() + i * sizeof(float), sizeof(float));
-      mono_[i / channels] += v * scale;
-    }
-  } else {
-    // 1/32767: the encoders turn floats back into 16 bits as lround(x * 32767).
-    for (size_t i = 0; i < frames * channels; ++i) {
-      int16_t v;
-      std::memcpy(&v, pcm.data() + i * sizeof(int16_t), sizeof(int16_t));
-      mono_[i / channels] += static_cast<float>(v) * (scale / 32767.0f);
-    }
-  }
   auto resampled = resampler_->Process(std::span<const float>(mono_));
   if (!resampled) return std::unexpected(resampled.error());
   return Encode(*resampled);
@@ -151,17 +133,6 @@ Status EncodedFileSink::FinishEncoder() {
   return std::visit([](auto& encoder) { return encoder->Finish(); }, *encoder_);
 }
 
-Status EncodedFileSink::WriteBytes(std::span<const uint8_t> bytes) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd_, bytes.data() + off, bytes.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return MakeError(ErrorCode::kIo, "cannot write " + Describe() + ": " + std::strerror(errno));
-    }
-    off += static_cast<size_t>(n);
-  }
-  return {};
-}
+Status EncodedFileSink::WriteBytes(std::span<const uint8_t> bytes) { return WriteAll(fd_, bytes, Describe()); }
 
 }  // namespace ttsd::client

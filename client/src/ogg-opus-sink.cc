@@ -1,5 +1,6 @@
 #include "ttsd/client/ogg-opus-sink.h"
 
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include <cstring>
 
 #include "opus-framer.h"
+#include "pcm-io.h"
 
 namespace ttsd::client {
 
@@ -58,17 +60,6 @@ Status OggOpusSink::Close() {
   return status;
 }
 
-Status OggOpusSink::WriteBytes(std::span<const uint8_t> bytes) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd_, bytes.data() + off, bytes.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return MakeError(ErrorCode::kIo, "cannot write " + Describe() + ": " + std::strerror(errno));
-    }
-    off += static_cast<size_t>(n);
-  }
-  return {};
-}
+Status OggOpusSink::WriteBytes(std::span<const uint8_t> bytes) { return WriteAll(fd_, bytes, Describe()); }
 
 }  // namespace ttsd::client

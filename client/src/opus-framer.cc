@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "pcm-io.h"
+
 namespace ttsd::client {
 
 static_assert(std::endian::native == std::endian::little, "OpusFramer reads little-endian samples with memcpy");
@@ -19,28 +21,7 @@ Result<OpusFramer> OpusFramer::Create(const AudioFormat& format) {
 }
 
 Status OpusFramer::Push(std::span<const uint8_t> pcm, const FrameFn& on_frame) {
-  const size_t frame_bytes = format_.frame_bytes();
-  if (pcm.size() % frame_bytes != 0) {
-    return MakeError(ErrorCode::kBadRequest, "audio chunk of " + std::to_string(pcm.size()) +
-                                                 " bytes is not whole frames of " + std::to_string(frame_bytes));
-  }
-  const size_t frames = pcm.size() / frame_bytes;
-  const size_t channels = format_.channels;
-  mono_.assign(frames, 0.0f);
-  const float scale = 1.0f / static_cast<float>(channels);
-  if (format_.sample_format == protocol::SampleFormat::kF32Le) {
-    for (size_t i = 0; i < frames * channels; ++i) {
-      float v;
-      std::memcpy(&v, pcm.data() + i * sizeof(float), sizeof(float));
-      mono_[i / channels] += v * scale;
-    }
-  } else {
-    for (size_t i = 0; i < frames * channels; ++i) {
-      int16_t v;
-      std::memcpy(&v, pcm.data() + i * sizeof(int16_t), sizeof(int16_t));
-      mono_[i / channels] += static_cast<float>(v) * (scale / 32768.0f);
-    }
-  }
+  if (auto s = ToMono(pcm, format_, 32768.0f, &mono_); !s) return s;
   auto resampled = resampler_.Process(std::span<const float>(mono_));
   if (!resampled) return std::unexpected(resampled.error());
   return Emit(*resampled, on_frame);

@@ -1,10 +1,13 @@
 #include "ttsd/client/raw-pcm-sink.h"
 
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "pcm-io.h"
 
 namespace ttsd::client {
 
@@ -33,16 +36,7 @@ Status RawPcmSink::Write(std::span<const uint8_t> pcm) {
                                                  " bytes is not whole frames of " +
                                                  std::to_string(format_.frame_bytes()));
   }
-  size_t off = 0;
-  while (off < pcm.size()) {
-    ssize_t n = ::write(fd_, pcm.data() + off, pcm.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return MakeError(ErrorCode::kIo, "cannot write " + Describe() + ": " + std::strerror(errno));
-    }
-    off += static_cast<size_t>(n);
-  }
-  return {};
+  return WriteAll(fd_, pcm, Describe());
 }
 
 Status RawPcmSink::Close() {

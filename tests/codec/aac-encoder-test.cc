@@ -17,10 +17,18 @@
 #include <string>
 #include <vector>
 
+#include "support/codec-check.h"
 #include "support/run-command.h"
 
 namespace ttsd::codec {
 namespace {
+
+using testing::BestLag;
+using testing::DecodeWithFfmpeg;
+using testing::EncodedRun;
+using testing::EncodeInChunks;
+using testing::HarmonicVoice;
+using testing::Ncc;
 
 constexpr uint32_t kRate = 24000;
 constexpr size_t kFrame = AacEncoder::kFrameSamples;
@@ -29,110 +37,6 @@ constexpr long kDecodedLag = AacEncoder::kDelaySamples;
 
 // The frames a stream of n samples takes: the input and the delay, in whole frames.
 size_t FramesFor(size_t n) { return (n + kDecodedLag + kFrame - 1) / kFrame; }
-
-// Speech-like: a harmonic tone whose pitch glides between 100 and 250 Hz, harmonics up to 4 kHz falling
-// off as 1/h, in 4 syllables a second with pauses between (harder on a codec than support's SpeechLike,
-// whose 5 harmonics stop below 1 kHz).
-std::vector<float> Voice(double seconds, uint32_t rate_hz) {
-  std::vector<float> x(static_cast<size_t>(seconds * rate_hz));
-  double phase = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double t = static_cast<double>(i) / rate_hz;
-    const double pitch = 175 + 75 * std::sin(2 * M_PI * 0.7 * t);
-    phase += 2 * M_PI * pitch / rate_hz;
-    const double syllable = std::fmod(t * 4, 1.0);  // 0..1 within the syllable
-    const double envelope = syllable < 0.75 ? std::sin(M_PI * syllable / 0.75) : 0.0;
-    double v = 0;
-    for (int h = 1; h * pitch < std::min(4000.0, rate_hz / 2.0); ++h) v += std::sin(h * phase) / h;
-    x[i] = static_cast<float>(0.3 * envelope * v);
-  }
-  return x;
-}
-
-struct Encoded {
-  std::vector<uint8_t> bytes;
-  size_t bytes_before_finish = 0;
-  size_t bytes_after_half_second = 0;  // when the first Write past 0.5 s of input returned
-  size_t calls = 0;
-};
-
-// Writes in chunks of 480, 1000 and 37 samples, in turn.
-Encoded Encode(std::span<const float> signal, uint32_t rate_hz, uint32_t bitrate_bps = 0) {
-  Encoded e;
-  auto enc = AacEncoder::Create(rate_hz, bitrate_bps, [&](std::span<const uint8_t> b) -> Status {
-    e.bytes.insert(e.bytes.end(), b.begin(), b.end());
-    e.calls++;
-    return {};
-  });
-  if (!enc) {
-    ADD_FAILURE() << enc.error().ToString();
-    return e;
-  }
-  const size_t chunks[] = {480, 1000, 37};
-  size_t at = 0;
-  for (size_t i = 0; at < signal.size(); ++i) {
-    const size_t n = std::min(chunks[i % 3], signal.size() - at);
-    const bool before_half = at < rate_hz / 2;
-    EXPECT_TRUE((*enc)->Write(signal.subspan(at, n)).has_value());
-    at += n;
-    if (before_half && at >= rate_hz / 2) e.bytes_after_half_second = e.bytes.size();
-  }
-  e.bytes_before_finish = e.bytes.size();
-  EXPECT_TRUE((*enc)->Finish().has_value());
-  return e;
-}
-
-// ffmpeg's decoding of bytes (format: its demuxer's name) as mono float at rate_hz.
-std::vector<float> DecodeWithFfmpeg(const std::vector<uint8_t>& bytes, const char* format, uint32_t rate_hz) {
-  char in_path[] = "/tmp/ttsd-codec-in-XXXXXX";
-  char out_path[] = "/tmp/ttsd-codec-out-XXXXXX";
-  close(mkstemp(in_path));
-  close(mkstemp(out_path));
-  std::ofstream(in_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  auto run = testing::RunCommand({"ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-f", format, "-i",
-                                  in_path, "-f", "f32le", "-ac", "1", "-ar", std::to_string(rate_hz), "-y", out_path});
-  std::vector<float> out;
-  if (!run || run->exit_code != 0) {
-    ADD_FAILURE() << "ffmpeg failed (./install-deps.sh --test installs it): "
-                  << (run ? run->out : run.error().ToString());
-  } else {
-    std::ifstream f(out_path, std::ios::binary);
-    std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    out.resize(raw.size() / sizeof(float));
-    std::memcpy(out.data(), raw.data(), out.size() * sizeof(float));
-  }
-  unlink(in_path);
-  unlink(out_path);
-  return out;
-}
-
-// Normalized cross-correlation of decoded[i + lag] against input[i], every step-th i of the overlap.
-double Ncc(const std::vector<float>& input, const std::vector<float>& decoded, long lag, long step = 1) {
-  const long start = std::max<long>(0, -lag);
-  const long end = std::min<long>(static_cast<long>(input.size()), static_cast<long>(decoded.size()) - lag);
-  double xy = 0, xx = 0, yy = 0;
-  for (long i = start; i < end; i += step) {
-    const double x = input[static_cast<size_t>(i)], y = decoded[static_cast<size_t>(i + lag)];
-    xy += x * y, xx += x * x, yy += y * y;
-  }
-  return xx > 0 && yy > 0 ? xy / std::sqrt(xx * yy) : 0;
-}
-
-// The lag within +-4096 samples where decoded best matches input: every 4th lag on every 4th sample (the
-// signal is below 1 kHz), then every lag around the best.
-long BestLag(const std::vector<float>& input, const std::vector<float>& decoded) {
-  long best = 0;
-  double best_ncc = -2;
-  for (long lag = -4096; lag <= 4096; lag += 4) {
-    if (const double c = Ncc(input, decoded, lag, 4); c > best_ncc) best_ncc = c, best = lag;
-  }
-  const long coarse = best;
-  for (long lag = coarse - 4; lag <= coarse + 4; ++lag) {
-    if (const double c = Ncc(input, decoded, lag); c > best_ncc) best_ncc = c, best = lag;
-  }
-  return best;
-}
 
 // ADTS headers, frame by frame: sync, AAC-LC, the rate's index, one channel, frame lengths that add up.
 struct Adts {
@@ -164,8 +68,8 @@ Adts ParseAdts(const std::vector<uint8_t>& b, int rate_index) {
 }
 
 TEST(AacEncoder, FfmpegDecodesTheInputAtTheMeasuredDelay) {
-  const auto input = Voice(2.0, kRate);
-  const auto e = Encode(input, kRate);
+  const auto input = HarmonicVoice(2.0, kRate);
+  const auto e = EncodeInChunks<AacEncoder>(input, kRate);
   ASSERT_FALSE(e.bytes.empty());
   const auto adts = ParseAdts(e.bytes, 6);  // 6: 24000 Hz
   EXPECT_TRUE(adts.valid) << adts.problem;
@@ -194,8 +98,8 @@ TEST(AacEncoder, FfmpegDecodesTheInputAtTheMeasuredDelay) {
 }
 
 TEST(AacEncoder, FramesGoOutWhileWriting) {
-  const auto input = Voice(2.0, kRate);
-  const auto e = Encode(input, kRate);
+  const auto input = HarmonicVoice(2.0, kRate);
+  const auto e = EncodeInChunks<AacEncoder>(input, kRate);
   EXPECT_GT(e.bytes_after_half_second, 0u) << "nothing came out of 0.5 s of input";
   EXPECT_GT(e.bytes_before_finish, e.bytes.size() * 3 / 4);
 
@@ -217,7 +121,7 @@ TEST(AacEncoder, EncodesEveryRate) {
   for (uint32_t rate : {8000u, 11025u, 12000u, 16000u, 22050u, 24000u, 32000u, 44100u, 48000u}) {
     EXPECT_TRUE(AacEncoder::SupportsRate(rate));
     EXPECT_EQ(AacEncoder::NearestRate(rate), rate);
-    const auto e = Encode(Voice(0.1, rate), rate);
+    const auto e = EncodeInChunks<AacEncoder>(HarmonicVoice(0.1, rate), rate);
     EXPECT_GT(e.bytes.size(), 100u) << rate;
   }
 }
@@ -251,7 +155,7 @@ TEST(AacEncoder, RefusesBadRatesAndBitrates) {
 }
 
 TEST(AacEncoder, ACallbackErrorStopsTheEncoder) {
-  const auto input = Voice(1.0, kRate);
+  const auto input = HarmonicVoice(1.0, kRate);
   size_t calls = 0;
   auto enc = AacEncoder::Create(kRate, 0, [&](std::span<const uint8_t>) -> Status {
     if (++calls == 3) return MakeError(ErrorCode::kIo, "client gone");
@@ -284,7 +188,7 @@ TEST(AacEncoder, FinishTwiceAndWriteAfterFinish) {
     return {};
   });
   ASSERT_TRUE(enc.has_value());
-  const auto input = Voice(0.2, kRate);
+  const auto input = HarmonicVoice(0.2, kRate);
   ASSERT_TRUE((*enc)->Write(input).has_value());
   ASSERT_TRUE((*enc)->Finish().has_value());
   const size_t after_finish = bytes;

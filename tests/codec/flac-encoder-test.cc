@@ -17,30 +17,19 @@
 #include <string>
 #include <vector>
 
+#include "support/codec-check.h"
 #include "support/run-command.h"
 
 namespace ttsd::codec {
 namespace {
 
-constexpr size_t kBlock = FlacEncoder::kBlockSamples;
+using testing::BestLag;
+using testing::EncodedRun;
+using testing::EncodeInChunks;
+using testing::HarmonicVoice;
+using testing::Ncc;
 
-// Speech-like: a harmonic tone whose pitch glides between 100 and 250 Hz, harmonics up to 4 kHz falling
-// off as 1/h, in 4 syllables a second with pauses between.
-std::vector<float> Voice(double seconds, uint32_t rate_hz) {
-  std::vector<float> x(static_cast<size_t>(seconds * rate_hz));
-  double phase = 0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    const double t = static_cast<double>(i) / rate_hz;
-    const double pitch = 175 + 75 * std::sin(2 * M_PI * 0.7 * t);
-    phase += 2 * M_PI * pitch / rate_hz;
-    const double syllable = std::fmod(t * 4, 1.0);  // 0..1 within the syllable
-    const double envelope = syllable < 0.75 ? std::sin(M_PI * syllable / 0.75) : 0.0;
-    double v = 0;
-    for (int h = 1; h * pitch < std::min(4000.0, rate_hz / 2.0); ++h) v += std::sin(h * phase) / h;
-    x[i] = static_cast<float>(0.3 * envelope * v);
-  }
-  return x;
-}
+constexpr size_t kBlock = FlacEncoder::kBlockSamples;
 
 // What the encoder stores: the WAV and PCM outputs' conversion.
 std::vector<int16_t> ToInt16(const std::vector<float>& x) {
@@ -51,61 +40,11 @@ std::vector<int16_t> ToInt16(const std::vector<float>& x) {
   return out;
 }
 
-struct Encoded {
-  std::vector<uint8_t> bytes;
-  size_t header_bytes = 0;             // written inside Create
-  size_t bytes_after_half_second = 0;  // when the first Write past 0.5 s of input returned
-  size_t bytes_before_finish = 0;
-};
-
-// Writes in chunks of 480, 1000 and 37 samples, in turn.
-Encoded Encode(std::span<const float> signal, uint32_t rate_hz) {
-  Encoded e;
-  auto enc = FlacEncoder::Create(rate_hz, 0, [&](std::span<const uint8_t> b) -> Status {
-    e.bytes.insert(e.bytes.end(), b.begin(), b.end());
-    return {};
-  });
-  if (!enc) {
-    ADD_FAILURE() << enc.error().ToString();
-    return e;
-  }
-  e.header_bytes = e.bytes.size();
-  const size_t chunks[] = {480, 1000, 37};
-  size_t at = 0;
-  for (size_t i = 0; at < signal.size(); ++i) {
-    const size_t n = std::min(chunks[i % 3], signal.size() - at);
-    const bool before_half = at < rate_hz / 2;
-    EXPECT_TRUE((*enc)->Write(signal.subspan(at, n)).has_value());
-    at += n;
-    if (before_half && at >= rate_hz / 2) e.bytes_after_half_second = e.bytes.size();
-  }
-  e.bytes_before_finish = e.bytes.size();
-  EXPECT_TRUE((*enc)->Finish().has_value());
-  return e;
-}
-
 // ffmpeg's decoding of FLAC bytes as mono 16-bit samples at rate_hz (the stream's own: no resampling).
 std::vector<int16_t> DecodeWithFfmpeg(const std::vector<uint8_t>& bytes, uint32_t rate_hz) {
-  char in_path[] = "/tmp/ttsd-codec-in-XXXXXX";
-  char out_path[] = "/tmp/ttsd-codec-out-XXXXXX";
-  close(mkstemp(in_path));
-  close(mkstemp(out_path));
-  std::ofstream(in_path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  auto run = testing::RunCommand({"ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "flac", "-i",
-                                  in_path, "-f", "s16le", "-ac", "1", "-ar", std::to_string(rate_hz), "-y", out_path});
-  std::vector<int16_t> out;
-  if (!run || run->exit_code != 0) {
-    ADD_FAILURE() << "ffmpeg failed (./install-deps.sh --test installs it): "
-                  << (run ? run->out : run.error().ToString());
-  } else {
-    std::ifstream f(out_path, std::ios::binary);
-    std::vector<char> raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    out.resize(raw.size() / sizeof(int16_t));
-    std::memcpy(out.data(), raw.data(), out.size() * sizeof(int16_t));
-  }
-  unlink(in_path);
-  unlink(out_path);
+  const std::string raw = testing::DecodeBytesWithFfmpeg(bytes, "flac", rate_hz, "s16le");
+  std::vector<int16_t> out(raw.size() / sizeof(int16_t));
+  std::memcpy(out.data(), raw.data(), out.size() * sizeof(int16_t));
   return out;
 }
 
@@ -113,8 +52,8 @@ TEST(FlacEncoder, FfmpegDecodesTheInputExactly) {
   // 22222 Hz: no FLAC rate code of its own; the frame headers carry it in Hz.
   for (uint32_t rate : {24000u, 32000u, 22222u}) {
     SCOPED_TRACE(rate);
-    const auto input = Voice(rate == 22222 ? 0.5 : 2.0, rate);
-    const auto e = Encode(input, rate);
+    const auto input = HarmonicVoice(rate == 22222 ? 0.5 : 2.0, rate);
+    const auto e = EncodeInChunks<FlacEncoder>(input, rate);
     const auto decoded = DecodeWithFfmpeg(e.bytes, rate);
     const auto expected = ToInt16(input);
     std::printf("[ flac %u Hz: %zu bytes (%.0f kb/s), decoded %zu samples for %zu ]\n", rate, e.bytes.size(),
@@ -128,8 +67,8 @@ TEST(FlacEncoder, FfmpegDecodesTheInputExactly) {
 }
 
 TEST(FlacEncoder, TheHeaderGoesOutAtCreateWithAnUnknownLength) {
-  const auto input = Voice(1.0, 24000);
-  const auto e = Encode(input, 24000);
+  const auto input = HarmonicVoice(1.0, 24000);
+  const auto e = EncodeInChunks<FlacEncoder>(input, 24000);
   ASSERT_GE(e.header_bytes, 42u);  // "fLaC", a block header, STREAMINFO's 34 bytes (then VORBIS_COMMENT)
   EXPECT_EQ(std::string(e.bytes.begin(), e.bytes.begin() + 4), "fLaC");
   EXPECT_EQ(e.bytes[4] & 0x7f, 0);  // STREAMINFO first
@@ -150,8 +89,8 @@ TEST(FlacEncoder, TheHeaderGoesOutAtCreateWithAnUnknownLength) {
 }
 
 TEST(FlacEncoder, FramesGoOutWhileWriting) {
-  const auto input = Voice(2.0, 24000);
-  const auto e = Encode(input, 24000);
+  const auto input = HarmonicVoice(2.0, 24000);
+  const auto e = EncodeInChunks<FlacEncoder>(input, 24000);
   EXPECT_GT(e.bytes_after_half_second, e.header_bytes) << "nothing but the header came out of 0.5 s of input";
   EXPECT_GT(e.bytes_before_finish, e.bytes.size() * 3 / 4);
 
@@ -204,7 +143,7 @@ TEST(FlacEncoder, ACallbackErrorStopsTheEncoder) {
   EXPECT_EQ(refused.error().code, ErrorCode::kIo);
 
   // In Write: the third frame's.
-  const auto input = Voice(1.0, 24000);
+  const auto input = HarmonicVoice(1.0, 24000);
   bool created = false;
   size_t calls = 0;  // after Create
   auto enc = FlacEncoder::Create(24000, 0, [&](std::span<const uint8_t>) -> Status {
@@ -240,7 +179,7 @@ TEST(FlacEncoder, FinishTwiceAndWriteAfterFinish) {
     return {};
   });
   ASSERT_TRUE(enc.has_value());
-  const auto input = Voice(0.2, 24000);
+  const auto input = HarmonicVoice(0.2, 24000);
   ASSERT_TRUE((*enc)->Write(input).has_value());
   ASSERT_TRUE((*enc)->Finish().has_value());
   const size_t after_finish = bytes;
@@ -259,7 +198,7 @@ TEST(FlacEncoder, DestroyedUnfinishedWritesNothingMore) {
       return {};
     });
     ASSERT_TRUE(enc.has_value());
-    ASSERT_TRUE((*enc)->Write(Voice(0.03, 24000)).has_value());  // less than a block: held
+    ASSERT_TRUE((*enc)->Write(HarmonicVoice(0.03, 24000)).has_value());  // less than a block: held
     calls = 0;
   }
   EXPECT_EQ(calls, 0u);

@@ -17,7 +17,8 @@ std::string Part(const std::string& disposition, const std::string& data, const 
 const std::string kEnd = "------WebKitFormBoundary7MA4YWxkTrZu0gW--\r\n";
 
 TEST(Multipart, FieldsAndFilesInOrder) {
-  const std::string audio("RIFF\0\x01\r\n--almost a boundary\r\n", 31);
+  static constexpr char kAudio[] = "RIFF\0\x01\r\n--almost a boundary\r\n";
+  const std::string audio(kAudio, sizeof kAudio - 1);  // binary: a NUL inside
   const std::string body = Part("form-data; name=\"name\"", "anna") +
                            Part("form-data; name=\"file\"; filename=\"a b.wav\"", audio, "audio/wav") +
                            Part("form-data; name=file; filename=second.flac", "fLaC") + kEnd;

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "support/audio-files.h"
+#include "support/codec-check.h"
 #include "support/daemon-process.h"
 #include "support/http-client.h"
 
@@ -25,17 +26,6 @@ using json = nlohmann::json;
 
 const std::string kText = "The quick brown fox jumps over the lazy dog. Then it rests in the shade for a while.";
 const std::string kOpenAiPython = std::string(TTSD_SOURCE_DIR) + "/.venv/openai/bin/python";
-
-std::string Shell(const std::string& command, int* status) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
-  const int rc = pclose(p);
-  *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return out;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -52,44 +42,28 @@ std::vector<float> FromS16(std::string_view bytes) {
   return out;
 }
 
-// ffmpeg's decode of a file, mono float at `rate`; empty if ffmpeg fails.
-std::vector<float> Decode(const std::string& path, int rate, const std::string& input_format = "") {
-  int status = -1;
-  const std::string pcm = Shell("ffmpeg -nostdin -hide_banner -loglevel error " +
-                                  (input_format.empty() ? "" : "-f " + input_format + " ") + "-i " + path +
-                                  " -f f32le -ac 1 -ar " + std::to_string(rate) + " pipe:1",
-                              &status);
-  if (status != 0) return {};
-  std::vector<float> out(pcm.size() / 4);
-  std::memcpy(out.data(), pcm.data(), out.size() * 4);
-  return out;
+std::vector<uint8_t> Bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+// ffmpeg's decoding of a file in format (its demuxer's name), mono float at rate.
+std::vector<float> Decode(const std::string& path, const char* format, int rate) {
+  return DecodeWithFfmpeg(Bytes(ReadFile(path)), format, static_cast<uint32_t>(rate));
 }
 
-double CorrelationAt(const std::vector<float>& a, const std::vector<float>& b, long lag, size_t from, size_t to) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = from; i < std::min(to, a.size()); ++i) {
-    const long j = static_cast<long>(i) + lag;
-    if (j < 0 || j >= static_cast<long>(b.size())) continue;
-    const double x = a[i], y = b[static_cast<size_t>(j)];
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
-  }
-  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0;
-}
-
-// The normalized correlation of b against a, over all of a, at the lag (a codec's delay, at most
-// max_lag samples either way) that fits best over one second from a's middle.
+// The normalized correlation of b against a at the lag (a codec's delay, within max_lag) that fits best
+// over one second from a's middle, every lag tried (the fixture voices are noise-like: a coarse search
+// would miss the peak).
 double Correlation(const std::vector<float>& a, const std::vector<float>& b, long max_lag, long* lag_out = nullptr) {
   const size_t from = a.size() / 2 > 8000 ? a.size() / 2 - 8000 : 0;
+  const std::vector<float> window(a.begin() + static_cast<long>(from),
+                                  a.begin() + static_cast<long>(std::min(a.size(), from + 16000)));
   long best_lag = 0;
   double best = -2;
   for (long lag = -max_lag; lag <= max_lag; ++lag) {
-    const double c = CorrelationAt(a, b, lag, from, from + 16000);
-    if (c > best) best = c, best_lag = lag;
+    const long shifted = static_cast<long>(from) + lag;  // window[i] against b[from + lag + i]
+    if (const double c = Ncc(window, b, shifted); c > best) best = c, best_lag = lag;
   }
   if (lag_out) *lag_out = best_lag;
-  return CorrelationAt(a, b, best_lag, 0, a.size());
+  return Ncc(a, b, best_lag);
 }
 
 double Peak(const std::vector<float>& s) {
@@ -110,13 +84,13 @@ class OpenAiClients : public ::testing::Test {
   }
   // curl -F, as a user uploads: returns the status and fills *body.
   int Upload(const std::vector<std::string>& fields, std::string* body) {
-    std::string command = "curl -sS -o " + store_.path() + "/answer -w '%{http_code}'";
-    for (const auto& f : fields) command += " -F '" + f + "'";
-    int status = -1;
-    const std::string code = Shell(command + " " + Url("/v1/voices"), &status);
-    EXPECT_EQ(status, 0) << "curl failed";
+    std::vector<std::string> argv = {"curl", "-sS", "-o", store_.path() + "/answer", "-w", "%{http_code}"};
+    for (const auto& f : fields) argv.insert(argv.end(), {"-F", f});
+    argv.push_back(Url("/v1/voices"));
+    auto run = RunCommand(argv);
+    EXPECT_TRUE(run && run->exit_code == 0) << "curl failed";
     *body = ReadFile(store_.path() + "/answer");
-    return std::atoi(code.c_str());
+    return run ? std::atoi(run->out.c_str()) : 0;
   }
   TempDir store_;
   std::string Url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
@@ -136,11 +110,9 @@ TEST_F(OpenAiClients, TheOfficialClientGetsEveryFormatPlainAndStreamed) {
   ASSERT_EQ(access(kOpenAiPython.c_str(), X_OK), 0) << kOpenAiPython << " is missing: ./install-deps.sh --test makes it";
   const std::string out = daemon_->dir() + "/openai";
   ASSERT_EQ(mkdir(out.c_str(), 0700), 0);
-  int status = -1;
-  const std::string log = Shell(kOpenAiPython + " " + TTSD_SOURCE_DIR + "/tests/http/openai_client.py --base-url " +
-                                  Url("/v1") + " --out " + out + " --voice fixture-stream --text '" + kText + "' 2>&1",
-                              &status);
-  ASSERT_EQ(status, 0) << log;
+  auto run = RunCommand({kOpenAiPython, std::string(TTSD_SOURCE_DIR) + "/tests/http/openai_client.py", "--base-url",
+                         Url("/v1"), "--out", out, "--voice", "fixture-stream", "--text", kText});
+  ASSERT_TRUE(run && run->exit_code == 0) << (run ? run->out : run.error().ToString());
   const json report = json::parse(ReadFile(out + "/report.json"));
 
   int rate = 0;
@@ -148,19 +120,23 @@ TEST_F(OpenAiClients, TheOfficialClientGetsEveryFormatPlainAndStreamed) {
   ASSERT_EQ(rate, 16000);
   ASSERT_GT(pcm.size(), 16000u);
   EXPECT_EQ(FromS16(ReadFile(out + "/pcm.bin")), pcm);  // the client's plain request, byte for byte
+  EXPECT_EQ(FromS16(ReadFile(out + "/pcm-stream.bin")), pcm);  // and streamed
+  EXPECT_GT(report["formats"]["pcm"]["chunks"].get<int>(), 1);
 
   // name, content type, the least correlation with the PCM path (lossless formats all but exact)
   struct Want {
     std::string format, content_type;
+    const char* demuxer;
     double min_correlation;
   };
-  for (const Want& w : {Want{"mp3", "audio/mpeg", 0.95}, Want{"opus", "audio/ogg", 0.9}, Want{"aac", "audio/aac", 0.95},
-                        Want{"flac", "audio/flac", 0.9999}, Want{"wav", "audio/wav", 0.9999}}) {
+  for (const Want& w : {Want{"mp3", "audio/mpeg", "mp3", 0.95}, Want{"opus", "audio/ogg", "ogg", 0.9},
+                        Want{"aac", "audio/aac", "aac", 0.95}, Want{"flac", "audio/flac", "flac", 0.9999},
+                        Want{"wav", "audio/wav", "wav", 0.9999}}) {
     const json& f = report["formats"][w.format];
     EXPECT_EQ(f["content_type"], w.content_type) << w.format;
     EXPECT_GT(f["chunks"].get<int>(), 1) << w.format << ": one piece, not streamed";
     for (const std::string& file : {out + "/" + w.format + ".bin", out + "/" + w.format + "-stream.bin"}) {
-      const std::vector<float> decoded = Decode(file, rate);
+      const std::vector<float> decoded = Decode(file, w.demuxer, rate);
       ASSERT_FALSE(decoded.empty()) << "ffmpeg could not decode " << file;
       // Lengths agree up to the codec's delay and padding (LAME: 1105 samples ahead, up to 2 frames behind).
       EXPECT_NEAR(static_cast<double>(decoded.size()), static_cast<double>(pcm.size()), 0.2 * rate) << file;
@@ -170,7 +146,7 @@ TEST_F(OpenAiClients, TheOfficialClientGetsEveryFormatPlainAndStreamed) {
     }
   }
   // No response_format: mp3, as OpenAI answers; "alloy" is the default voice.
-  const std::vector<float> by_default = Decode(out + "/default.bin", rate, "mp3");
+  const std::vector<float> by_default = Decode(out + "/default.bin", "mp3", rate);
   ASSERT_FALSE(by_default.empty()) << "the default answer is not mp3";
   EXPECT_GE(Correlation(Pcm("", kText, &rate), by_default, rate / 8), 0.95);
 
@@ -184,12 +160,11 @@ TEST_F(OpenAiClients, TheOfficialClientGetsEveryFormatPlainAndStreamed) {
 }
 
 TEST_F(OpenAiClients, CurlReadsTheServerSentEvents) {
-  int status = -1;
   const json body = {{"input", kText}, {"voice", "fixture-stream"}, {"response_format", "pcm"}, {"stream_format", "sse"}};
-  const std::string events = Shell("curl -sS -N -D " + daemon_->dir() + "/headers -H 'Content-Type: application/json' -d '" +
-                                     body.dump() + "' " + Url("/v1/audio/speech"),
-                                 &status);
-  ASSERT_EQ(status, 0) << "curl failed";
+  auto curl = RunCommand({"curl", "-sS", "-N", "-D", daemon_->dir() + "/headers", "-H", "Content-Type: application/json",
+                          "-d", body.dump(), Url("/v1/audio/speech")});
+  ASSERT_TRUE(curl && curl->exit_code == 0) << "curl failed";
+  const std::string& events = curl->out;
   EXPECT_NE(ReadFile(daemon_->dir() + "/headers").find("text/event-stream"), std::string::npos);
   // data: {"type":"speech.audio.delta","audio":BASE64} ... data: {"type":"speech.audio.done","usage":{...}}
   std::string audio, b64;
@@ -207,8 +182,9 @@ TEST_F(OpenAiClients, CurlReadsTheServerSentEvents) {
       b64 = e["audio"].get<std::string>();
       const std::string path = daemon_->dir() + "/delta.b64";
       { std::ofstream(path) << b64; }
-      audio += Shell("base64 -d " + path, &status);
-      ASSERT_EQ(status, 0) << "not base64: " << b64.substr(0, 40);
+      auto decoded = RunCommand({"base64", "-d", path});
+      ASSERT_TRUE(decoded && decoded->exit_code == 0) << "not base64: " << b64.substr(0, 40);
+      audio += decoded->out;
     } else {
       ASSERT_EQ(e["type"], "speech.audio.done") << e;
       done = e;
@@ -230,7 +206,7 @@ TEST_F(OpenAiClients, SampleRateAndVolume) {
   EXPECT_EQ(r.header("x-sample-rate"), "8000");
   const std::string path = daemon_->dir() + "/low.wav";
   { std::ofstream(path, std::ios::binary) << r.body; }
-  const std::vector<float> low = Decode(path, rate);  // back to the voice's rate
+  const std::vector<float> low = Decode(path, "wav", rate);  // back to the voice's rate
   ASSERT_FALSE(low.empty());
   EXPECT_NEAR(static_cast<double>(low.size()), static_cast<double>(pcm.size()), 0.01 * rate);
   EXPECT_NEAR(Peak(low) / Peak(pcm), 0.5, 0.1);
@@ -282,7 +258,8 @@ TEST_F(OpenAiClients, RequestsShapedAsPopularClientsSendThem) {
     EXPECT_EQ(r.header("content-type"), c.content_type) << c.name;
     const std::string path = daemon_->dir() + "/client.bin";
     { std::ofstream(path, std::ios::binary) << r.body; }
-    EXPECT_GT(Peak(Decode(path, 16000)), 0.01) << c.name << ": ffmpeg heard nothing";
+    EXPECT_GT(Peak(Decode(path, c.content_type == "audio/wav" ? "wav" : "mp3", 16000)), 0.01)
+        << c.name << ": ffmpeg heard nothing";
   }
 }
 
