@@ -30,7 +30,7 @@ TokenSampler::Draw TokenSampler::Next(torch::Tensor logits, const torch::Tensor&
     seen = torch::where(seen < 0, seen * s.repetition_penalty, seen / s.repetition_penalty);
     logits.scatter_(1, previous, seen);
   }
-  if (end >= 0) draw.likeliest_is = logits.argmax(-1).item<int64_t>() == end;
+  const torch::Tensor likeliest = logits.argmax(-1);  // read with the token below: one device sync a draw
   if (s.top_p < 1.0) {
     auto [sorted, order] = logits.sort(-1, /*descending=*/true);
     torch::Tensor cut = sorted.softmax(-1).cumsum(-1) > s.top_p;
@@ -44,7 +44,9 @@ TokenSampler::Draw TokenSampler::Next(torch::Tensor logits, const torch::Tensor&
   }
   torch::Tensor probs = logits.softmax(-1);
   torch::Tensor race = torch::empty_like(probs).exponential_(1.0, generator_);  // (the kernel locks the generator)
-  draw.token = (probs / race).argmax(-1).item<int64_t>();
+  const torch::Tensor both = torch::cat({(probs / race).argmax(-1), likeliest}).to(torch::kCPU);
+  draw.token = both[0].item<int64_t>();
+  draw.likeliest_is = end >= 0 && both[1].item<int64_t>() == end;
   return draw;
 }
 
