@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -37,7 +38,23 @@ Status Stream::Close() {
   return {};
 }
 
-Result<bool> Stream::Encode(const std::string& sentence, Prepared* out) {
+Result<std::optional<frontend::InlineTag>> Stream::Tag(std::string_view sentence) {
+  const State& st = *state_;
+  auto tag = frontend::ParseInlineTag(sentence);
+  if (tag && *tag && (*tag)->kind != frontend::TagKind::kPause) {
+    if (auto applied = ApplyTag(**tag); !applied) tag = std::unexpected(applied.error());
+  }
+  if (!tag) {
+    const std::string where = st.source.empty()
+                                  ? "line " + std::to_string(st.splitter.line()) + ", column " +
+                                        std::to_string(st.splitter.column())
+                                  : "byte " + std::to_string(TextSpan(st.splitter.offset(), st.splitter.offset() + 1).first);
+    return MakeError(tag.error().code, where + ": " + tag.error().message);
+  }
+  return tag;
+}
+
+Result<bool> Stream::Encode(const std::string& sentence, uint64_t text_offset, Prepared* out) {
   const Voice::Impl& impl = *voice_->impl_;
   State& st = *state_;
   const auto frontend_start = Clock::now();
@@ -61,7 +78,8 @@ Result<bool> Stream::Encode(const std::string& sentence, Prepared* out) {
   out->hidden = encoded->first.squeeze(0);
   torch::Tensor d = encoded->second.to(torch::kCPU, torch::kFloat).contiguous().view({-1});
   out->durations.assign(d.data_ptr<float>(), d.data_ptr<float>() + d.numel());
-  for (float& f : out->durations) f = std::isfinite(f) ? std::max(0.0f, f) / static_cast<float>(st.speed) : 0.0f;
+  const auto speed = static_cast<float>(st.speed * st.rate);
+  for (float& f : out->durations) f = std::isfinite(f) ? std::max(0.0f, f) / speed : 0.0f;
   times_.encoder_ms += MsSince(encoder_start);
   out->text = std::move(segment->text);
   // In slow and fast reading pauses change most, vowels more than consonants.
@@ -71,7 +89,118 @@ Result<bool> Stream::Encode(const std::string& sentence, Prepared* out) {
     const bool vowel = !ph.empty() && std::isdigit(static_cast<unsigned char>(ph.back()));
     out->elasticity[i] = ph == "pau" ? 1.5f : vowel ? 1.0f : 0.6f;
   }
+  // Beside a [pause:] the sentence's own pause is one frame: the tag says how long the pause is.
+  auto fix = [&](size_t i) {
+    if (segment->phones[i] != "pau") return;
+    out->durations[i] = 1.0f;
+    out->elasticity[i] = 0.0f;
+  };
+  if (st.after_pause) fix(0);
+  if (st.splitter.PauseNext()) fix(segment->phones.size() - 1);
+  st.after_pause = false;
+  out->sentence = sentence;
+  out->text_offset = text_offset;
+  out->words = std::move(segment->words);
+  if (st.mark_level == MarkLevel::kPhones) out->phones = std::move(segment->phones);
+  out->gain = st.gain;
   return true;
+}
+
+std::pair<uint64_t, uint64_t> Stream::TextSpan(uint64_t begin, uint64_t end) const {
+  const auto& source = state_->source;
+  if (source.empty() || end <= begin || end > source.size()) return {begin, end};
+  return {source[begin].begin, source[end - 1].end};
+}
+
+void Stream::LayOutMarks(const Prepared& p, const std::vector<int64_t>& phone_frames) {
+  State& st = *state_;
+  const VoiceManifest& m = voice_->manifest();
+  const auto hop = static_cast<uint64_t>(m.hop_samples);
+  const uint64_t base = sample_offset_;  // every earlier frame is out: this sentence's frame 0
+  auto at = [&](uint32_t phone) { return base + static_cast<uint64_t>(phone_frames[phone]) * hop; };
+  st.frames_end = at(static_cast<uint32_t>(phone_frames.size() - 1));
+  st.spoke = true;
+  if (p.words.empty()) return;
+  st.last_word_end = at(p.words.back().end_phone);
+  if (st.mark_level == MarkLevel::kNone) return;
+  const auto delay = static_cast<uint64_t>(m.audio_delay_samples);
+  auto mark = [&](MarkKind kind, uint64_t begin, uint64_t end, uint32_t first, uint32_t last, std::string text) {
+    const auto [text_begin, text_end] = TextSpan(p.text_offset + begin, p.text_offset + end);
+    st.marks.push_back(Mark{kind, text_begin, text_end, at(first) + delay, at(last) + delay, std::move(text)});
+  };
+  mark(MarkKind::kSentence, 0, p.sentence.size(), p.words.front().first_phone, p.words.back().end_phone, p.sentence);
+  for (const frontend::SegmentWord& w : p.words) {
+    mark(MarkKind::kWord, w.begin, w.end, w.first_phone, w.end_phone, p.sentence.substr(w.begin, w.end - w.begin));
+    if (st.mark_level != MarkLevel::kPhones) continue;
+    for (uint32_t ph = w.first_phone; ph < w.end_phone && ph < p.phones.size(); ++ph) {
+      mark(MarkKind::kPhone, w.begin, w.end, ph, ph + 1, p.phones[ph]);
+    }
+  }
+}
+
+void Stream::TakeMarks(Chunk* chunk) {
+  State& st = *state_;
+  st.chunk_marks.clear();
+  const uint64_t end = chunk->sample_offset + chunk->samples.size();
+  while (!st.marks.empty() && (chunk->is_last || st.marks.front().start < end)) {
+    st.chunk_marks.push_back(std::move(st.marks.front()));
+    st.marks.pop_front();
+  }
+  chunk->marks = st.chunk_marks;
+}
+
+Status Stream::ApplyTag(const frontend::InlineTag& tag) {
+  State& st = *state_;
+  const Voice::Impl& impl = *voice_->impl_;
+  if (st.tokens && tag.kind != frontend::TagKind::kVolume) {
+    return MakeError(ErrorCode::kNotSupported,
+                     "voice '" + voice_->name() + "' (GPT-SoVITS) takes [pause:] and [volume:] but no rate, pitch or voice changes");
+  }
+  switch (tag.kind) {
+    case frontend::TagKind::kRate: st.rate = tag.value; break;
+    case frontend::TagKind::kVolume: st.gain = static_cast<float>(tag.value); break;
+    case frontend::TagKind::kVoice: {
+      if (tag.voice.empty()) {
+        st.speaker = st.own_speaker;
+        break;
+      }
+      const auto& speakers = voice_->manifest().speakers;
+      const auto it = std::ranges::find(speakers, tag.voice);
+      if (it == speakers.end()) {
+        return MakeError(ErrorCode::kUnknownSpeaker, "voice '" + voice_->name() + "' has no speaker '" + tag.voice +
+                                                         "' (markup switches between the speakers of one voice)");
+      }
+      st.speaker = impl.speaker_embeddings[static_cast<size_t>(it - speakers.begin())];
+      break;
+    }
+    case frontend::TagKind::kPitch:
+      return MakeError(ErrorCode::kNotSupported, "voice '" + voice_->name() + "' cannot change its pitch");
+    case frontend::TagKind::kPause: break;  // StartPause
+  }
+  return {};
+}
+
+void Stream::StartPause(double ms) {
+  State& st = *state_;
+  const VoiceManifest& m = voice_->manifest();
+  const int64_t hop = m.hop_samples;
+  const auto wanted = static_cast<int64_t>(std::llround(ms * m.sample_rate / 1000.0));
+  // From the last word's end: what the sentence's own pause already gives, then the added
+  // silence, then the next sentence's one leading frame.
+  const int64_t had = st.spoke ? static_cast<int64_t>(st.frames_end - st.last_word_end) : 0;
+  const int64_t add = wanted - had - hop;
+  st.after_pause = true;
+  if (add <= 0) return;  // shorter than the pauses around it can be
+  const int64_t frames = st.vocoder_started ? add / hop : 0;
+  st.pause_zeros = static_cast<size_t>(add - frames * hop);
+  if (frames == 0) return;
+  // Silent frames: the last sentence's closing pause held on, so the audio goes on smoothly.
+  st.hidden = st.hidden.narrow(0, st.hidden.size(0) - 1, 1);
+  st.frame_phone.assign(static_cast<size_t>(frames), 0);
+  st.frame_pos.resize(static_cast<size_t>(frames));
+  for (int64_t i = 0; i < frames; ++i) st.frame_pos[i] = (static_cast<float>(i) + 0.5f) / static_cast<float>(frames);
+  st.next_frame = 0;
+  st.frames_end += static_cast<uint64_t>(frames * hop);
 }
 
 void Stream::ExpandFrames(Prepared sentence) {
@@ -85,15 +214,28 @@ void Stream::ExpandFrames(Prepared sentence) {
     st.cumulative = 0;
     st.emitted = 0;
   }
+  std::vector<int64_t> phone_frames;  // where each phone starts, then the end
+  phone_frames.reserve(sentence.durations.size() + 1);
   for (size_t p = 0; p < sentence.durations.size(); ++p) {
-    st.cumulative += sentence.durations[p];
-    const int64_t frames = std::max<int64_t>(1, std::llround(st.cumulative) - st.emitted);
+    phone_frames.push_back(static_cast<int64_t>(st.frame_phone.size()));
+    int64_t frames = 0;
+    if (sentence.elasticity[p] == 0.0f) {  // fixed beside a [pause:]: exactly, the rounding untouched
+      frames = std::max<int64_t>(1, std::llround(sentence.durations[p]));
+      st.cumulative += static_cast<double>(frames);
+    } else {
+      st.cumulative += sentence.durations[p];
+      frames = std::max<int64_t>(1, std::llround(st.cumulative) - st.emitted);
+    }
     for (int64_t i = 0; i < frames; ++i) {
       st.frame_phone.push_back(static_cast<int64_t>(p));
       st.frame_pos.push_back((static_cast<float>(i) + 0.5f) / static_cast<float>(frames));
     }
     st.emitted += frames;
   }
+  phone_frames.push_back(static_cast<int64_t>(st.frame_phone.size()));
+  st.sentence_gain = sentence.gain;
+  st.in_pause = false;
+  LayOutMarks(sentence, phone_frames);
   SPDLOG_LOGGER_DEBUG(EngineLog(), "sentence of {} phones, {} frames: {}", sentence.durations.size(), st.frame_phone.size(),
                       sentence.text);
 }
@@ -102,20 +244,40 @@ Status Stream::PrepareDuration(double seconds) {
   const Voice& voice = *voice_;
   State& st = *state_;
   c10::InferenceMode guard;
-  // Encode every sentence now: the scale depends on the natural length of the whole text.
+  // Encode every sentence now: the scale depends on the natural length of the whole text. Tags
+  // take effect in order; pauses wait in the queue and keep their length.
+  const VoiceManifest& m = voice.manifest();
+  double pause_frames = 0;
+  bool sentence_before = false;
   for (std::string sentence = st.splitter.Next(); !sentence.empty(); sentence = st.splitter.Next()) {
+    auto tag = Tag(sentence);
+    if (!tag) return std::unexpected(tag.error());
+    if (*tag) {
+      if ((*tag)->kind != frontend::TagKind::kPause) continue;  // applied by Tag()
+      Prepared pause;
+      pause.pause_ms = (*tag)->value;
+      // What the pause adds beyond the one fixed frame on either side (PrepareDuration's twin of StartPause).
+      const double frames = pause.pause_ms * m.sample_rate / 1000.0 / m.hop_samples - (sentence_before ? 2 : 1);
+      pause_frames += std::max(0.0, frames);
+      st.after_pause = true;
+      st.prepared.push_back(std::move(pause));
+      continue;
+    }
     Prepared p;
-    auto got = Encode(sentence, &p);
+    auto got = Encode(sentence, st.splitter.offset(), &p);
     if (!got) return std::unexpected(got.error());
     if (*got) st.prepared.push_back(std::move(p));
+    sentence_before = sentence_before || *got;
   }
-  if (st.prepared.empty()) return MakeError(ErrorCode::kEmptyText, "nothing speakable in the text");
-  double natural = 0;
-  for (const Prepared& p : st.prepared) natural = std::accumulate(p.durations.begin(), p.durations.end(), natural);
-  const VoiceManifest& m = voice.manifest();
+  st.after_pause = false;
+  if (!sentence_before) return MakeError(ErrorCode::kEmptyText, "nothing speakable in the text");
+  double natural = 0, fixed = 0;
+  for (const Prepared& p : st.prepared) {
+    for (size_t i = 0; i < p.durations.size(); ++i) (p.elasticity[i] == 0.0f ? fixed : natural) += p.durations[i];
+  }
   const double target =
-      (seconds * m.sample_rate - static_cast<double>(voice.impl_->flush_samples)) / m.hop_samples;
-  const double ratio = target / std::max(natural, 1.0);
+      (seconds * m.sample_rate - static_cast<double>(voice.impl_->flush_samples)) / m.hop_samples - pause_frames - fixed;
+  const double ratio = target / std::max(natural, 1.0);  // the fixed pauses aside
   if (!(ratio >= protocol::kMinSpeed && ratio <= protocol::kMaxSpeed)) {  // as far as speed could take it
     char buf[160];
     std::snprintf(buf, sizeof buf, "duration %.2f s is outside %s-%sx the natural length of this text (%.2f s)",
@@ -128,7 +290,9 @@ Status Stream::PrepareDuration(double seconds) {
   auto total = [&](double log_q) {
     double sum = 0;
     for (const Prepared& p : st.prepared) {
-      for (size_t i = 0; i < p.durations.size(); ++i) sum += p.durations[i] * std::exp(log_q * p.elasticity[i]);
+      for (size_t i = 0; i < p.durations.size(); ++i) {
+        if (p.elasticity[i] != 0.0f) sum += p.durations[i] * std::exp(log_q * p.elasticity[i]);
+      }
     }
     return sum;
   };
@@ -159,9 +323,23 @@ Result<std::optional<StepResult>> Stream::Begin(Chunk* chunk, StepInput* step) {
 
   // Find a sentence with frames left, encoding the next one when the current is spent.
   while (st.next_frame >= st.frame_phone.size()) {
+    if (st.pause_zeros > 0) {  // the last samples of a pause, which no frame could give
+      st.audio.assign(st.pause_zeros, 0.0f);
+      st.frames_end += st.pause_zeros;
+      st.pause_zeros = 0;
+      *chunk = Chunk{st.audio, sample_offset_, false};
+      sample_offset_ += st.audio.size();
+      TakeMarks(chunk);
+      return StepResult::kChunk;
+    }
     if (!st.prepared.empty()) {
-      ExpandFrames(std::move(st.prepared.front()));
+      Prepared p = std::move(st.prepared.front());
       st.prepared.pop_front();
+      if (p.pause_ms >= 0) {
+        StartPause(p.pause_ms);
+      } else {
+        ExpandFrames(std::move(p));
+      }
       continue;
     }
     std::string sentence = st.splitter.Next();
@@ -184,11 +362,21 @@ Result<std::optional<StepResult>> Stream::Begin(Chunk* chunk, StepInput* step) {
       }
       *chunk = Chunk{st.audio, sample_offset_, true};
       sample_offset_ += st.audio.size();
+      TakeMarks(chunk);
       finished_ = true;
       return StepResult::kChunk;
     }
+    auto tag = Tag(sentence);
+    if (!tag) {
+      finished_ = true;
+      return std::unexpected(tag.error());
+    }
+    if (*tag) {
+      if ((*tag)->kind == frontend::TagKind::kPause) StartPause((*tag)->value);
+      continue;
+    }
     Prepared sentence_prepared;
-    auto got = Encode(sentence, &sentence_prepared);
+    auto got = Encode(sentence, st.splitter.offset(), &sentence_prepared);
     if (!got) {
       finished_ = true;
       return std::unexpected(got.error());
@@ -345,8 +533,12 @@ StepResult StepBatch::Deliver(Stream& s, const torch::Tensor& audio, int64_t fra
   st.next_frame += static_cast<size_t>(frames);
   st.chunks++;
   st.audio.assign(audio.data_ptr<float>(), audio.data_ptr<float>() + audio.numel());
+  if (st.sentence_gain != 1.0f) {
+    for (float& x : st.audio) x = std::clamp(x * st.sentence_gain, -1.0f, 1.0f);
+  }
   *chunk = Chunk{st.audio, s.sample_offset_, false};
   s.sample_offset_ += st.audio.size();
+  s.TakeMarks(chunk);
   return StepResult::kChunk;
 }
 

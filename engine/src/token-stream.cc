@@ -1,7 +1,9 @@
 // Stream::Next for token voices (GPT-SoVITS): a sentence's phones prefill the token model, decode
 // steps add one token each, and whenever enough tokens wait a bounded window of them is vocoded and
 // joined onto what went out before (token-joiner.h). Sentences follow each other with 0.3 s between.
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "voice-impl.h"
 
@@ -37,6 +39,14 @@ Result<StepResult> Stream::NextTokens(Chunk* chunk) {
         finished_ = true;
         return StepResult::kChunk;
       }
+      auto tag = Tag(sentence);
+      if (!tag) return fail(tag.error());
+      if (*tag) {
+        if ((*tag)->kind == frontend::TagKind::kPause) {
+          ts.pause = static_cast<size_t>(std::llround((*tag)->value * voice_->sample_rate() / 1000.0));
+        }
+        continue;
+      }
       const auto frontend_start = Clock::now();
       auto segment = voice_->impl_->frontend->Phonemize(sentence);
       if (!segment) {
@@ -55,6 +65,9 @@ Result<StepResult> Stream::NextTokens(Chunk* chunk) {
       times_.encoder_ms += MsSince(prefill_start);
       ts.decode = std::move(*decode);
       ts.joiner.Reset();
+      const auto [text_begin, text_end] = TextSpan(st.splitter.offset(), st.splitter.offset() + sentence.size());
+      ts.sentence_mark = Mark{MarkKind::kSentence, text_begin, text_end, 0, 0, sentence};
+      st.sentence_gain = st.gain;
       SPDLOG_LOGGER_DEBUG(EngineLog(), "token sentence of {} phones: {}", ids->size(), segment->text);
     }
 
@@ -93,17 +106,27 @@ Result<StepResult> Stream::NextTokens(Chunk* chunk) {
     times_.steps++;
 
     st.audio.clear();
-    if (ts.sentences > 0 && plan->emit_from == 0) st.audio.assign(kSentencePause, 0.0f);
+    if (plan->emit_from == 0) {  // the sentence's first audio: the pause before it
+      st.audio.assign(ts.pause.value_or(ts.sentences > 0 ? kSentencePause : 0), 0.0f);
+      ts.pause.reset();
+      ts.sentence_mark.start = sample_offset_ + st.audio.size();
+    }
     st.audio.insert(st.audio.end(), audio.begin(), audio.end());
+    if (st.sentence_gain != 1.0f) {
+      for (float& x : st.audio) x = std::clamp(x * st.sentence_gain, -1.0f, 1.0f);
+    }
     bool last = false;
     if (d.ended && ts.joiner.emitted() == d.generated()) {
       ts.decode.reset();
       ts.sentences++;
       last = st.splitter.Done();
+      ts.sentence_mark.end = sample_offset_ + st.audio.size();
+      if (st.mark_level != MarkLevel::kNone) st.marks.push_back(std::move(ts.sentence_mark));
     }
     st.chunks++;
     *chunk = Chunk{st.audio, sample_offset_, last};
     sample_offset_ += st.audio.size();
+    TakeMarks(chunk);
     if (last) finished_ = true;
     return StepResult::kChunk;
   }

@@ -15,8 +15,14 @@
 
 #include "gpt-sovits.h"
 #include "token-joiner.h"
+#include "ttsd/frontend/inline-tags.h"
+#include "ttsd/frontend/byte-span.h"
 #include "ttsd/frontend/text-frontend.h"
 #include "ttsd/engine/voice.h"
+
+namespace ttsd::frontend {
+class SsmlReader;  // ssml.h
+}
 
 namespace ttsd::engine {
 
@@ -64,12 +70,21 @@ struct Voice::Impl {
 };
 
 
-// A sentence encoded ahead of time (duration control encodes them all up front).
+// A sentence encoded ahead of time (duration control encodes them all up front), or a pause.
 struct Prepared {
   torch::Tensor hidden;         // [T, H] on device
   std::vector<float> durations; // frames per phone, already scaled
-  std::vector<float> elasticity;  // per phone: how much it stretches (pause 1.5, vowel 1, consonant 0.6)
+  std::vector<float> elasticity;  // per phone: how much it stretches (pause 1.5, vowel 1, consonant 0;
+                                  // 0 for a pause fixed by a [pause:] beside it)
   std::string text;             // for logs
+  // For marks: the sentence as read, where it starts in the (converted) text, its written words
+  // and, for phone marks, its phones.
+  std::string sentence;
+  uint64_t text_offset = 0;
+  std::vector<frontend::SegmentWord> words;
+  std::vector<std::string> phones;
+  float gain = 1;               // [volume:] in force
+  double pause_ms = -1;         // >= 0: not a sentence but a [pause:] of this length
 };
 
 // The frames of one model step of one stream (Stream::Begin fills it).
@@ -91,10 +106,32 @@ struct TokenState : TokenSchedule {
   torch::Tensor text_seq;                         // [1, Nt] its phone ids
   TokenJoiner joiner{1280, kLeftContext, kLookahead, kFadeSamples};
   int sentences = 0;                              // finished
+  std::optional<size_t> pause;                    // samples before the next sentence, from a [pause:]
+  Mark sentence_mark;                             // of the sentence being generated (marks asked)
 };
 
 struct Stream::State {
   SentenceSplitter splitter;
+  // Markup: SSML read into text with inline tags (ssml.h); `source` maps each byte of that text
+  // to the request's bytes (empty: the text is the request's own).
+  // TODO(ssml) reader
+  std::vector<frontend::ByteSpan> source;
+  // Marks: made when a sentence's frames are laid out, handed out with the chunks that reach them.
+  MarkLevel mark_level = MarkLevel::kNone;
+  std::deque<Mark> marks;
+  std::vector<Mark> chunk_marks;  // with the last chunk
+  // Inline tags in force, and what they need.
+  double rate = 1.0;
+  float gain = 1.0f;
+  torch::Tensor own_speaker;     // the request's speaker, for [voice:]
+  bool after_pause = false;      // the next sentence's leading pause is one frame
+  float sentence_gain = 1.0f;    // of the sentence being spoken
+  uint64_t last_word_end = 0;    // samples, frame time: where the last word's frames end
+  uint64_t frames_end = 0;       // samples, frame time: where the current sentence's frames end
+  bool spoke = false;            // a sentence has been laid out
+  bool in_pause = false;         // the current "sentence" is a pause's silent frames
+  size_t pause_zeros = 0;        // samples of silence added after the pause's frames
+
   std::unique_ptr<TokenState> tokens;  // token voices only
   torch::Tensor speaker;  // [1, S] on device
   torch::Tensor emotion;  // [1, E] on device; undefined for voices without emotion input

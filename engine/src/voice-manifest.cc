@@ -144,6 +144,7 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
     m.emotion_text_file = optional("emotion_text");
     if (j.contains("emotion_axes")) m.emotion_axes = j.at("emotion_axes").get<std::vector<std::string>>();
     if (j.contains("batching")) m.batching = j.at("batching").get<bool>();
+    m.audio_delay_samples = j.value("audio_delay_samples", 0);
   } catch (const json::exception& e) {
     return std::unexpected(Invalid(dir, e.what()).error());
   }
@@ -155,6 +156,9 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
   if (m.phonemes.empty()) return std::unexpected(Invalid(dir, "no phonemes").error());
   if (m.sample_rate < 8000 || m.sample_rate > 192000) return std::unexpected(Invalid(dir, "sample_rate out of range").error());
   if (m.hop_samples < 1 || m.hop_samples > 4096) return std::unexpected(Invalid(dir, "hop_samples out of range").error());
+  if (m.audio_delay_samples < 0 || m.audio_delay_samples > 8 * m.hop_samples) {
+    return std::unexpected(Invalid(dir, "audio_delay_samples must be 0 to 8 hops").error());
+  }
   if (m.mel_bins < 1 || m.mel_bins > 1024) return std::unexpected(Invalid(dir, "mel_bins out of range").error());
   if (m.acoustic_type != "autoregressive" && m.acoustic_type != "streaming") {
     return std::unexpected(Invalid(dir, "acoustic_type must be 'autoregressive' or 'streaming'").error());

@@ -281,6 +281,7 @@ Result<std::unique_ptr<Stream>> Voice::StartTokens(const StreamOptions& options)
     ts->reference = &*ts->own_reference;
   }
   stream->state_->tokens = std::move(ts);
+  stream->state_->mark_level = options.marks == MarkLevel::kNone ? MarkLevel::kNone : MarkLevel::kWords;
   if (!options.text.empty()) {
     if (auto s = stream->Append(options.text); !s) return std::unexpected(s.error());
   }
@@ -348,7 +349,9 @@ Result<std::unique_ptr<Stream>> Voice::Start(const StreamOptions& options) const
   std::unique_ptr<Stream> stream(new Stream(shared_from_this()));
   Stream::State& st = *stream->state_;
   st.speaker = speaker;
+  st.own_speaker = speaker;
   st.speed = options.speed;
+  st.mark_level = options.marks;
   if (has_emotion()) {
     EmotionVector e{};
     if (options.emotion) {

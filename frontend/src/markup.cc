@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "mandarin-readings.h"
+#include "ttsd/frontend/inline-tags.h"
 #include "phone-notation.h"
 #include "pinyin.h"
 #include "text-fold.h"
@@ -70,13 +71,19 @@ size_t InlinePhonesEnd(std::string_view s, size_t i) {
 Result<MarkedText> FoldWithMarkup(std::string_view utf8) {
   MarkedText out;
   size_t run = 0;  // start of the plain text not yet folded
-  auto item = [&](size_t run_end, Token token) {
-    const FoldedText folded = FoldToAscii(utf8.substr(run, run_end - run));
+  auto plain = [&](size_t end) {
+    FoldedText folded = FoldToAscii(utf8.substr(run, end - run), static_cast<uint32_t>(run));
     out.ascii += folded.ascii;
+    out.source.insert(out.source.end(), folded.source.begin(), folded.source.end());
     out.dropped_foreign = out.dropped_foreign || folded.dropped_foreign;
+  };
+  // The item spans utf8[run_end, item_end).
+  auto item = [&](size_t run_end, size_t item_end, Token token) {
+    plain(run_end);
     out.ascii += ' ';
     out.ascii += kMarkupMark;
     out.ascii += ' ';
+    out.source.resize(out.ascii.size(), ByteSpan{static_cast<uint32_t>(run_end), static_cast<uint32_t>(item_end)});
     out.items.push_back(std::move(token));
   };
   size_t i = 0;
@@ -88,7 +95,19 @@ Result<MarkedText> FoldWithMarkup(std::string_view utf8) {
         if (!phones) return std::unexpected(phones.error());
         std::string joined;
         for (const std::string& p : *phones) joined += (joined.empty() ? "" : " ") + p;
-        item(i, Token{TokenKind::kPhones, joined});
+        item(i, end, Token{TokenKind::kPhones, joined});
+        run = i = end;
+        continue;
+      }
+    }
+    if (utf8[i] == '[') {
+      // An inline tag that reached the frontend inside a sentence (the splitter hands them out
+      // alone) is not read: a space.
+      const size_t end = InlineTagEnd(utf8, i);
+      if (end != kTagOpen && end != kNoTag) {
+        plain(i);
+        out.ascii += ' ';
+        out.source.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(end)});
         run = i = end;
         continue;
       }
@@ -102,12 +121,11 @@ Result<MarkedText> FoldWithMarkup(std::string_view utf8) {
       return MakeError(ErrorCode::kUnsupportedText,
                        override.error().message + " (after " + std::string(utf8.substr(start, i - start)) + ")");
     }
-    item(start, Token{TokenKind::kSyllable, override->first.empty() ? std::string(reading) : override->first});
+    item(start, override->second,
+         Token{TokenKind::kSyllable, override->first.empty() ? std::string(reading) : override->first});
     run = i = override->second;
   }
-  const FoldedText folded = FoldToAscii(utf8.substr(run));
-  out.ascii += folded.ascii;
-  out.dropped_foreign = out.dropped_foreign || folded.dropped_foreign;
+  plain(utf8.size());
   return out;
 }
 

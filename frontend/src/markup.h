@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "normalizer.h"
+#include "text-fold.h"
 #include "ttsd/protocol/error.h"
 
 namespace ttsd::frontend {
@@ -25,6 +26,8 @@ struct MarkedText {
   std::string ascii;               // as FoldToAscii, with kMarkupMark standing for each item
   bool dropped_foreign = false;    // as FoldToAscii: letters of a script nothing reads
   std::vector<Token> items;        // kPhones or kSyllable, in text order
+  std::vector<ByteSpan> source;    // per byte of ascii: where in the input it came from (a
+                                   // kMarkupMark and its spaces: the whole item)
 };
 
 // Errors: kUnsupportedText for [[...]] with a symbol that is no phone, or a pinyin override with

@@ -179,11 +179,19 @@ class Writer {
           out_.back().kind != TokenKind::kEnd) {
         Punct(TokenKind::kPause, ',');
       }
-      if ((r.kind == RawKind::kWord || r.kind == RawKind::kNumber) && UserWord()) continue;
-      switch (r.kind) {
-        case RawKind::kWord: Word(r); break;
-        case RawKind::kNumber: NumberToken(r); break;
-        case RawKind::kSymbol: Symbol(r); break;
+      const size_t first = k_;
+      const size_t made = out_.size();
+      if (!((r.kind == RawKind::kWord || r.kind == RawKind::kNumber) && UserWord())) {
+        switch (r.kind) {
+          case RawKind::kWord: Word(r); break;
+          case RawKind::kNumber: NumberToken(r); break;
+          case RawKind::kSymbol: Symbol(r); break;
+        }
+      }
+      // Everything read from raws_[first..k_] comes from their text.
+      for (size_t t = made; t < out_.size(); ++t) {
+        out_[t].begin = static_cast<uint32_t>(raws_[first].begin);
+        out_[t].end = static_cast<uint32_t>(raws_[k_].end);
       }
     }
     return std::move(out_);
@@ -648,6 +656,12 @@ Result<std::vector<Token>> NormalizeTokens(std::string_view text, const LexiconC
   const bool mixed_case = lower || upper < kShoutingLetters;
   std::vector<Token> tokens =
       Writer(LexText(folded.ascii), mixed_case, in_lexicon, std::move(folded.items), user).Run();
+  for (Token& t : tokens) {  // ascii offsets to the input's
+    if (t.end <= t.begin || t.end > folded.source.size()) continue;
+    const uint32_t begin = folded.source[t.begin].begin;
+    t.end = folded.source[t.end - 1].end;
+    t.begin = begin;
+  }
   const bool spoken = std::ranges::any_of(tokens, [](const Token& t) {
     return t.kind != TokenKind::kPause && t.kind != TokenKind::kEnd;
   });

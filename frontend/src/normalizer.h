@@ -5,6 +5,7 @@
 // Thread-safety: pure functions; in_lexicon is called on the caller's thread.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
@@ -28,8 +29,12 @@ enum class TokenKind {
 struct Token {
   TokenKind kind = TokenKind::kWord;
   std::string text;
+  // Bytes of the input this token was read from. The tokens of one written form share it: all
+  // of "five dollars and fifty cents" has the span of "$5.50".
+  uint32_t begin = 0, end = 0;
 
-  bool operator==(const Token&) const = default;
+  // Kind and text only, not where they came from.
+  bool operator==(const Token& o) const { return kind == o.kind && text == o.text; }
 };
 
 // Answers whether a lower-case word has an entry in the lexicon (used to tell words such as

@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "markup.h"
+#include "ttsd/frontend/inline-tags.h"
 #include "text-fold.h"
 #include "ttsd/frontend/text-frontend.h"
 
@@ -151,21 +152,42 @@ Decision EndAt(std::string_view s, size_t i, bool closed, size_t* end) {
 
 void SentenceSplitter::Append(std::string_view text) { buffer_.append(text); }
 
+bool SentenceSplitter::PauseNext() const {
+  const size_t start = std::ranges::find_if_not(buffer_, IsSpace) - buffer_.begin();
+  return std::string_view(buffer_).substr(start).starts_with("[pause:");
+}
+
 bool SentenceSplitter::Done() const {
   return closed_ && std::ranges::all_of(buffer_, IsSpace);
+}
+
+void SentenceSplitter::Erase(size_t bytes) {
+  for (size_t i = 0; i < bytes; ++i) {
+    if (buffer_[i] == '\n') {
+      ++line_;
+      column_ = 1;
+    } else {
+      ++column_;
+    }
+  }
+  buffer_.erase(0, bytes);
+  erased_ += bytes;
 }
 
 std::string SentenceSplitter::Next() {
   const size_t start = std::ranges::find_if_not(buffer_, IsSpace) - buffer_.begin();
   if (start > 0) {
-    buffer_.erase(0, start);
+    Erase(start);
     scan_ = {};
   }
   if (buffer_.empty()) return "";
   const std::string_view s = buffer_;
   auto take = [&](size_t end) {
     std::string sentence = buffer_.substr(0, end);
-    buffer_.erase(0, end);
+    last_offset_ = erased_;
+    last_line_ = line_;
+    last_column_ = column_;
+    Erase(end);
     scan_ = {};
     while (!sentence.empty() && IsSpace(sentence.back())) sentence.pop_back();
     return sentence;
@@ -196,6 +218,12 @@ std::string SentenceSplitter::Next() {
     before = {i, words, clause_end, word_start};
     const char c = s[i];
     if (c == '[' && i + 1 == s.size() && !closed_) return wait();  // perhaps the start of [[...]]
+    if (c == '[' && s[i + 1 < s.size() ? i + 1 : i] != '[') {
+      // An inline tag: the text before it is one piece, the tag another.
+      const size_t end = InlineTagEnd(s, i);
+      if (end == kTagOpen && !closed_) return wait();
+      if (end != kTagOpen && end != kNoTag) return take(i > 0 ? i : end);
+    }
     if (c == '[' && i + 1 < s.size() && s[i + 1] == '[') {
       // Phones in [[...]]: one word, never cut inside; wait for the "]]" that may still come.
       const size_t end = InlinePhonesEnd(s, i);

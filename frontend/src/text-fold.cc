@@ -123,11 +123,13 @@ bool IsIgnorable(int32_t cp) {
 
 }  // namespace
 
-FoldedText FoldToAscii(std::string_view utf8) {
+FoldedText FoldToAscii(std::string_view utf8, uint32_t base) {
   FoldedText out;
   out.ascii.reserve(utf8.size());
+  out.source.reserve(utf8.size());
   size_t i = 0;
   while (i < utf8.size()) {
+    const size_t start = i;
     const int32_t cp = DecodeUtf8(utf8, &i);
     if (cp < 0) continue;
     if (cp < 0x80) {
@@ -136,9 +138,7 @@ FoldedText FoldToAscii(std::string_view utf8) {
       } else {
         out.ascii += ' ';  // tabs, carriage returns and other controls
       }
-      continue;
-    }
-    if (const char* s = Special(cp)) {
+    } else if (const char* s = Special(cp)) {
       out.ascii += s;
     } else if (cp >= 0xC0 && cp <= 0xFF) {
       out.ascii += kLatin1[cp - 0xC0];
@@ -153,6 +153,8 @@ FoldedText FoldToAscii(std::string_view utf8) {
       out.ascii += ' ';
       out.dropped_foreign = true;
     }
+    const ByteSpan span{base + static_cast<uint32_t>(start), base + static_cast<uint32_t>(i)};
+    out.source.resize(out.ascii.size(), span);
   }
   return out;
 }

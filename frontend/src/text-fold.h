@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "ttsd/frontend/byte-span.h"
 
 namespace ttsd::frontend {
 
@@ -22,11 +25,12 @@ inline constexpr char kMarkupMark = '\x05';
 struct FoldedText {
   std::string ascii;         // printable ASCII, '\n' and the marker bytes above
   bool dropped_foreign = false;  // letters of a script the frontend cannot read were removed
+  std::vector<ByteSpan> source;  // per byte of ascii: the character of the input it came from
 };
 
-// Never fails: invalid UTF-8 bytes are dropped. Letters of other scripts (Greek, Cyrillic, CJK,
+// Never fails: invalid UTF-8 bytes are dropped. `base` is added to every source span. Letters of other scripts (Greek, Cyrillic, CJK,
 // ...) become a space and set dropped_foreign.
-FoldedText FoldToAscii(std::string_view utf8);
+FoldedText FoldToAscii(std::string_view utf8, uint32_t base = 0);
 
 // Decodes one code point at s[*i] and advances *i; returns -1 for an invalid sequence (one byte
 // is skipped).

@@ -227,10 +227,19 @@ Result<Segment> TextFrontend::Phonemize(std::string_view sentence) const {
         if (segment.phones.back() != "pau") segment.phones.push_back("pau");
         continue;
     }
+    const auto first = static_cast<uint32_t>(segment.phones.size());
     for (std::string& phone : phones) {
       if (phone == "pau" && segment.phones.back() == "pau") continue;  // "pau" written in [[...]]
       spoken = spoken || phone != "pau";
       segment.phones.push_back(std::move(phone));
+    }
+    const auto end = static_cast<uint32_t>(segment.phones.size());
+    if (end == first) continue;
+    auto& words = segment.words;
+    if (!words.empty() && words.back().begin == token.begin && words.back().end == token.end) {
+      words.back().end_phone = end;  // more of the same written form (a pause inside "555-1234")
+    } else {
+      words.push_back({token.begin, token.end, first, end});
     }
   }
   if (!spoken) return MakeError(ErrorCode::kEmptyText, "no words to speak in '" + segment.text + "'");

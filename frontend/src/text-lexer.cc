@@ -104,6 +104,8 @@ std::vector<RawToken> LexText(std::string_view s) {
     } else {
       r.text = std::string(1, c);
     }
+    r.begin = i;
+    r.end = end;
     out.push_back(std::move(r));
     i = end;
   }

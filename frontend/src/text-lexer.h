@@ -34,6 +34,7 @@ struct RawToken {
   bool space_before = true;  // whitespace or the start of the text comes first
   bool newline_before = false;
   bool dotted = false;       // kWord: dotted abbreviation
+  size_t begin = 0, end = 0; // where in the ascii text, suffix included
 };
 
 std::vector<RawToken> LexText(std::string_view ascii);

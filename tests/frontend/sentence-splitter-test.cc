@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "ttsd/frontend/inline-tags.h"
 #include "ttsd/frontend/text-frontend.h"
 
 namespace ttsd::frontend {
@@ -275,6 +278,58 @@ TEST(SentenceSplitter, DoneSemantics) {
   EXPECT_FALSE(pending.Done());  // closed, but the rest has not been taken
   EXPECT_EQ(pending.Next(), "Half a sentence");
   EXPECT_TRUE(pending.Done());
+}
+
+}  // namespace
+}  // namespace ttsd::frontend
+
+namespace ttsd::frontend {
+namespace {
+
+TEST(SentenceSplitter, InlineTagsComeAlone) {
+  EXPECT_EQ(SplitAll("Wait [pause:500ms] now. Go[rate:1.5] fast [voice:awb]there."),
+            (std::vector<std::string>{"Wait", "[pause:500ms]", "now.", "Go", "[rate:1.5]", "fast", "[voice:awb]",
+                                      "there."}));
+  EXPECT_EQ(SplitByChar("Wait [pause:500ms] now. Go[rate:1.5] fast [voice:awb]there."),
+            SplitAll("Wait [pause:500ms] now. Go[rate:1.5] fast [voice:awb]there."));
+  // Brackets that are no tag stay text.
+  EXPECT_EQ(SplitAll("A [note: this] and [pause:never closed"),
+            (std::vector<std::string>{"A [note: this] and [pause:never closed"}));
+}
+
+TEST(SentenceSplitter, OffsetsAndPositionsOfSentences) {
+  SentenceSplitter splitter;
+  const std::string text = "  One.\nTwo [pause:1s]\n  three!";
+  splitter.Append(text);
+  splitter.Close();
+  std::vector<std::tuple<std::string, size_t, size_t, size_t>> got;
+  for (std::string s = splitter.Next(); !s.empty(); s = splitter.Next()) {
+    EXPECT_EQ(text.substr(splitter.offset(), s.size()), s);
+    got.emplace_back(s, splitter.offset(), splitter.line(), splitter.column());
+  }
+  EXPECT_EQ(got, (std::vector<std::tuple<std::string, size_t, size_t, size_t>>{
+                     {"One.", 2, 1, 3}, {"Two", 7, 2, 1}, {"[pause:1s]", 11, 2, 5}, {"three!", 24, 3, 3}}));
+}
+
+TEST(InlineTag, ParsesValues) {
+  using Tag = std::optional<InlineTag>;
+  EXPECT_EQ(ParseInlineTag("[pause:500ms]").value(), (Tag{{TagKind::kPause, 500, ""}}));
+  EXPECT_EQ(ParseInlineTag("[pause: 1.5s]").value(), (Tag{{TagKind::kPause, 1500, ""}}));
+  EXPECT_EQ(ParseInlineTag("[rate:1.25]").value(), (Tag{{TagKind::kRate, 1.25, ""}}));
+  EXPECT_EQ(ParseInlineTag("[volume:0]").value(), (Tag{{TagKind::kVolume, 0, ""}}));
+  EXPECT_EQ(ParseInlineTag("[pitch:+2st]").value(), (Tag{{TagKind::kPitch, 2, ""}}));
+  EXPECT_EQ(ParseInlineTag("[pitch:-3.5]").value(), (Tag{{TagKind::kPitch, -3.5, ""}}));
+  EXPECT_EQ(ParseInlineTag("[voice:awb-low]").value(), (Tag{{TagKind::kVoice, 0, "awb-low"}}));
+  EXPECT_EQ(ParseInlineTag("[voice:]").value(), (Tag{{TagKind::kVoice, 0, ""}}));
+  EXPECT_EQ(ParseInlineTag("[note:1]").value(), std::nullopt);
+  EXPECT_EQ(ParseInlineTag("[pause:1s] and more").value(), std::nullopt);
+  for (const char* bad : {"[pause:soon]", "[pause:500]", "[pause:11s]", "[pause:-1ms]", "[rate:0]", "[rate:x]",
+                          "[volume:5]", "[pitch:13]", "[voice:a b]"}) {
+    auto tag = ParseInlineTag(bad);
+    ASSERT_FALSE(tag.has_value()) << bad;
+    EXPECT_EQ(tag.error().code, ErrorCode::kBadRequest) << bad;
+    EXPECT_NE(tag.error().message.find(bad), std::string::npos) << tag.error().message;
+  }
 }
 
 }  // namespace

@@ -140,6 +140,53 @@ constexpr std::string_view kVariedText =
     "Zo\u00EB, Bj\u00F6rk, S\u00E3o Paulo, Z\u00FCrich, Stra\u00DFe. -42 degrees, +7 points, 0.001, "
     "\u4F60\u597D mixed in, emoji \U0001F600 too. WHY ARE WE SHOUTING?";
 
+// The written words of a segment, as the sentence spells them.
+std::vector<std::string> WrittenWords(std::string_view sentence, const Segment& seg) {
+  std::vector<std::string> words;
+  for (const SegmentWord& w : seg.words) words.emplace_back(sentence.substr(w.begin, w.end - w.begin));
+  return words;
+}
+
+TEST_F(TextFrontendTest, WordsSpanTheirWrittenForm) {
+  const std::string sentence = "Dr. Smith paid $5.50 for TTS on March 5, 2024 — café [[hh ax0 l ow1]] 重(chóng)!";
+  auto seg = fe().Phonemize(sentence);
+  ASSERT_TRUE(seg.has_value()) << seg.error().ToString();
+  EXPECT_EQ(WrittenWords(sentence, *seg),
+            (std::vector<std::string>{"Dr.", "Smith", "paid", "$5.50", "for", "TTS", "on", "March 5, 2024",
+                                      "café", "[[hh ax0 l ow1]]", "重(chóng)"}));
+  // Every spoken phone belongs to exactly one word, in order; pauses between words to none.
+  uint32_t next = 0;
+  for (const SegmentWord& w : seg->words) {
+    ASSERT_LT(w.first_phone, w.end_phone);
+    for (uint32_t p = next; p < w.first_phone; ++p) EXPECT_EQ(seg->phones[p], "pau") << p;
+    next = w.end_phone;
+  }
+  for (uint32_t p = next; p < seg->phones.size(); ++p) EXPECT_EQ(seg->phones[p], "pau") << p;
+  // "$5.50" is read as several words, all said by one written word.
+  const SegmentWord& money = seg->words[3];
+  EXPECT_GE(money.end_phone - money.first_phone, 20u);
+}
+
+TEST_F(TextFrontendTest, WordsOfTheVariedTextStayInsideTheirSentence) {
+  SentenceSplitter splitter;
+  splitter.Append(kVariedText);
+  splitter.Close();
+  for (std::string sentence = splitter.Next(); !sentence.empty(); sentence = splitter.Next()) {
+    auto seg = fe().Phonemize(sentence);
+    ASSERT_TRUE(seg.has_value()) << sentence;
+    uint32_t last_end = 0, last_phone = 0;
+    for (const SegmentWord& w : seg->words) {
+      EXPECT_LT(w.begin, w.end) << sentence;
+      EXPECT_LE(w.end, sentence.size()) << sentence;
+      EXPECT_GE(w.begin, last_end) << sentence;
+      EXPECT_GE(w.first_phone, last_phone) << sentence;
+      last_end = w.end;
+      last_phone = w.end_phone;
+    }
+    EXPECT_FALSE(seg->words.empty()) << sentence;
+  }
+}
+
 TEST_F(TextFrontendTest, EveryPhoneIsInTheInventory) {
   const std::set<std::string> inventory(CmuPhoneInventory().begin(), CmuPhoneInventory().end());
   SentenceSplitter splitter;

@@ -43,6 +43,7 @@
 
 #include "ttsd/engine/engine-config.h"
 #include "ttsd/engine/token-reference.h"
+#include "ttsd/frontend/inline-tags.h"
 #include "ttsd/protocol/error.h"
 #include "ttsd/protocol/limits.h"
 
@@ -90,12 +91,31 @@ struct VoiceManifest {
   std::string speaker_encoder_file, emotion_encoder_file, emotion_text_file;
   std::vector<std::string> emotion_axes;  // empty, or exactly kEmotionAxisNames
   bool batching = false;  // the acoustic and vocoder stages take a batch of streams (see above)
+  // Samples by which the vocoder's audio lags the frames it was given (optional, default 0): word
+  // marks are placed this much after their frames.
+  int audio_delay_samples = 0;
   // family "gpt-sovits": phonemes are its symbols, speakers {"default"}, hop_samples the samples
   // per semantic token, acoustic_type "tokens", mel_bins 0.
   GptSovitsManifest gpt_sovits;
 
   // Reads and validates dir/voice.json. Errors: kModelError saying what is wrong, kIo if unreadable.
   static Result<VoiceManifest> Read(const std::string& dir);
+};
+
+// Where a piece of the request's text is heard in its audio (StreamOptions::marks).
+enum class MarkKind : uint8_t {
+  kSentence,  // a sentence (or piece of one) as the splitter cut it
+  kWord,      // a written word (one written form: "$5.50", "March 5, 2024")
+  kPhone,     // one phone of a word; text is the phone ("hh", "ax0")
+};
+enum class MarkLevel : uint8_t { kNone, kWords, kPhones };  // which kinds: none; sentences and words; and phones
+
+struct Mark {
+  MarkKind kind = MarkKind::kWord;
+  uint64_t text_begin = 0, text_end = 0;  // bytes [begin, end) of the request's text (all of it appended)
+  uint64_t start = 0, end = 0;            // samples [start, end) of the request's audio
+  std::string text;                       // the words as read (after markup), or the phone
+  bool operator==(const Mark&) const = default;
 };
 
 struct StreamOptions {
@@ -124,6 +144,13 @@ struct StreamOptions {
   std::optional<uint64_t> seed = {};
   // Token voices: the speaker, from Voice::PrepareReference (or a saved voice); null: the voice's own.
   std::shared_ptr<const TokenReference> reference = {};
+  // Marks handed out with the chunks (Chunk::marks). Native voices give sentences, words and
+  // phones from the durations they decide; token voices give sentences only (their length is
+  // known only once generated).
+  MarkLevel marks = MarkLevel::kNone;
+  // The text is SSML (frontend/src/ssml.h); also when it starts with "<speak". Mark text spans
+  // then count bytes of the SSML.
+  bool ssml = false;
 };
 
 // Audio handed out by Stream::Next; the span stays valid until the next call on the stream.
@@ -131,6 +158,10 @@ struct Chunk {
   std::span<const float> samples;  // mono, -1..1
   uint64_t sample_offset = 0;      // samples before this chunk in the request
   bool is_last = false;
+  // Marks that start before this chunk's end and came with no earlier chunk, by start: a word's
+  // mark comes no later than the chunk that begins it (a token voice's sentence mark with the
+  // chunk that ends it). After a cancel the last mark handed out is the last begun.
+  std::span<const Mark> marks;
 };
 
 enum class StepResult {
@@ -237,8 +268,20 @@ class Stream {
   friend class Voice;
   struct State;
   explicit Stream(std::shared_ptr<const Voice> voice);
-  // Phonemizes and encodes one sentence; false when nothing in it is speakable.
-  Result<bool> Encode(const std::string& sentence, Prepared* out);
+  // Phonemizes and encodes one sentence, which starts at text_offset of the (converted) text;
+  // false when nothing in it is speakable.
+  Result<bool> Encode(const std::string& sentence, uint64_t text_offset, Prepared* out);
+  // An inline tag the splitter handed out: parsed, and applied unless it is a pause; nullopt when
+  // `sentence` is none. Errors say where the tag is.
+  Result<std::optional<frontend::InlineTag>> Tag(std::string_view sentence);
+  Status ApplyTag(const frontend::InlineTag& tag);
+  // Silence for a [pause:] (fixed frames, then exact samples), after the sentence laid out last.
+  void StartPause(double ms);
+  // Marks: the request's bytes for bytes of the converted text; a laid-out sentence's marks
+  // (phone_frames: where each phone starts, then the end); the marks a chunk reaches.
+  std::pair<uint64_t, uint64_t> TextSpan(uint64_t begin, uint64_t end) const;
+  void LayOutMarks(const Prepared& p, const std::vector<int64_t>& phone_frames);
+  void TakeMarks(Chunk* chunk);
   void ExpandFrames(Prepared sentence);
   // Duration control: encodes all (closed) text now and scales it to last `seconds`.
   Status PrepareDuration(double seconds);

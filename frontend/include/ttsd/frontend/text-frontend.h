@@ -9,6 +9,7 @@
 // Each call reads the installed UserLexicon once, so a sentence sees one lexicon throughout.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,10 +24,18 @@ namespace ttsd::frontend {
 // ("ah0", "ey1", "er2"), consonants bare ("hh", "s"), and "pau" for a pause.
 const std::vector<std::string>& CmuPhoneInventory();
 
+// A written word of a Segment: where it is in the sentence and which of its phones say it. One
+// written form is one word, however many it is read as ("$5.50", "TTS", "March 5, 2024").
+struct SegmentWord {
+  uint32_t begin = 0, end = 0;        // bytes of the sentence given to Phonemize
+  uint32_t first_phone = 0, end_phone = 0;  // phones[first_phone, end_phone)
+};
+
 // One sentence (or one piece of an over-long sentence), ready for a voice.
 struct Segment {
   std::string text;                 // normalized words, for logs
   std::vector<std::string> phones;  // starts and ends with "pau"; "pau" also at , ; : ( ) and dashes
+  std::vector<SegmentWord> words;   // in order; pauses belong to no word
 };
 
 class TextFrontend {
@@ -78,11 +87,24 @@ class SentenceSplitter {
   bool closed() const { return closed_; }
 
   // The next complete sentence (trimmed, non-empty), or an empty string when none is ready yet.
+  // An inline tag (inline-tags.h) comes alone, never inside a sentence.
   std::string Next();
   // True when closed and everything has been taken.
   bool Done() const;
 
+  // True when the text waiting starts with a [pause:] tag (the sentence before it may then end
+  // without its own pause).
+  bool PauseNext() const;
+
+  // Where the sentence Next() last returned starts in all the text appended: its byte offset, and
+  // its line and column (1-based, columns in bytes) for messages.
+  size_t offset() const { return last_offset_; }
+  size_t line() const { return last_line_; }
+  size_t column() const { return last_column_; }
+
  private:
+  void Erase(size_t bytes);  // from the front of buffer_, keeping count of where it is
+
   // Where Next() stopped because it needed more text, and what it had counted up to there: the
   // next call resumes at pos rather than rescanning buffer_, so text that arrives a byte at a
   // time costs time linear in its length. Reset whenever buffer_'s front changes.
@@ -97,6 +119,8 @@ class SentenceSplitter {
   size_t max_words_;
   bool closed_ = false;
   Scan scan_;
+  size_t erased_ = 0, line_ = 1, column_ = 1;  // buffer_[0]'s place in all the text
+  size_t last_offset_ = 0, last_line_ = 1, last_column_ = 1;
 };
 
 }  // namespace ttsd::frontend
