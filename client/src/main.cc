@@ -20,6 +20,7 @@
 
 #include "ttsd/client/audio-sink.h"
 #include "ttsd/client/connection.h"
+#include "ttsd/client/marks-writer.h"
 #include "ttsd/client/output-options.h"
 #include "ttsd/client/portaudio-sink.h"
 #include "ttsd/client/style-options.h"
@@ -89,6 +90,11 @@ struct SayOptions {
   uint32_t top_k = 0;
   double top_p = 0, temperature = 0, repetition_penalty = 0;  // 0: the voice's
   std::optional<uint64_t> seed;
+  // Where the words are heard, and markup.
+  std::string marks_file;      // JSON lines, "-" for stdout
+  bool mark_phones = false;
+  std::string subtitles_file;  // .srt or .vtt
+  bool ssml = false;
 };
 
 struct ChannelOptions {
@@ -283,6 +289,9 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
   if (say.text.empty() && !say.from_stdin) return Usage("say: nothing to say; give TEXT or --stdin");
   if (!say.channel.empty()) {
     if (say.output.any()) return Usage("say: --channel sends the audio to the channel's listeners; drop -o");
+    if (!say.marks_file.empty() || !say.subtitles_file.empty()) {
+      return Usage("say: --marks and --subtitles need the audio here; a channel's words are on its event stream");
+    }
     return RunSayOnChannel(say, global);
   }
   OutputOptions output = say.output;
@@ -312,6 +321,25 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
   request.speed = say.speed;
   auto refs = ApplyStyle(say, &request);
   if (!refs) return Usage("say: " + refs.error().message);
+  request.ssml = say.ssml;
+  std::unique_ptr<MarksJsonWriter> marks;
+  std::unique_ptr<SubtitleWriter> subtitles;
+  if (!say.marks_file.empty()) {
+    if (say.marks_file == "-" && (spec->kind == OutputSpec::Kind::kRawStdout || spec->kind == OutputSpec::Kind::kOggStdout ||
+                                  spec->kind == OutputSpec::Kind::kEncodedStdout)) {
+      return Usage("say: --marks - and -o to standard output would mix; write one of them to a file");
+    }
+    auto m = MarksJsonWriter::Create(say.marks_file);
+    if (!m) return Report(m.error(), kExitFailed);
+    marks = std::move(*m);
+  }
+  if (!say.subtitles_file.empty()) {
+    auto sub = SubtitleWriter::Create(say.subtitles_file);
+    if (!sub) return sub.error().code == ttsd::ErrorCode::kBadRequest ? Usage("say: " + sub.error().message)
+                                                                       : Report(sub.error(), kExitFailed);
+    subtitles = std::move(*sub);
+  }
+  if (marks || subtitles) request.marks = say.mark_phones ? ttsd::protocol::MarkLevel::kPhones : ttsd::protocol::MarkLevel::kWords;
 
   auto conn = Connect(global);
   if (!conn) return Report(conn.error(), kExitNoConnection);
@@ -332,8 +360,20 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
     pump = std::make_unique<TextPump>(conn->get(), synthesis->request_id(), STDIN_FILENO);
     options.text_open = &pump->text_open();
   }
+  if (marks || subtitles) {
+    options.on_marks = [&](const ttsd::protocol::Marks& m, uint32_t rate) -> ttsd::Status {
+      if (marks) {
+        if (auto s = marks->Write(m, rate); !s) return s;
+      }
+      return subtitles ? subtitles->Add(m, rate) : ttsd::Status{};
+    };
+  }
   ttsd::Status status = synthesis->Receive(sink->get(), options);
   if (pump) pump->Stop();
+  // What was heard up to a cancel or failure is still worth its subtitles.
+  for (ttsd::Status closed : {marks ? marks->Close() : ttsd::Status{}, subtitles ? subtitles->Close() : ttsd::Status{}}) {
+    if (status && !closed) status = closed;
+  }
 
   if (say.stats) {
     RequestStats stats = synthesis->stats();
@@ -458,6 +498,15 @@ int main(int argc, char** argv) {
   say_cmd->add_flag("--stdin", say.from_stdin,
                     "also read text from standard input as it arrives (after TEXT, if given), into the same "
                     "request: llm | ttsc say --stdin -o -");
+  say_cmd->add_option("--marks", say.marks_file,
+                      "write where each sentence and word is heard as JSON lines to FILE ('-': standard output): "
+                      "kind, text, text_begin/text_end (bytes of the text), start/end (seconds), start_sample/end_sample");
+  say_cmd->add_flag("--phones", say.mark_phones, "with --marks: each phone too");
+  say_cmd->add_option("--subtitles", say.subtitles_file,
+                      "write subtitles timed to the audio to FILE.srt or FILE.vtt (WebVTT with each word's time)");
+  say_cmd->add_flag("--ssml", say.ssml,
+                    "the text is SSML (also assumed when it starts with <speak>); inline [pause:500ms] tags work "
+                    "without it");
   say_cmd->add_flag("--stats", say.stats,
                     "print one JSON line to stderr at the end: ttfa_ms, audio_s, wall_s, chunks, ... (playing: "
                     "underruns, played_s, prefill_ms)");

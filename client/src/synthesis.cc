@@ -27,6 +27,11 @@ Result<Synthesis> Synthesis::Start(Connection* conn, const protocol::SynthesizeR
                      "this ttsd speaks protocol version " + std::to_string(conn->welcome().version) +
                          "; emotion, duration and reference audio need version 2 (a newer ttsd)");
   }
+  if ((sent.marks != protocol::MarkLevel::kNone || sent.ssml) && conn->welcome().version < 3) {
+    return MakeError(ErrorCode::kUnsupportedVersion,
+                     "this ttsd speaks protocol version " + std::to_string(conn->welcome().version) +
+                         "; word marks and SSML need version 3 (a newer ttsd)");
+  }
   auto id = conn->StartSynthesis(sent);
   if (!id) return std::unexpected(id.error());
   for (const auto& file : references.speaker) {
@@ -89,6 +94,14 @@ Status Synthesis::HandleFrame(const protocol::Frame& frame, AudioSink* sink, boo
       if (frame.header.flags & protocol::kFlagLast) *done = true;
       return {};
     }
+    case FrameType::kMarks: {
+      if (!accepted_) {
+        return MakeError(ErrorCode::kMalformedFrame, "ttsd sent marks for request " + std::to_string(id) + " before accepting it");
+      }
+      auto marks = protocol::ParseMarks(frame.payload);
+      if (!marks) return MakeError(ErrorCode::kMalformedFrame, "bad marks frame from ttsd: " + marks.error().message);
+      return on_marks_ ? on_marks_(*marks, format_.sample_rate_hz) : Status{};
+    }
     case FrameType::kError:
       *done = true;
       return std::unexpected(ErrorFromFrame(frame));
@@ -100,6 +113,7 @@ Status Synthesis::HandleFrame(const protocol::Frame& frame, AudioSink* sink, boo
 }
 
 Status Synthesis::Receive(AudioSink* sink, const ReceiveOptions& options) {
+  on_marks_ = options.on_marks;
   const bool polling = options.cancel || options.idle_timeout.count() > 0;
   const std::optional<std::chrono::milliseconds> wait =
       polling ? std::optional(options.poll_interval) : std::nullopt;

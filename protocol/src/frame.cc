@@ -41,6 +41,7 @@ bool IsKnownFrameType(uint8_t type) {
     case FrameType::kChannelStatus:
     case FrameType::kVoiceSaved:
     case FrameType::kVoiceRemoved:
+    case FrameType::kMarks:
     case FrameType::kError:
       return true;
   }
@@ -55,6 +56,8 @@ uint32_t FrameTypeVersion(FrameType type) {
     case FrameType::kVoiceSaved:
     case FrameType::kVoiceRemoved:
       return 2;
+    case FrameType::kMarks:
+      return 3;
     default:
       return 1;
   }

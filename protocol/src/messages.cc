@@ -172,6 +172,59 @@ Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
     TTSD_TRY(GetU64(*j, "seed", &seed));
     m.seed = seed;
   }
+  std::string marks;
+  TTSD_TRY(GetString(*j, "marks", &marks));
+  if (marks == "words") {
+    m.marks = MarkLevel::kWords;
+  } else if (marks == "phones") {
+    m.marks = MarkLevel::kPhones;
+  } else if (!marks.empty() && marks != "none") {
+    return MakeError(ErrorCode::kBadRequest, "'marks' must be \"words\", \"phones\" or \"none\"");
+  }
+  TTSD_TRY(GetBool(*j, "ssml", &m.ssml));
+  return m;
+}
+
+std::string_view MarkKindName(MarkInfo::Kind kind) {
+  switch (kind) {
+    case MarkInfo::Kind::kSentence: return "sentence";
+    case MarkInfo::Kind::kWord: return "word";
+    case MarkInfo::Kind::kPhone: return "phone";
+  }
+  return "word";
+}
+
+Result<Marks> ParseMarks(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  Marks m;
+  if (!j->contains("marks") || !(*j)["marks"].is_array()) {
+    return MakeError(ErrorCode::kMalformedFrame, "'marks' must be an array");
+  }
+  for (const json& e : (*j)["marks"]) {
+    if (!e.is_object()) return MakeError(ErrorCode::kMalformedFrame, "a mark must be an object");
+    MarkInfo mark;
+    std::string kind;
+    TTSD_TRY(GetString(e, "kind", &kind));
+    if (kind == "sentence") {
+      mark.kind = MarkInfo::Kind::kSentence;
+    } else if (kind == "word") {
+      mark.kind = MarkInfo::Kind::kWord;
+    } else if (kind == "phone") {
+      mark.kind = MarkInfo::Kind::kPhone;
+    } else {
+      continue;  // a kind from a newer server
+    }
+    TTSD_TRY(GetString(e, "text", &mark.text));
+    TTSD_TRY(GetU64(e, "text_begin", &mark.text_begin));
+    TTSD_TRY(GetU64(e, "text_end", &mark.text_end));
+    TTSD_TRY(GetU64(e, "start", &mark.start));
+    TTSD_TRY(GetU64(e, "end", &mark.end));
+    if (mark.text_end < mark.text_begin || mark.end < mark.start) {
+      return MakeError(ErrorCode::kMalformedFrame, "a mark ends before it begins");
+    }
+    m.marks.push_back(std::move(mark));
+  }
   return m;
 }
 
@@ -341,6 +394,19 @@ std::vector<uint8_t> Serialize(const ChannelControl& m) {
 
 std::vector<uint8_t> Serialize(const Done& m) { return Dump({{"audio_s", m.audio_s}}); }
 
+std::vector<uint8_t> Serialize(const Marks& m) {
+  json marks = json::array();
+  for (const MarkInfo& e : m.marks) {
+    marks.push_back({{"kind", MarkKindName(e.kind)},
+                     {"text", e.text},
+                     {"text_begin", e.text_begin},
+                     {"text_end", e.text_end},
+                     {"start", e.start},
+                     {"end", e.end}});
+  }
+  return Dump({{"marks", marks}});
+}
+
 std::vector<uint8_t> Serialize(const ChannelStatus& m) {
   auto entry = [](const ChannelEntry& e) { return json{{"id", e.id}, {"text", e.text}, {"played_s", e.played_s}}; };
   json queue = json::array();
@@ -386,6 +452,9 @@ std::vector<uint8_t> Serialize(const SynthesizeRequest& m) {
   if (m.temperature > 0) j["temperature"] = m.temperature;
   if (m.repetition_penalty > 0) j["repetition_penalty"] = m.repetition_penalty;
   if (m.seed) j["seed"] = *m.seed;
+  if (m.marks == MarkLevel::kWords) j["marks"] = "words";
+  if (m.marks == MarkLevel::kPhones) j["marks"] = "phones";
+  if (m.ssml) j["ssml"] = true;
   return Dump(j);
 }
 

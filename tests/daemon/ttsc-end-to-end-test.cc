@@ -89,6 +89,72 @@ TEST_F(TtscEndToEnd, StdinStreamsOneRequestAsTextArrives) {
   EXPECT_EQ(whole.samples.size() * 2, pcm.size());
 }
 
+TEST_F(TtscEndToEnd, MarksAndSubtitlesFollowTheAudio) {
+  const std::string wav = tmp_.path() + "/x.wav", marks = tmp_.path() + "/m.jsonl", vtt = tmp_.path() + "/s.vtt",
+                    srt = tmp_.path() + "/s.srt", err = tmp_.path() + "/err";
+  const std::string text = "Hello there, Dr. Smith. [pause:400ms] It costs $5.50 today!";
+  ASSERT_EQ(Shell(Ttsc() + " say -o " + wav + " --marks " + marks + " --subtitles " + vtt + " '" + text + "' 2>" + err), 0)
+      << ReadFile(err);
+  int rate = 0;
+  const auto samples = ReadWav(wav, &rate);
+  std::vector<nlohmann::json> words;
+  std::istringstream lines(ReadFile(marks));
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["kind"] == "word") words.push_back(j);
+  }
+  ASSERT_EQ(words.size(), 8u);
+  for (const auto& w : words) {
+    const auto begin = w["text_begin"].get<size_t>(), end = w["text_end"].get<size_t>();
+    EXPECT_EQ(w["text"].get<std::string>(), text.substr(begin, end - begin));
+    EXPECT_LE(w["end_sample"].get<size_t>(), samples.size());
+    EXPECT_NEAR(w["start"].get<double>() * rate, w["start_sample"].get<double>(), 1);
+  }
+  EXPECT_EQ(words[4]["start_sample"].get<size_t>() - words[3]["end_sample"].get<size_t>(), 400u * rate / 1000);
+  // One cue per sentence, with each later word's time inside it.
+  const std::string cues = ReadFile(vtt);
+  EXPECT_EQ(cues.rfind("WEBVTT\n\n", 0), 0u) << cues;
+  EXPECT_NE(cues.find("Hello <"), std::string::npos) << cues;
+  EXPECT_NE(cues.find(">Smith.\n"), std::string::npos) << cues;
+  EXPECT_NE(cues.find(">$5.50 <"), std::string::npos) << cues;
+  ASSERT_EQ(Shell(Ttsc() + " say -o " + wav + " --subtitles " + srt + " '" + text + "' 2>" + err), 0) << ReadFile(err);
+  EXPECT_EQ(ReadFile(srt).rfind("1\n00:00:00,", 0), 0u) << ReadFile(srt);
+  EXPECT_NE(ReadFile(srt).find("\n2\n"), std::string::npos);
+  EXPECT_EQ(Shell(Ttsc() + " say -o " + wav + " --subtitles " + tmp_.path() + "/s.txt hi 2>" + err), 2) << ReadFile(err);
+}
+
+TEST_F(TtscEndToEnd, MarksComeBeforeTheAudioThatReachesThemAndNeedVersionThree) {
+  RawClient c(daemon_->socket_path());
+  c.Handshake();
+  protocol::SynthesizeRequest r;
+  r.text = "One two three. Four five six seven eight nine ten.";
+  r.marks = protocol::MarkLevel::kPhones;
+  c.Synthesize(1, r);
+  auto got = CollectRequest(c, 1);
+  ASSERT_FALSE(got.error) << got.error->message;
+  EXPECT_EQ(got.late_marks, 0);
+  size_t words = 0, phones = 0, sentences = 0;
+  for (const auto& m : got.marks) {
+    words += m.kind == protocol::MarkInfo::Kind::kWord;
+    phones += m.kind == protocol::MarkInfo::Kind::kPhone;
+    sentences += m.kind == protocol::MarkInfo::Kind::kSentence;
+  }
+  EXPECT_EQ(words, 10u);
+  EXPECT_EQ(sentences, 2u);
+  EXPECT_GT(phones, 25u);
+  // Without marks asked, no kMarks frame; a version 2 connection may not ask.
+  r.marks = protocol::MarkLevel::kNone;
+  c.Synthesize(2, r);
+  EXPECT_TRUE(CollectRequest(c, 2).marks.empty());
+  RawClient old(daemon_->socket_path());
+  EXPECT_EQ(old.Handshake(2).version, 2u);
+  r.marks = protocol::MarkLevel::kWords;
+  old.Synthesize(3, r);
+  auto refused = CollectRequest(old, 3);
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->code, ErrorCode::kBadRequest);
+}
+
 TEST_F(TtscEndToEnd, VoicesListsEveryFixture) {
   const std::string out = tmp_.path() + "/out";
   ASSERT_EQ(Shell(Ttsc() + " voices --json >" + out), 0);

@@ -42,7 +42,7 @@ constexpr FrameType kAllTypes[] = {
     FrameType::kAudio,   FrameType::kVoices,     FrameType::kPong,  FrameType::kError,
     FrameType::kListen,  FrameType::kChannelControl, FrameType::kDone, FrameType::kChannelStatus,
     FrameType::kReference, FrameType::kVoiceAdd, FrameType::kVoiceRemove, FrameType::kVoiceSaved,
-    FrameType::kVoiceRemoved,
+    FrameType::kVoiceRemoved, FrameType::kMarks,
 };
 
 // A header written byte by byte, as a client in another language would, with no library help.
@@ -150,6 +150,7 @@ TEST(FrameType, NumbersArePinnedBecauseTheyAreOnTheWire) {
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoiceRemove), 0x0B);
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoiceSaved), 0x88);
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoiceRemoved), 0x89);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kMarks), 0x8A);
 }
 
 TEST(FrameType, VersionTwoAddedTheSavedVoiceFrames) {
@@ -161,6 +162,7 @@ TEST(FrameType, VersionTwoAddedTheSavedVoiceFrames) {
                       FrameType::kChannelControl, FrameType::kDone, FrameType::kChannelStatus, FrameType::kError}) {
     EXPECT_EQ(FrameTypeVersion(t), 1u) << int(t);
   }
+  EXPECT_EQ(FrameTypeVersion(FrameType::kMarks), 3u);
 }
 
 TEST(FrameType, ExactlyTheDefinedTypesAreKnown) {
@@ -171,7 +173,7 @@ TEST(FrameType, ExactlyTheDefinedTypesAreKnown) {
     EXPECT_EQ(IsKnownFrameType(static_cast<uint8_t>(t)), expected) << "type " << t;
     known += IsKnownFrameType(static_cast<uint8_t>(t));
   }
-  EXPECT_EQ(known, 21);
+  EXPECT_EQ(known, 22);
 }
 
 TEST(FrameType, HighBitMarksServerFrames) {
@@ -482,7 +484,7 @@ TEST(FrameDecoder, EachHostileHeaderGivesItsCode) {
   const Case cases[] = {
       {"type 0", RawHeader(0, 0x00, 0, 1), ErrorCode::kUnknownFrameType},
       {"type 0x0C", RawHeader(0, 0x0C, 0, 1), ErrorCode::kUnknownFrameType},
-      {"type 0x8A (gap)", RawHeader(0, 0x8A, 0, 1), ErrorCode::kUnknownFrameType},
+      {"type 0x8B (gap)", RawHeader(0, 0x8B, 0, 1), ErrorCode::kUnknownFrameType},
       {"type 0xFF", RawHeader(0, 0xFF, 0, 1), ErrorCode::kUnknownFrameType},
       {"reserved byte 6", RawHeader(0, 0x06, 0, 1, 0x80, 0), ErrorCode::kMalformedFrame},
       {"reserved byte 7", RawHeader(0, 0x06, 0, 1, 0, 0x01), ErrorCode::kMalformedFrame},
@@ -578,7 +580,7 @@ TEST(ReadmeExamples, ExchangeHeadersAndBodies) {
   EXPECT_EQ(Serialize(ErrorBody{ErrorCode::kCancelled, "request cancelled"}).size(), 0x3cu);
   EXPECT_EQ(Str(R"({"text":"Hello, ","final":false,"sample_format":"f32le"})").size(), 0x38u);
   EXPECT_EQ(kAudioHeaderBytes + 800 * 4, 0x0c90u);
-  auto refused = NegotiateVersion(Hello{3, 4, ""});
+  auto refused = NegotiateVersion(Hello{4, 5, ""});
   ASSERT_FALSE(refused);
   EXPECT_EQ(Serialize(ErrorBody{refused.error().code, refused.error().message}).size(), 0x63u);
 }

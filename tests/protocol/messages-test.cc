@@ -39,7 +39,7 @@ ErrorCode CodeOf(const Result<T>& r) {
 
 TEST(MessageConstants, ArePinned) {
   EXPECT_EQ(kProtocolVersionMin, 1u);
-  EXPECT_EQ(kProtocolVersionMax, 2u);
+  EXPECT_EQ(kProtocolVersionMax, 3u);
   EXPECT_EQ(kAudioHeaderBytes, 16u);
   EXPECT_EQ(static_cast<uint8_t>(SampleFormat::kS16Le), 1);
   EXPECT_EQ(static_cast<uint8_t>(SampleFormat::kF32Le), 2);
@@ -753,6 +753,51 @@ TEST(IsValidUtf8, AgreesWithTheUnicodeTableForEveryShortSequence) {
   }
   EXPECT_EQ(mismatches, 0u);
   EXPECT_GT(checked, 16'000'000u);
+}
+
+}  // namespace
+}  // namespace ttsd::protocol
+
+namespace ttsd::protocol {
+namespace {
+
+TEST(Synthesize, MarksAndSsmlRoundTrip) {
+  SynthesizeRequest in;
+  in.text = "<speak>Hi</speak>";
+  in.marks = MarkLevel::kPhones;
+  in.ssml = true;
+  auto out = ParseSynthesize(Serialize(in));
+  ASSERT_TRUE(out) << out.error().ToString();
+  EXPECT_EQ(out->marks, MarkLevel::kPhones);
+  EXPECT_TRUE(out->ssml);
+  for (const char* body : {R"({"marks":"words"})", R"({"marks":"none"})", R"({"marks":""})"}) {
+    auto r = ParseSynthesize(std::vector<uint8_t>(body, body + strlen(body)));
+    ASSERT_TRUE(r) << body;
+    EXPECT_EQ(r->marks, std::string_view(body).find("words") != std::string_view::npos ? MarkLevel::kWords : MarkLevel::kNone);
+  }
+  const std::string bad = R"({"marks":"syllables"})";
+  auto r = ParseSynthesize(std::vector<uint8_t>(bad.begin(), bad.end()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+}
+
+TEST(Marks, RoundTripAndSkipKindsFromNewerServers) {
+  Marks in{{{MarkInfo::Kind::kSentence, "Hi there.", 0, 9, 200, 9000},
+            {MarkInfo::Kind::kWord, "Hi", 0, 2, 200, 3000},
+            {MarkInfo::Kind::kPhone, "hh", 0, 2, 200, 1400}}};
+  auto out = ParseMarks(Serialize(in));
+  ASSERT_TRUE(out) << out.error().ToString();
+  EXPECT_EQ(out->marks, in.marks);
+  const std::string newer = R"({"marks":[{"kind":"viseme","text":"A"},{"kind":"word","text":"x","text_begin":1,"text_end":2,"start":5,"end":9}]})";
+  out = ParseMarks(std::vector<uint8_t>(newer.begin(), newer.end()));
+  ASSERT_TRUE(out) << out.error().ToString();
+  ASSERT_EQ(out->marks.size(), 1u);
+  EXPECT_EQ(out->marks[0].text, "x");
+  for (const std::string bad : {R"({"marks":{}})", R"({"marks":[1]})",
+                                R"({"marks":[{"kind":"word","start":9,"end":5}]})",
+                                R"({"marks":[{"kind":"word","text":7}]})"}) {
+    EXPECT_FALSE(ParseMarks(std::vector<uint8_t>(bad.begin(), bad.end()))) << bad;
+  }
 }
 
 }  // namespace

@@ -198,9 +198,10 @@ class RawClient {
   }
 
   // Handshake; returns the welcome.
-  protocol::Welcome Handshake() {
+  protocol::Welcome Handshake(uint32_t max_version = protocol::kProtocolVersionMax) {
     protocol::Hello hello;
     hello.client = "ttsd-test";
+    hello.max_version = max_version;
     EXPECT_TRUE(Send(protocol::FrameType::kHello, 0, protocol::Serialize(hello)));
     auto f = Read();
     EXPECT_TRUE(f.has_value());
@@ -257,6 +258,8 @@ struct RequestResult {
   bool offsets_contiguous = true;
   bool last = false;
   std::optional<protocol::ErrorBody> error;
+  std::vector<protocol::MarkInfo> marks;  // from kMarks frames, in order
+  int late_marks = 0;  // marks that arrived after audio past their start
 };
 
 // Reads frames until request id ends (last audio or error); frames of other ids go to others.
@@ -273,6 +276,14 @@ inline RequestResult CollectRequest(RawClient& c, uint32_t id, std::map<uint32_t
     switch (f->header.type) {
       case protocol::FrameType::kAccepted: r.accepted = true; break;
       case protocol::FrameType::kError: r.error = protocol::ParseErrorBody(f->payload).value(); break;
+      case protocol::FrameType::kMarks: {
+        auto marks = protocol::ParseMarks(f->payload).value();
+        for (auto& m : marks.marks) {
+          if (m.start < r.samples.size()) r.late_marks++;
+          r.marks.push_back(std::move(m));
+        }
+        break;
+      }
       case protocol::FrameType::kAudio: {
         std::span<const uint8_t> pcm;
         auto h = protocol::ParseAudioHeader(f->payload, &pcm).value();

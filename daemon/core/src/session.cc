@@ -159,6 +159,9 @@ void Session::OnSynthesize(const protocol::Frame& frame) {
   if (auto error = CheckNewRequest(id)) return SendError(id, *error);
   auto request = protocol::ParseSynthesize(frame.payload);
   if (!request) return SendError(id, request.error());
+  if (version_ < 3 && (request->marks != protocol::MarkLevel::kNone || request->ssml)) {
+    return SendError(id, {ErrorCode::kBadRequest, "'marks' and 'ssml' need protocol version 3"});
+  }
   auto voice = ResolveVoice(request->voice);
   if (!voice) return SendError(id, voice.error());
   if (auto s = CheckStyle(*request, *voice); !s) return SendError(id, s.error());
@@ -203,8 +206,13 @@ std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, std::unique_ptr<engin
   StreamJobSink sink;
   sink.encode = [=](const engine::Chunk& chunk) {  // on a worker
     protocol::AudioHeader header{rate, format, 1, chunk.sample_offset};
-    return protocol::EncodeFrame(FrameType::kAudio, chunk.is_last ? protocol::kFlagLast : 0, request_id,
-                                 protocol::SerializeAudio(header, EncodePcm(chunk.samples, format)));
+    auto audio = protocol::EncodeFrame(FrameType::kAudio, chunk.is_last ? protocol::kFlagLast : 0, request_id,
+                                       protocol::SerializeAudio(header, EncodePcm(chunk.samples, format)));
+    if (chunk.marks.empty()) return audio;
+    // The marks first: a word's mark arrives no later than the audio that begins it.
+    auto bytes = protocol::EncodeFrame(FrameType::kMarks, 0, request_id, protocol::Serialize(ToMarks(chunk.marks)));
+    bytes.insert(bytes.end(), audio.begin(), audio.end());
+    return bytes;
   };
   sink.deliver = [weak = weak_self(), request_id, serial](std::vector<uint8_t> frame, bool last) {
     auto self = weak.lock();

@@ -73,3 +73,19 @@ std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_
 }
 
 }  // namespace ttsd::daemon
+
+namespace ttsd::daemon {
+
+static_assert(static_cast<int>(engine::MarkLevel::kPhones) == static_cast<int>(protocol::MarkLevel::kPhones));
+static_assert(static_cast<int>(engine::MarkKind::kPhone) == static_cast<int>(protocol::MarkInfo::Kind::kPhone));
+
+protocol::Marks ToMarks(std::span<const engine::Mark> marks) {
+  protocol::Marks out;
+  out.marks.reserve(marks.size());
+  for (const engine::Mark& m : marks) {
+    out.marks.push_back({static_cast<protocol::MarkInfo::Kind>(m.kind), m.text, m.text_begin, m.text_end, m.start, m.end});
+  }
+  return out;
+}
+
+}  // namespace ttsd::daemon

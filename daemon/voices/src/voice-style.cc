@@ -81,6 +81,8 @@ engine::StreamOptions RequestOptions(const protocol::SynthesizeRequest& request,
   options.temperature = request.temperature;
   options.repetition_penalty = request.repetition_penalty;
   options.seed = request.seed;
+  options.marks = static_cast<engine::MarkLevel>(request.marks);  // the same three levels
+  options.ssml = request.ssml;
   if (saved) UseSavedVoice(*saved, &options);
   if (request.emotion) options.emotion = ToEmotionVector(*request.emotion);
   return options;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct ReceiveOptions {
   std::chrono::milliseconds cancel_grace{2000};
   // How often cancel and the idle timeout are looked at while no frame arrives.
   std::chrono::milliseconds poll_interval{50};
+  // Called with each kMarks frame (request.marks), before the audio that reaches them. An error ends
+  // the request as the sink's errors do.
+  std::function<Status(const protocol::Marks&, uint32_t sample_rate)> on_marks;
 };
 
 // Reference audio sent with a request: the files' bytes as they are (ttsd decodes them).
@@ -42,7 +46,8 @@ class Synthesis {
   // Sends kSynthesize on conn (not owned; must outlive this object), then the reference files (setting
   // request.references and request.emotion_reference from them), and starts the clock for the stats.
   // Errors: those of Connection::StartSynthesis and SendReference; kUnsupportedVersion when the request
-  // uses emotion, duration or references and ttsd speaks only protocol version 1.
+  // uses emotion, duration or references and ttsd speaks only protocol version 1, or marks or SSML and
+  // it speaks version 2 or older.
   static Result<Synthesis> Start(Connection* conn, const protocol::SynthesizeRequest& request,
                                  const ReferenceFiles& references = {});
   // Sends kListen for an output channel instead: Receive then writes the channel's continuous stream
@@ -73,6 +78,7 @@ class Synthesis {
   RequestStats stats_;
   bool accepted_ = false;
   AudioFormat format_;
+  std::function<Status(const protocol::Marks&, uint32_t sample_rate)> on_marks_;
 };
 
 }  // namespace ttsd::client

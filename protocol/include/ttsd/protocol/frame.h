@@ -42,6 +42,7 @@ enum class FrameType : uint8_t {
   kChannelStatus = 0x87,  // answer to kChannelControl
   kVoiceSaved = 0x88,     // terminal frame of a kVoiceAdd
   kVoiceRemoved = 0x89,   // answer to kVoiceRemove
+  kMarks = 0x8A,          // where words are heard, before the audio that reaches them (version 3)
   kError = 0x8F,
 };
 

@@ -18,13 +18,15 @@
 namespace ttsd::protocol {
 
 inline constexpr uint32_t kProtocolVersionMin = 1;
-inline constexpr uint32_t kProtocolVersionMax = 2;  // 2 added reference audio and saved voices
+inline constexpr uint32_t kProtocolVersionMax = 3;  // 2 added reference audio and saved voices, 3 marks
 inline constexpr size_t kAudioHeaderBytes = 16;
 
 enum class SampleFormat : uint8_t { kS16Le = 1, kF32Le = 2 };
 std::string_view SampleFormatName(SampleFormat f);  // "s16le" / "f32le"
 Result<SampleFormat> ParseSampleFormat(std::string_view name);
 size_t BytesPerSample(SampleFormat f);
+
+enum class MarkLevel : uint8_t { kNone, kWords, kPhones };  // wire: absent, "words", "phones"
 
 struct Hello {
   uint32_t min_version = kProtocolVersionMin;
@@ -70,10 +72,28 @@ struct SynthesizeRequest {
   double temperature = 0;
   double repetition_penalty = 0;
   std::optional<uint64_t> seed = {};
+  // Version 3. Marks in kMarks frames: none, sentences and words ("words"), and phones as well
+  // ("phones"). Token voices give sentences only.
+  MarkLevel marks = MarkLevel::kNone;
+  bool ssml = false;  // the text is SSML (also when it starts with "<speak")
 
   // True when kReference frames must follow before the request can start.
   bool wants_references() const { return references > 0 || emotion_reference; }
 };
+
+// Where a piece of the request's text is heard (kMarks, version 3).
+struct MarkInfo {
+  enum class Kind : uint8_t { kSentence, kWord, kPhone };
+  Kind kind = Kind::kWord;
+  std::string text;                       // the words as read, or the phone
+  uint64_t text_begin = 0, text_end = 0;  // bytes of the request's text, all kText frames counted
+  uint64_t start = 0, end = 0;            // samples of the request's audio
+  bool operator==(const MarkInfo&) const = default;
+};
+struct Marks {
+  std::vector<MarkInfo> marks;
+};
+std::string_view MarkKindName(MarkInfo::Kind kind);  // "sentence", "word", "phone"
 
 // Channel names: 1 to kMaxChannelNameBytes characters of a-z A-Z 0-9 - _ .
 bool IsValidChannelName(std::string_view name);
@@ -167,6 +187,7 @@ Result<ErrorBody> ParseErrorBody(std::span<const uint8_t> payload);
 Result<ListenRequest> ParseListen(std::span<const uint8_t> payload);
 Result<ChannelControl> ParseChannelControl(std::span<const uint8_t> payload);
 Result<Done> ParseDone(std::span<const uint8_t> payload);
+Result<Marks> ParseMarks(std::span<const uint8_t> payload);
 Result<ChannelStatus> ParseChannelStatus(std::span<const uint8_t> payload);
 // Splits an audio payload into its header and PCM bytes (a view into payload).
 Result<AudioHeader> ParseAudioHeader(std::span<const uint8_t> payload, std::span<const uint8_t>* pcm);
@@ -182,6 +203,7 @@ std::vector<uint8_t> Serialize(const ErrorBody& m);
 std::vector<uint8_t> Serialize(const ListenRequest& m);
 std::vector<uint8_t> Serialize(const ChannelControl& m);
 std::vector<uint8_t> Serialize(const Done& m);
+std::vector<uint8_t> Serialize(const Marks& m);
 std::vector<uint8_t> Serialize(const ChannelStatus& m);
 // Audio header followed by pcm (copied).
 std::vector<uint8_t> SerializeAudio(const AudioHeader& h, std::span<const uint8_t> pcm);

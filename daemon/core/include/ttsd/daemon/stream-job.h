@@ -47,4 +47,7 @@ std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_
 // Samples (-1..1) as little-endian PCM in format; s16 is clipped and rounded.
 std::vector<uint8_t> EncodePcm(std::span<const float> samples, protocol::SampleFormat format);
 
+// The engine's marks as the wire's.
+protocol::Marks ToMarks(std::span<const engine::Mark> marks);
+
 }  // namespace ttsd::daemon
