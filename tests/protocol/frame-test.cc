@@ -585,6 +585,14 @@ TEST(ReadmeExamples, ExchangeHeadersAndBodies) {
   EXPECT_EQ(Serialize(ErrorBody{refused.error().code, refused.error().message}).size(), 0x63u);
 }
 
+TEST(ReadmeExamples, MarksFrame) {
+  const Bytes wire = {0x5e, 0x00, 0x00, 0x00, 0x8a, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00};
+  const std::string json = R"({"marks":[{"end":7000,"kind":"word","start":2800,"text":"Hello","text_begin":0,"text_end":5}]})";
+  Marks marks{{{MarkInfo::Kind::kWord, "Hello", 0, 5, 2800, 7000}}};
+  EXPECT_EQ(EncodeFrame(FrameType::kMarks, 0, 1, Serialize(marks)), Cat({wire, Str(json)}));
+  EXPECT_EQ(ParseMarks(Str(json)).value().marks, marks.marks);
+}
+
 TEST(ReadmeExamples, VoiceAddAndReferenceFrames) {
   const Bytes wire = {0x1e, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00};
   const std::string json = R"({"name":"anna","references":2})";
