@@ -13,7 +13,7 @@ libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
 libsndfile1-dev libsoxr-dev libsystemd-dev systemd libssl-dev
 libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
 libmp3lame-dev libflac-dev libvo-aacenc-dev
-flite1-dev unicode-data"
+flite1-dev unicode-data libxml2-dev"
 
 TEST_PKGS="libgtest-dev libgmock-dev
 pulseaudio pulseaudio-utils alsa-utils ffmpeg curl chromium

@@ -91,7 +91,12 @@ Status Stream::ApplyTag(const frontend::InlineTag& tag) {
       break;
     }
     case frontend::TagKind::kPitch:
-      return MakeError(ErrorCode::kNotSupported, "voice '" + voice_->name() + "' cannot change its pitch");
+      if (voice_->manifest().mel_fmax <= 0) {
+        return MakeError(ErrorCode::kNotSupported, "voice '" + voice_->name() +
+                                                       "' cannot change its pitch (its manifest has no mel_fmax)");
+      }
+      st.pitch = tag.value;
+      break;
     case frontend::TagKind::kPause: break;  // StartPause
   }
   return {};
@@ -118,6 +123,27 @@ void Stream::StartPause(double ms) {
   for (int64_t i = 0; i < frames; ++i) st.frame_pos[i] = (static_cast<float>(i) + 0.5f) / static_cast<float>(frames);
   st.next_frame = 0;
   st.frames_end += static_cast<uint64_t>(frames * hop);
+}
+
+torch::Tensor PitchWarp(const VoiceManifest& m, double semitones, const torch::TensorOptions& options) {
+  // out[:, j] = in at the frequency centre_j / ratio, linearly between the two nearest bins (the
+  // edge bin beyond them): the spectrum moves up or down as a whole, formants with the pitch.
+  auto mel = [](double hz) { return 2595.0 * std::log10(1.0 + hz / 700.0); };
+  auto hz = [](double mel) { return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0); };
+  const int64_t bins = m.mel_bins;
+  const double lo = mel(m.mel_fmin), step = (mel(m.mel_fmax) - lo) / static_cast<double>(bins + 1);
+  const double ratio = std::pow(2.0, semitones / 12.0);
+  torch::Tensor w = torch::zeros({bins, bins}, torch::kFloat);
+  auto a = w.accessor<float, 2>();
+  for (int64_t j = 0; j < bins; ++j) {
+    const double centre = hz(lo + step * static_cast<double>(j + 1));
+    const double pos = std::clamp((mel(centre / ratio) - lo) / step - 1.0, 0.0, static_cast<double>(bins - 1));
+    const auto k = static_cast<int64_t>(pos);
+    const double frac = pos - static_cast<double>(k);
+    a[k][j] += static_cast<float>(1.0 - frac);
+    if (k + 1 < bins) a[k + 1][j] += static_cast<float>(frac);
+  }
+  return w.to(options);
 }
 
 }  // namespace ttsd::engine

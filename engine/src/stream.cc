@@ -21,20 +21,66 @@ Stream::~Stream() = default;
 int Stream::sample_rate() const { return voice_->sample_rate(); }
 
 Status Stream::Append(std::string_view text) {
-  if (state_->splitter.closed()) return MakeError(ErrorCode::kBadRequest, "text appended after the request was closed");
-  state_->text_bytes += text.size();
-  if (state_->text_bytes > voice_->config().max_text_bytes) {
+  State& st = *state_;
+  if (st.splitter.closed()) return MakeError(ErrorCode::kBadRequest, "text appended after the request was closed");
+  st.text_bytes += text.size();
+  if (st.text_bytes > voice_->config().max_text_bytes) {
     return MakeError(ErrorCode::kTextTooLong,
                      "text exceeds the limit of " + std::to_string(voice_->config().max_text_bytes) + " bytes");
   }
-  if (text.find_first_not_of(" \t\r\n") != std::string_view::npos) state_->got_text = true;
-  state_->splitter.Append(text);
+  if (st.markup == State::Markup::kUndecided) {
+    // SSML when the text starts with "<speak" (or "<?xml"); held back until that is known.
+    st.head += text;
+    const size_t start = st.head.find_first_not_of(" \t\r\n");
+    if (start == std::string::npos) return {};
+    const std::string_view head = std::string_view(st.head).substr(start);
+    const bool xml = head.starts_with("<speak") || head.starts_with("<?xml");
+    if (!xml && head.size() < 6 && std::string_view("<speak").starts_with(head)) return {};  // not yet known
+    if (!xml && head.size() < 5 && std::string_view("<?xml").starts_with(head)) return {};
+    st.markup = xml ? State::Markup::kSsml : State::Markup::kPlain;
+    if (xml) st.ssml = std::make_unique<frontend::SsmlReader>();
+    std::string held = std::move(st.head);
+    st.head.clear();
+    return Feed(held);
+  }
+  return Feed(text);
+}
+
+void Stream::UseSsml() {
+  state_->markup = State::Markup::kSsml;
+  state_->ssml = std::make_unique<frontend::SsmlReader>();
+}
+
+Status Stream::Feed(std::string_view text) {
+  State& st = *state_;
+  if (!st.ssml) {
+    if (text.find_first_not_of(" \t\r\n") != std::string_view::npos) st.got_text = true;
+    st.splitter.Append(text);
+    return {};
+  }
+  std::string converted;
+  if (auto s = st.ssml->Append(text, &converted, &st.source); !s) return s;
+  if (converted.find_first_not_of(" \t\r\n") != std::string::npos) st.got_text = true;
+  st.splitter.Append(converted);
   return {};
 }
 
 Status Stream::Close() {
-  state_->splitter.Close();
-  if (!state_->got_text) return MakeError(ErrorCode::kEmptyText, "the request has no text");
+  State& st = *state_;
+  if (st.markup == State::Markup::kUndecided) {  // too short to be SSML
+    st.markup = State::Markup::kPlain;
+    std::string held = std::move(st.head);
+    st.head.clear();
+    if (auto s = Feed(held); !s) return s;
+  }
+  if (st.ssml && !st.splitter.closed()) {
+    std::string converted;
+    if (auto s = st.ssml->Close(&converted, &st.source); !s) return s;
+    if (converted.find_first_not_of(" \t\r\n") != std::string::npos) st.got_text = true;
+    st.splitter.Append(converted);
+  }
+  st.splitter.Close();
+  if (!st.got_text) return MakeError(ErrorCode::kEmptyText, "the request has no text");
   return {};
 }
 
@@ -87,6 +133,7 @@ Result<bool> Stream::Encode(const std::string& sentence, uint64_t text_offset, P
   out->words = std::move(segment->words);
   if (st.mark_level == MarkLevel::kPhones) out->phones = std::move(segment->phones);
   out->gain = st.gain;
+  out->pitch = st.pitch;
   return true;
 }
 
@@ -121,6 +168,13 @@ void Stream::ExpandFrames(Prepared sentence) {
   }
   phone_frames.push_back(static_cast<int64_t>(st.frame_phone.size()));
   st.sentence_gain = sentence.gain;
+  if (sentence.pitch != st.warp_pitch) {
+    const Voice::Impl& impl = *voice_->impl_;
+    st.pitch_warp = sentence.pitch == 0 ? torch::Tensor()
+                                        : PitchWarp(voice_->manifest(), sentence.pitch,
+                                                    torch::TensorOptions().dtype(impl.dtype).device(impl.device));
+    st.warp_pitch = sentence.pitch;
+  }
   st.in_pause = false;
   LayOutMarks(sentence, phone_frames);
   SPDLOG_LOGGER_DEBUG(EngineLog(), "sentence of {} phones, {} frames: {}", sentence.durations.size(), st.frame_phone.size(),
@@ -385,6 +439,16 @@ Result<std::vector<torch::Tensor>> StepBatch::Run(std::span<Stream* const> group
       auto out = impl.acoustic.forward({cond, acoustic_state}).toTuple();
       mel = out->elements()[0].toTensor();
       acoustic_state = out->elements()[1];
+    }
+    // [pitch:]: each shifted row through its stream's warp.
+    if (std::ranges::any_of(group, [](Stream* s) { return s->state_->pitch_warp.defined(); })) {
+      std::vector<torch::Tensor> rows;
+      for (size_t i = 0; i < batch; ++i) {
+        torch::Tensor row = mel.narrow(0, static_cast<int64_t>(i), 1);
+        const torch::Tensor& warp = group[i]->state_->pitch_warp;
+        rows.push_back(warp.defined() ? torch::matmul(row, warp.to(row.dtype())) : row);
+      }
+      mel = torch::cat(rows, 0);
     }
     vocoder_start = Clock::now();
     auto out = impl.vocoder.forward({mel.to(torch::kFloat), StackStates(vocoder_states)}).toTuple();  // float32 (Load)

@@ -17,12 +17,9 @@
 #include "token-joiner.h"
 #include "ttsd/frontend/inline-tags.h"
 #include "ttsd/frontend/byte-span.h"
+#include "ttsd/frontend/ssml.h"
 #include "ttsd/frontend/text-frontend.h"
 #include "ttsd/engine/voice.h"
-
-namespace ttsd::frontend {
-class SsmlReader;  // ssml.h
-}
 
 namespace ttsd::engine {
 
@@ -84,8 +81,12 @@ struct Prepared {
   std::vector<frontend::SegmentWord> words;
   std::vector<std::string> phones;
   float gain = 1;               // [volume:] in force
+  double pitch = 0;             // [pitch:] in force, semitones
   double pause_ms = -1;         // >= 0: not a sentence but a [pause:] of this length
 };
+
+// [M, M]: a mel spectrogram times it is shifted by `semitones` (stream-marks.cc; needs mel_fmax).
+torch::Tensor PitchWarp(const VoiceManifest& m, double semitones, const torch::TensorOptions& options);
 
 // The frames of one model step of one stream (Stream::Begin fills it).
 struct StepInput {
@@ -114,7 +115,10 @@ struct Stream::State {
   SentenceSplitter splitter;
   // Markup: SSML read into text with inline tags (ssml.h); `source` maps each byte of that text
   // to the request's bytes (empty: the text is the request's own).
-  // TODO(ssml) reader
+  enum class Markup { kUndecided, kPlain, kSsml };
+  Markup markup = Markup::kUndecided;
+  std::string head;  // text held back until it is known whether it is SSML
+  std::unique_ptr<frontend::SsmlReader> ssml;
   std::vector<frontend::ByteSpan> source;
   // Marks: made when a sentence's frames are laid out, handed out with the chunks that reach them.
   MarkLevel mark_level = MarkLevel::kNone;
@@ -123,6 +127,9 @@ struct Stream::State {
   // Inline tags in force, and what they need.
   double rate = 1.0;
   float gain = 1.0f;
+  double pitch = 0;              // semitones
+  torch::Tensor pitch_warp;      // [M, M] for the sentence being spoken; undefined: no shift
+  double warp_pitch = 0;         // what pitch_warp shifts by
   torch::Tensor own_speaker;     // the request's speaker, for [voice:]
   bool after_pause = false;      // the next sentence's leading pause is one frame
   float sentence_gain = 1.0f;    // of the sentence being spoken

@@ -145,6 +145,8 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
     if (j.contains("emotion_axes")) m.emotion_axes = j.at("emotion_axes").get<std::vector<std::string>>();
     if (j.contains("batching")) m.batching = j.at("batching").get<bool>();
     m.audio_delay_samples = j.value("audio_delay_samples", 0);
+    m.mel_fmin = j.value("mel_fmin", 0.0);
+    m.mel_fmax = j.value("mel_fmax", 0.0);
   } catch (const json::exception& e) {
     return std::unexpected(Invalid(dir, e.what()).error());
   }
@@ -158,6 +160,9 @@ Result<VoiceManifest> VoiceManifest::Read(const std::string& dir) {
   if (m.hop_samples < 1 || m.hop_samples > 4096) return std::unexpected(Invalid(dir, "hop_samples out of range").error());
   if (m.audio_delay_samples < 0 || m.audio_delay_samples > 8 * m.hop_samples) {
     return std::unexpected(Invalid(dir, "audio_delay_samples must be 0 to 8 hops").error());
+  }
+  if (m.mel_fmax != 0 && !(m.mel_fmin >= 0 && m.mel_fmin < m.mel_fmax && m.mel_fmax <= m.sample_rate / 2.0)) {
+    return std::unexpected(Invalid(dir, "mel_fmin and mel_fmax must satisfy 0 <= mel_fmin < mel_fmax <= sample_rate / 2").error());
   }
   if (m.mel_bins < 1 || m.mel_bins > 1024) return std::unexpected(Invalid(dir, "mel_bins out of range").error());
   if (m.acoustic_type != "autoregressive" && m.acoustic_type != "streaming") {

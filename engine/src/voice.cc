@@ -25,6 +25,14 @@ std::shared_ptr<spdlog::logger> EngineLog() {
 
 namespace {
 
+// Text that will be read as SSML (Stream::Append decides the same way).
+bool LooksLikeSsml(std::string_view text) {
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  return start != std::string_view::npos &&
+         (text.substr(start).starts_with("<speak") || text.substr(start).starts_with("<?xml"));
+}
+
+
 constexpr float kMaxWeight = static_cast<float>(protocol::kMaxEmotionWeight);  // of one emotion axis
 
 // OpenBLAS (Debian's libtorch does its matrix products there) keeps its own thread pool, one thread
@@ -261,11 +269,13 @@ Result<std::unique_ptr<Stream>> Voice::StartTokens(const StreamOptions& options)
     return MakeError(ErrorCode::kTextTooLong, "text of " + std::to_string(options.text.size()) +
                                                   " bytes exceeds the limit of " + std::to_string(config_.max_text_bytes));
   }
-  if (options.final) {
+  const bool ssml = options.ssml || LooksLikeSsml(options.text);
+  if (options.final && !ssml) {
     auto normalized = impl.frontend->Normalize(options.text);
     if (!normalized) return std::unexpected(normalized.error());
   }
   std::unique_ptr<Stream> stream(new Stream(shared_from_this()));
+  if (options.ssml) stream->UseSsml();
   const GptSovitsManifest& g = manifest_.gpt_sovits;
   const Sampling sampling{.top_k = options.top_k > 0 ? options.top_k : g.top_k,
                           .top_p = options.top_p > 0 ? options.top_p : g.top_p,
@@ -341,12 +351,14 @@ Result<std::unique_ptr<Stream>> Voice::Start(const StreamOptions& options) const
                                                     " bytes exceeds the limit of " +
                                                     std::to_string(config_.max_text_bytes));
     }
-    if (options.duration_s == 0) {  // duration control phonemizes everything below anyway
+    // Duration control phonemizes everything below anyway; SSML is read as it is appended.
+    if (options.duration_s == 0 && !options.ssml && !LooksLikeSsml(options.text)) {
       auto normalized = impl.frontend->Normalize(options.text);
       if (!normalized) return std::unexpected(normalized.error());
     }
   }
   std::unique_ptr<Stream> stream(new Stream(shared_from_this()));
+  if (options.ssml) stream->UseSsml();
   Stream::State& st = *stream->state_;
   st.speaker = speaker;
   st.own_speaker = speaker;

@@ -12,6 +12,7 @@ extern "C" {
 cst_lexicon* cmu_lex_init(void);
 }
 
+#include "letter-names.h"
 #include "normalizer.h"
 #include "phone-notation.h"
 #include "pinyin.h"
@@ -42,12 +43,6 @@ const std::unordered_set<std::string>& InventorySet() {
   return set;
 }
 
-// Letter names, for spelled acronyms ("a" is "ey1" here, not the article's "ax0").
-constexpr std::array<std::string_view, 26> kLetterPhones = {
-    "ey1",     "b iy1", "s iy1",   "d iy1", "iy1",   "eh1 f", "jh iy1", "ey1 ch",   "ay1",   "jh ey1",
-    "k ey1",   "eh1 l", "eh1 m",   "eh1 n", "ow1",   "p iy1", "k y uw1", "aa1 r",   "eh1 s", "t iy1",
-    "y uw1",   "v iy1", "d ah1 b ax0 l y uw0", "eh1 k s", "w ay1", "z iy1"};
-
 // Words that flite's lexicon and letter-to-sound rules get wrong.
 struct Override {
   std::string_view word;
@@ -77,7 +72,7 @@ void AppendSplit(std::vector<std::string>& out, std::string_view phones) {
 std::vector<std::string> LetterPhones(std::string_view letter) {
   std::vector<std::string> phones;
   if (letter.empty() || letter[0] < 'a' || letter[0] > 'z') return phones;
-  AppendSplit(phones, kLetterPhones[static_cast<size_t>(letter[0] - 'a')]);
+  AppendSplit(phones, LetterNamePhones(letter[0]));  // "a" is "ey1" here, not the article's "ax0"
   if (letter.size() > 1) AppendPluralEnding(phones);  // "u's"
   return phones;
 }

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 
 from acoustic import AcousticModel, Decoder, Encoder
-from audio import HOP, N_MELS, SR
+from audio import FMAX, FMIN, HOP, N_MELS, SR
 from common import WORK, Cache, setup_threads
 from style import MelFront, RefEncoder
 from vocoder import Vocoder
@@ -174,6 +174,7 @@ def main():
         "description": "ttsd default English voice: %d speakers learnt from flite, festival and hts_engine "
                        "voices; causal conv acoustic model + causal Vocos-style vocoder, 16 kHz." % len(ship),
         "languages": ["en-us"], "sample_rate": SR, "hop_samples": HOP, "mel_bins": N_MELS,
+        "mel_fmin": FMIN, "mel_fmax": FMAX,
         "speakers": ship, "phonemes": ph.INVENTORY, "acoustic_type": "streaming", "batching": True,
         "stages": {"encoder": {"file": "encoder.ts"}, "acoustic": {"file": "acoustic.ts"},
                    "vocoder": {"file": "vocoder.ts"}},

@@ -295,6 +295,40 @@ TEST(GptSovitsVoice, StreamsSentencesThroughTheVoiceApi) {
   EXPECT_GT((*stream)->stage_times().steps, 0);
 }
 
+// Token voices mark sentences (each with the chunk that ends it) and keep exact pauses between them.
+TEST(GptSovitsVoice, SentenceMarksAndPauseTags) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_TRUE(voice) << voice.error().message;
+  const std::string text = "Hello world. [pause:250ms] What time is it?";
+  auto stream = (*voice)->Start({.text = text, .seed = 3, .marks = MarkLevel::kPhones});
+  ASSERT_TRUE(stream) << stream.error().message;
+  std::vector<Mark> marks;
+  uint64_t samples = 0;
+  Chunk c;
+  do {
+    auto r = (*stream)->Next(&c);
+    ASSERT_TRUE(r) << r.error().message;
+    samples += c.samples.size();
+    for (const Mark& m : c.marks) {
+      EXPECT_LE(m.end, samples) << m.text;  // with the chunk that ends it
+      marks.push_back(m);
+    }
+  } while (!c.is_last);
+  ASSERT_EQ(marks.size(), 2u);
+  for (const Mark& m : marks) {
+    EXPECT_EQ(m.kind, MarkKind::kSentence);
+    EXPECT_EQ(text.substr(m.text_begin, m.text_end - m.text_begin), m.text);
+    EXPECT_LT(m.start, m.end);
+  }
+  EXPECT_EQ(marks[1].start - marks[0].end, 250u * 32);  // the tag's pause instead of upstream's 0.3 s
+  // Rate and pitch tags are not for token voices.
+  auto tagged = (*voice)->Start({.text = "[rate:2] Hello.", .seed = 3});
+  ASSERT_TRUE(tagged);
+  auto r = (*tagged)->Next(&c);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kNotSupported);
+}
+
 TEST(GptSovitsVoice, SameSeedSameAudioWhileOtherStreamsRun) {
   auto voice = Voice::Load(kFixture, Config());
   ASSERT_TRUE(voice);

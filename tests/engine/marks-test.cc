@@ -243,3 +243,116 @@ TEST_F(MarksTest, AfterCancelTheLastMarkIsTheLastWordBegun) {
 
 }  // namespace
 }  // namespace ttsd::engine
+
+namespace ttsd::engine {
+namespace {
+
+// Median F0 (Hz) of the voiced 40 ms frames of audio, by autocorrelation.
+double MedianF0(const std::vector<float>& audio, int rate) {
+  const size_t frame = static_cast<size_t>(rate) / 25, hop = frame / 2;
+  const size_t min_lag = static_cast<size_t>(rate) / 400, max_lag = static_cast<size_t>(rate) / 60;
+  std::vector<double> f0s;
+  for (size_t at = 0; at + frame + max_lag < audio.size(); at += hop) {
+    double energy = 0;
+    for (size_t i = 0; i < frame; ++i) energy += audio[at + i] * audio[at + i];
+    if (energy / static_cast<double>(frame) < 1e-4) continue;
+    double best = 0;
+    size_t best_lag = 0;
+    for (size_t lag = min_lag; lag <= max_lag; ++lag) {
+      double c = 0, e = 0;
+      for (size_t i = 0; i < frame; ++i) {
+        c += audio[at + i] * audio[at + i + lag];
+        e += audio[at + i + lag] * audio[at + i + lag];
+      }
+      const double r = c / std::sqrt(energy * e + 1e-12);
+      if (r > best) best = r, best_lag = lag;
+    }
+    if (best > 0.6) f0s.push_back(static_cast<double>(rate) / static_cast<double>(best_lag));
+  }
+  if (f0s.empty()) return 0;
+  std::nth_element(f0s.begin(), f0s.begin() + static_cast<std::ptrdiff_t>(f0s.size() / 2), f0s.end());
+  return f0s[f0s.size() / 2];
+}
+
+// The default voice shifts its pitch by the semitones a tag asks; fixtures have no mel range and refuse.
+TEST(PitchTag, MovesTheDefaultVoicesPitch) {
+  auto voice = Voice::Load(std::string(TTSD_SOURCE_DIR) + "/models/voices/ttsd-en", EngineConfig{});
+  ASSERT_TRUE(voice.has_value()) << voice.error().ToString();
+  auto f0 = [&](const std::string& tag) {
+    StreamOptions o;
+    o.text = tag + "We were away a year ago, and we are here now.";
+    auto s = (*voice)->Start(o);
+    EXPECT_TRUE(s.has_value());
+    return MedianF0(Drain(**s).audio, (*voice)->sample_rate());
+  };
+  const double plain = f0(""), up = f0("[pitch:+4]"), down = f0("[pitch:-4]");
+  ASSERT_GT(plain, 60);
+  EXPECT_NEAR(up / plain, std::pow(2.0, 4.0 / 12), 0.08) << plain << " -> " << up;
+  EXPECT_NEAR(down / plain, std::pow(2.0, -4.0 / 12), 0.08) << plain << " -> " << down;
+
+  auto fixture = Voice::Load(Fixture("fixture-stream"), EngineConfig{});
+  ASSERT_TRUE(fixture.has_value());
+  StreamOptions o;
+  o.text = "[pitch:+2] Hello.";
+  auto s = (*fixture)->Start(o);
+  ASSERT_TRUE(s.has_value());
+  Chunk c;
+  auto step = (*s)->Next(&c);
+  ASSERT_FALSE(step.has_value());
+  EXPECT_EQ(step.error().code, ErrorCode::kNotSupported);
+}
+
+}  // namespace
+}  // namespace ttsd::engine
+
+namespace ttsd::engine {
+namespace {
+
+TEST_F(MarksTest, SsmlIsReadAndItsMarksPointIntoTheDocument) {
+  const std::string ssml =
+      "<speak>Hello <break time=\"700ms\"/> the <sub alias=\"World Wide Web Consortium\">W3C</sub>.\n"
+      "<prosody rate=\"x-fast\">Quickly now.</prosody> <voice name=\"beta\">Bye.</voice></speak>";
+  const Heard h = Speak(Options(ssml));
+  const auto words = OfKind(h.marks, MarkKind::kWord);
+  std::vector<std::string> spans, read;
+  for (const Mark& m : words) {
+    spans.push_back(ssml.substr(m.text_begin, m.text_end - m.text_begin));
+    read.push_back(m.text);
+  }
+  const std::string sub = "<sub alias=\"World Wide Web Consortium\">W3C</sub>";
+  EXPECT_THAT(spans, ::testing::ElementsAre("Hello", "the", sub, sub, sub, sub, "Quickly", "now", "Bye"));
+  EXPECT_THAT(read, ::testing::ElementsAre("Hello", "the", "World", "Wide", "Web", "Consortium", "Quickly", "now", "Bye"));
+  EXPECT_EQ(words[1].start - words[0].end, Ms(700));
+  // The same document streamed in small pieces gives the same marks.
+  auto o = Options("");
+  o.final = false;
+  auto s = voice().Start(o);
+  ASSERT_TRUE(s.has_value());
+  std::vector<Mark> streamed;
+  for (size_t i = 0; i < ssml.size(); i += 7) {
+    ASSERT_TRUE((*s)->Append(ssml.substr(i, 7)).has_value());
+    auto part = Drain(**s);
+    streamed.insert(streamed.end(), part.marks.begin(), part.marks.end());
+  }
+  ASSERT_TRUE((*s)->Close().has_value());
+  auto rest = Drain(**s);
+  streamed.insert(streamed.end(), rest.marks.begin(), rest.marks.end());
+  EXPECT_EQ(streamed, h.marks);
+}
+
+TEST_F(MarksTest, SsmlErrorsSayWhereAndNothingIsReadAloud) {
+  auto bad = voice().Start(Options("<speak>\n  Hi <blink>there</blink></speak>"));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kBadRequest);
+  EXPECT_THAT(bad.error().message, ::testing::HasSubstr("line 2"));
+  EXPECT_THAT(bad.error().message, ::testing::HasSubstr("blink"));
+  // Forced SSML: text that does not start with <speak> is still markup, and not well-formed here.
+  auto o = Options("Hi <b>there");
+  o.ssml = true;
+  EXPECT_FALSE(voice().Start(o).has_value());
+  // Plain text that merely mentions a tag is read as text.
+  EXPECT_TRUE(voice().Start(Options("Type <speak> to begin.")).has_value());
+}
+
+}  // namespace
+}  // namespace ttsd::engine

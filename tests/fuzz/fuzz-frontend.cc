@@ -3,7 +3,8 @@
 // the sanitizers, what the header promises: the splitter cuts text that arrives in pieces exactly
 // where it cuts the whole text, loses no character, hands out trimmed non-empty sentences and, once
 // closed, runs dry only when Done() (else a stream would wait for text forever); a segment starts
-// and ends with "pau" and holds only phones of CmuPhoneInventory().
+// and ends with "pau" and holds only phones of CmuPhoneInventory(); its written words lie in order
+// inside the sentence, on whole characters, each with phones of its own.
 // Input: byte 0 picks the piece size (1..64) and max_words (3 or 40); the rest is the text, made
 // valid UTF-8 first (invalid bytes become U+FFFD) as every front end hands the engine only UTF-8.
 #include <cstddef>
@@ -78,8 +79,18 @@ std::vector<std::string> Split(const std::string& text, size_t piece, size_t max
   return out;
 }
 
-void CheckSegment(const Result<Segment>& segment) {
+void CheckSegment(const Result<Segment>& segment, std::string_view sentence) {
   if (!segment) return;
+  // Written words: inside the sentence, in order, on whole characters, their phones in order.
+  uint32_t text_end = 0, phone_end = 1;
+  for (const SegmentWord& w : segment->words) {
+    FUZZ_CHECK(w.begin < w.end && w.end <= sentence.size() && w.begin >= text_end, "a word's span is out of order");
+    FUZZ_CHECK(protocol::IsValidUtf8(sentence.substr(w.begin, w.end - w.begin)), "a word's span cuts a character");
+    FUZZ_CHECK(w.first_phone >= phone_end && w.first_phone < w.end_phone && w.end_phone < segment->phones.size(),
+               "a word's phones are out of order");
+    text_end = w.end;
+    phone_end = w.end_phone;
+  }
   static const std::set<std::string> inventory = [] {
     const auto& v = CmuPhoneInventory();
     return std::set<std::string>(v.begin(), v.end());
@@ -114,8 +125,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const std::string& s : sentences) {
     auto normalized = frontend.Normalize(s);
     if (normalized) FUZZ_CHECK(protocol::IsValidUtf8(*normalized), "normalized text is not UTF-8");
-    CheckSegment(frontend.Phonemize(s));
+    CheckSegment(frontend.Phonemize(s), s);
   }
-  CheckSegment(frontend.Phonemize(text));
+  CheckSegment(frontend.Phonemize(text), text);
   return 0;
 }

@@ -256,6 +256,39 @@ def frontend():
         write("frontend", f"text-{i:02d}", bytes([i * 7 % 64 | (0x40 if i % 3 == 0 else 0)]) + t.encode())
 
 
+# --- SSML (frontend/src/ssml.h): byte 0 seeds the piece sizes, the rest is the document ---
+SSML = [
+    '<speak>Hello there. <break time="300ms"/> How are you?</speak>',
+    '<?xml version="1.0" encoding="UTF-8"?>\n<speak version="1.1" xmlns="http://www.w3.org/2001/10/synthesis" '
+    'xml:lang="en-US">\n  <p><s>First sentence.</s><s>Second one.</s></p>\n  <p>Caf\u00e9 &amp; cr\u00e8me '
+    '&#x263A; <!-- a comment --> <![CDATA[a < b]]></p>\n</speak>\n',
+    '<speak><prosody rate="fast" volume="+6dB" pitch="+2st">quick <prosody rate="150%" pitch="-10%">and '
+    'nested</prosody></prosody> <prosody volume="soft" pitch="+50Hz" rate="-20%">soft</prosody> '
+    '<emphasis level="strong">now</emphasis> <emphasis>then</emphasis></speak>',
+    '<speak><say-as interpret-as="characters">SSML</say-as> <say-as interpret-as="cardinal">1,234</say-as> '
+    '<say-as interpret-as="ordinal">21st</say-as> <say-as interpret-as="digits">007</say-as> '
+    '<say-as interpret-as="date" format="dmy">05/03/2024</say-as> <say-as interpret-as="date">2024-03-05</say-as> '
+    '<say-as interpret-as="time" format="hms12">7:30pm</say-as> '
+    '<say-as interpret-as="telephone">+1 (555) 010-0100</say-as></speak>',
+    '<speak>The <sub alias="World Wide Web">WWW</sub> and <phoneme alphabet="ipa" ph="t\u0259\u02c8me\u026ato\u028a">'
+    'tomato</phoneme> <phoneme alphabet="x-arpabet" ph="T AH0 M AA1 T OW2">tomato</phoneme> '
+    '<voice name="alpha">one <voice name="beta">two</voice></voice> <mark name="m"/> <lang xml:lang="fr">oui</lang> '
+    '<audio src="a.wav">ding<desc>bell</desc></audio> <break strength="x-strong"/><break/></speak>',
+    '<speak><meta name="a" content="b"/><metadata><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description/></rdf:RDF></metadata><lexicon uri="x.pls"/>said</speak>',
+    '<!DOCTYPE speak [<!ENTITY a "aaaaaaaa"><!ENTITY b "&a;&a;&a;">]><speak>&b;</speak>',
+    '<speak>\n  <p>\n    <foo/>\n  </p>\n</speak>',
+    '<speak>unclosed <p>paragraph',
+    '<speak>a</speak><speak>b</speak>',
+]
+
+
+def ssml():
+    clear("ssml")
+    for i, doc in enumerate(SSML):
+        write("ssml", f"doc-{i:02d}", bytes([i * 37 % 256]) + doc.encode())
+
+
 def lexicon():
     clear("lexicon")
     write("lexicon", "sample", "# word        phones\nttsd          T IY1 T IY1 EH1 S D IY1\n"
@@ -323,6 +356,7 @@ if __name__ == "__main__":
     multipart()
     frontend()
     lexicon()
+    ssml()
     reference()
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(ROOT) for f in fs)
     print(f"corpus: {total} bytes under {ROOT}", file=sys.stderr)

@@ -94,6 +94,9 @@ struct VoiceManifest {
   // Samples by which the vocoder's audio lags the frames it was given (optional, default 0): word
   // marks are placed this much after their frames.
   int audio_delay_samples = 0;
+  // The mel bins' range on the HTK mel scale (optional): with them, [pitch:] tags shift the mel
+  // spectrogram along frequency before the vocoder; without them the voice refuses pitch changes.
+  double mel_fmin = 0, mel_fmax = 0;
   // family "gpt-sovits": phonemes are its symbols, speakers {"default"}, hop_samples the samples
   // per semantic token, acoustic_type "tokens", mel_bins 0.
   GptSovitsManifest gpt_sovits;
@@ -148,7 +151,7 @@ struct StreamOptions {
   // phones from the durations they decide; token voices give sentences only (their length is
   // known only once generated).
   MarkLevel marks = MarkLevel::kNone;
-  // The text is SSML (frontend/src/ssml.h); also when it starts with "<speak". Mark text spans
+  // The text is SSML (ttsd/frontend/ssml.h); also when it starts with "<speak". Mark text spans
   // then count bytes of the SSML.
   bool ssml = false;
 };
@@ -282,6 +285,9 @@ class Stream {
   std::pair<uint64_t, uint64_t> TextSpan(uint64_t begin, uint64_t end) const;
   void LayOutMarks(const Prepared& p, const std::vector<int64_t>& phone_frames);
   void TakeMarks(Chunk* chunk);
+  // Text on its way to the splitter, through the SSML reader when the request is SSML.
+  Status Feed(std::string_view text);
+  void UseSsml();  // StreamOptions::ssml: the text is SSML whatever it starts with
   void ExpandFrames(Prepared sentence);
   // Duration control: encodes all (closed) text now and scales it to last `seconds`.
   Status PrepareDuration(double seconds);
