@@ -59,7 +59,7 @@ TEST_F(ServerTest, HandshakeNegotiatesTheHighestCommonVersion) {
   EXPECT_EQ(protocol::ParseWelcome(old_welcome->payload)->version, 1u);
   RawClient c(daemon_->socket_path());
   auto welcome = c.Handshake();
-  EXPECT_EQ(welcome.version, 2u);
+  EXPECT_EQ(welcome.version, protocol::kProtocolVersionMax);
   EXPECT_EQ(welcome.max_payload_bytes, protocol::kMaxClientPayloadBytes);
   EXPECT_NE(welcome.server.find("ttsd"), std::string::npos);
 }

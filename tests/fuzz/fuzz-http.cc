@@ -1,11 +1,12 @@
 // Fuzzes the HTTP API's request handling up to the daemon, as HttpConnection does it
 // (daemon/http/src/http-connection.cc): Beast's request parser with our header and body caps, requests
 // pipelined on one connection, RouteRequest (daemon/http/include/ttsd/daemon/http-route.h) on the
-// request line and headers, ParseSpeechRequest (http-speech.h) on a speech request's body and its
-// retry bodies, ParseMultipart (http-multipart.h) on an upload's, and the error body every refusal
-// is answered with. Checks, beyond the sanitizers: an error has a 4xx
-// or 5xx status and a JSON body; a speech request becomes a native synthesize body that is a JSON
-// object (the daemon's synthesize parser judges its values).
+// request line and headers, ParseSpeechRequest and ParseCaptionedSpeechRequest (http-speech.h) on a
+// speech or captioned speech body and its retry bodies, ParseMultipart (http-multipart.h) on an
+// upload's, and the error body every refusal is answered with. Checks, beyond the sanitizers: an error
+// has a 4xx or 5xx status and a JSON body; a speech request becomes a native synthesize body that is a
+// JSON object (the daemon's synthesize parser judges its values), asking for word marks exactly when
+// timestamps go somewhere (events or captioned JSON).
 // Input: byte 0 picks the token (none or "s3cret") and whether the daemon is shutting down; the
 // rest is what a client sends on one connection.
 #include <cstddef>
@@ -62,11 +63,17 @@ void Handle(const http::request<http::string_body>& req, std::string_view token,
     FUZZ_CHECK(form || form.error().code == ttsd::ErrorCode::kBadRequest, "an upload's form failed otherwise");
     return;
   }
-  if (route->handler != HttpHandler::kSpeech) return;
-  auto speech = ParseSpeechRequest(req.body());
+  if (route->handler != HttpHandler::kSpeech && route->handler != HttpHandler::kCaptionedSpeech) return;
+  const bool captioned = route->handler == HttpHandler::kCaptionedSpeech;
+  auto speech = captioned ? ParseCaptionedSpeechRequest(req.body()) : ParseSpeechRequest(req.body());
   if (!speech) return CheckError(speech.error());
   const auto native = nlohmann::json::parse(speech->synthesize, nullptr, /*allow_exceptions=*/false);
   FUZZ_CHECK(native.is_object(), "the native synthesize body is not a JSON object");
+  FUZZ_CHECK(speech->captioned == captioned, "a body parsed for the wrong endpoint");
+  // Word marks are asked for exactly when timestamps are, and only where they can go.
+  FUZZ_CHECK(native.contains("marks") == speech->timestamps, "marks asked for without timestamps, or not asked");
+  FUZZ_CHECK(!speech->timestamps || speech->sse || captioned, "timestamps on a raw audio response");
+  FUZZ_CHECK(!captioned || (!speech->sse && speech->channel.empty()), "a captioned request with sse or a channel");
   // The bodies it would send after a refusal are JSON objects too.
   for (auto code : {ttsd::ErrorCode::kUnknownVoice, ttsd::ErrorCode::kNotSupported}) {
     if (auto again = speech->Retry({code, ""})) {

@@ -197,6 +197,18 @@ def http():
                                                  {"input": "Events.", "voice": "default", "response_format": "mp3",
                                                   "stream_format": "sse", "sample_rate": 24000, "volume": 1.5}, js))
     write("http", "audio-voices", b"\x00" + req("GET", "/v1/audio/voices") + req("GET", "/v1/audio/models"))
+    write("http", "speech-sse-timestamps", b"\x00" + req("POST", "/v1/audio/speech",
+                                                        {"input": "Words with times.", "stream_format": "sse",
+                                                         "response_format": "pcm", "return_timestamps": True}, js))
+    write("http", "captioned", b"\x00" + req("POST", "/dev/captioned_speech",
+                                             {"model": "kokoro", "input": "Captioned.", "voice": "af_heart",
+                                              "response_format": "mp3", "speed": 1.0, "stream": False,
+                                              "return_timestamps": True, "return_download_link": False,
+                                              "lang_code": "a", "volume_multiplier": 0.8,
+                                              "normalization_options": {"normalize": True}}, js) +
+          req("POST", "/dev/captioned_speech", {"input": "Streamed lines."}, js))
+    write("http", "captions-page", b"\x00" + req("GET", "/captions?channel=stream&size=48&highlight=ffd400") +
+          req("GET", "/captions.js") + req("GET", "/captions.css"))
     body, ctype = form([("name", None, b"anna"), ("reference_text", None, b"What the file says."),
                         ("file", "anna.wav", b"RIFF....WAVEfmt ")])
     write("http", "voice-upload", b"\x00" + req("POST", "/v1/voices", body, ["Content-Type: " + ctype]) +

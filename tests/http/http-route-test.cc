@@ -41,7 +41,9 @@ TEST(RouteRequest, EndpointsAndTheirHandlers) {
                         Case{"GET", "/v1/channels/stream", HttpHandler::kChannel, "stream", "status"},
                         Case{"POST", "/v1/channels/s_1.x/skip", HttpHandler::kChannel, "s_1.x", "skip"},
                         Case{"POST", "/v1/channels/stream/clear", HttpHandler::kChannel, "stream", "clear"},
-                        Case{"GET", "/v1/channels/stream/events", HttpHandler::kEvents, "stream", ""}}) {
+                        Case{"GET", "/v1/channels/stream/events", HttpHandler::kEvents, "stream", ""},
+                        Case{"GET", "/captions?channel=stream&size=48", HttpHandler::kAsset, "", ""},
+                        Case{"GET", "/captions.js", HttpHandler::kAsset, "", ""}}) {
     auto route = RouteRequest(Head(c.method, c.target), "", false);
     ASSERT_TRUE(route) << c.target << ": " << route.error().message;
     EXPECT_EQ(route->handler, c.handler) << c.target;
@@ -50,19 +52,29 @@ TEST(RouteRequest, EndpointsAndTheirHandlers) {
   }
   EXPECT_EQ(RouteRequest(Head("GET", "/"), "", false)->asset, "/index.html");
   EXPECT_EQ(RouteRequest(Head("GET", "/style.css"), "", false)->asset, "/style.css");
+  EXPECT_EQ(RouteRequest(Head("GET", "/captions?channel=x"), "", false)->asset, "/captions.html");
+  // The captions page, like the control page, loads without the token (it sends the one in its URL).
+  EXPECT_TRUE(RouteRequest(Head("GET", "/captions"), "s3cret", false));
+  EXPECT_EQ(Refusal(Head("POST", "/captions")).first, 405);
 }
 
 TEST(RouteRequest, SpeechIsJsonOnly) {
-  HttpRequestHead head = Head("POST", "/v1/audio/speech");
-  for (const char* type : {"application/json", "Application/JSON; charset=utf-8", " application/json "}) {
-    head.content_type = type;
-    auto route = RouteRequest(head, "", false);
-    ASSERT_TRUE(route) << type;
-    EXPECT_EQ(route->handler, HttpHandler::kSpeech);
-  }
-  for (const char* type : {"", "text/plain", "application/x-www-form-urlencoded", "application/jsonx"}) {
-    head.content_type = type;
-    EXPECT_EQ(Refusal(head), (std::pair<int, std::string>{415, "unsupported_media_type"})) << type;
+  for (auto [target, handler] : {std::pair{"/v1/audio/speech", HttpHandler::kSpeech},
+                                 std::pair{"/dev/captioned_speech", HttpHandler::kCaptionedSpeech}}) {
+    HttpRequestHead head = Head("POST", target);
+    for (const char* type : {"application/json", "Application/JSON; charset=utf-8", " application/json "}) {
+      head.content_type = type;
+      auto route = RouteRequest(head, "", false);
+      ASSERT_TRUE(route) << type;
+      EXPECT_EQ(route->handler, handler);
+    }
+    for (const char* type : {"", "text/plain", "application/x-www-form-urlencoded", "application/jsonx"}) {
+      head.content_type = type;
+      EXPECT_EQ(Refusal(head), (std::pair<int, std::string>{415, "unsupported_media_type"})) << type;
+    }
+    head.content_type = "application/json";
+    EXPECT_EQ(Refusal(head, "s3cret"), (std::pair<int, std::string>{401, "invalid_api_key"})) << target;
+    EXPECT_EQ(Refusal(Head("GET", target)).first, 405) << target;
   }
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "ttsd/codec/resampler.h"
 
@@ -28,15 +29,26 @@ Result<std::vector<float>> ToChannelRate(codec::Resampler& resampler, const engi
 
 }  // namespace
 
+// A sentence or word mark waiting for the listeners to reach it.
+struct ChannelHub::PlayMark {
+  ChannelEvent::Kind kind = ChannelEvent::Kind::kWord;
+  std::string text;
+  uint64_t text_begin = 0, text_end = 0;
+  uint64_t start_samples = 0;  // at the channel rate, from the utterance's first sample
+  double start_s = 0, end_s = 0;
+};
+
 struct ChannelHub::Utterance {
   uint64_t id = 0;
   std::string channel;
   std::string text;
   std::shared_ptr<Job> job;
   EndCallback on_end;
-  std::deque<float> audio;  // at the channel rate, not yet played
+  std::deque<float> audio;     // at the channel rate, not yet played
+  std::deque<PlayMark> marks;  // by start, not yet reached
   bool generated_all = false;
-  bool started = false;  // some audio has been played
+  bool started = false;   // some audio has been played
+  bool finished = false;  // all of it has been played: it ends at the next tick (Settle)
   bool dropped = false;
   size_t played = 0;
   // Shared with the job's callbacks on worker threads.
@@ -105,7 +117,8 @@ Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr
   // Worker threads: resample there, then hand the samples to the I/O thread. Should resampling fail, the
   // utterance ends with that error (logged, and the requester told) rather than playing silence or a gap.
   auto resample_failed = std::make_shared<bool>(false);  // touched by the job's worker only
-  job->on_chunk = [this, alive, weak, buffered, resampler, resample_failed](const engine::Chunk& chunk) {
+  const double rate = job->stream->sample_rate();
+  job->on_chunk = [this, alive, weak, buffered, resampler, resample_failed, rate](const engine::Chunk& chunk) {
     if (*resample_failed) return;  // the utterance is being dropped; its job is being cancelled
     auto out = ToChannelRate(*resampler, chunk);
     if (!out) {
@@ -119,12 +132,21 @@ Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr
       });
       return;
     }
+    std::vector<PlayMark> marks;
+    for (const engine::Mark& m : chunk.marks) {
+      if (m.kind == engine::MarkKind::kPhone) continue;
+      const double at = static_cast<double>(m.start) * protocol::kChannelSampleRate / rate;
+      marks.push_back({m.kind == engine::MarkKind::kWord ? ChannelEvent::Kind::kWord : ChannelEvent::Kind::kSentence,
+                       m.text, m.text_begin, m.text_end, static_cast<uint64_t>(std::llround(at)),
+                       static_cast<double>(m.start) / rate, static_cast<double>(m.end) / rate});
+    }
     buffered->fetch_add(out->size());
-    asio::post(io_, [this, alive, weak, out = std::move(*out), last = chunk.is_last]() mutable {
-      auto a = alive.lock();
-      auto u = weak.lock();
-      if (a && *a && u) OnAudio(u, std::move(out), last);
-    });
+    asio::post(io_,
+               [this, alive, weak, out = std::move(*out), marks = std::move(marks), last = chunk.is_last]() mutable {
+                 auto a = alive.lock();
+                 auto u = weak.lock();
+                 if (a && *a && u) OnAudio(u, std::move(out), std::move(marks), last);
+               });
   };
   job->on_error = [this, alive, weak](const Error& error) {
     asio::post(io_, [this, alive, weak, error] {
@@ -140,6 +162,7 @@ Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr
   utterance_channel_[u->id] = channel;
 
   if (interrupt) {
+    Settle(ch);
     if (ch.current) {
       Drop(ch, ch.current, "interrupted");
       ch.current = nullptr;
@@ -176,6 +199,7 @@ void ChannelHub::Drop(Channel& ch, const std::shared_ptr<Utterance>& u, const st
   scheduler_->Cancel(u->job);
   utterance_channel_.erase(u->id);
   spdlog::info("channel {}: utterance #{} {}", ch.name, u->id, why);
+  EmitEnd(ch, *u, why);
   if (u->on_end) u->on_end(MakeError(why == "shutting down" ? ErrorCode::kShuttingDown : ErrorCode::kCancelled, why));
 }
 
@@ -183,6 +207,8 @@ bool ChannelHub::Cancel(uint64_t utterance_id) {
   auto it = utterance_channel_.find(utterance_id);
   if (it == utterance_channel_.end()) return false;
   Channel& ch = Get(it->second);
+  Settle(ch);
+  if (!utterance_channel_.contains(utterance_id)) return false;  // it has just played out
   if (ch.current && ch.current->id == utterance_id) {
     Drop(ch, ch.current, "cancelled");
     ch.current = nullptr;
@@ -211,8 +237,10 @@ std::shared_ptr<Job> ChannelHub::FindJob(uint64_t utterance_id) const {
 
 bool ChannelHub::Skip(const std::string& channel) {
   auto it = channels_.find(channel);
-  if (it == channels_.end() || !it->second->current) return false;
+  if (it == channels_.end()) return false;
   Channel& ch = *it->second;
+  Settle(ch);
+  if (!ch.current) return false;
   Drop(ch, ch.current, "skipped");
   ch.current = nullptr;
   Advance(ch);
@@ -223,6 +251,7 @@ size_t ChannelHub::Clear(const std::string& channel) {
   auto it = channels_.find(channel);
   if (it == channels_.end()) return 0;
   Channel& ch = *it->second;
+  Settle(ch);
   size_t n = 0;
   if (ch.current) {
     Drop(ch, ch.current, "cleared");
@@ -300,7 +329,11 @@ void ChannelHub::Tick(const std::string& name) {
   });
 }
 
+// One tick: what the listeners have been sent up to now is played, so its marks are told first; then
+// the next frame goes out.
 void ChannelHub::ProduceFrame(Channel& ch) {
+  Settle(ch);
+  if (ch.current) EmitReached(ch, *ch.current, /*all=*/false);
   std::vector<float> frame(kFrameSamples, 0.0f);
   if (auto u = ch.current) {
     const size_t take = std::min<size_t>(kFrameSamples, u->audio.size());
@@ -309,16 +342,18 @@ void ChannelHub::ProduceFrame(Channel& ch) {
     u->played += take;
     u->buffered->fetch_sub(take);
     if (take > 0) {
-      u->started = true;
+      if (!u->started) {
+        u->started = true;
+        ChannelEvent start;
+        start.kind = ChannelEvent::Kind::kStart;
+        start.utterance = u->id;
+        start.text = u->text;
+        Emit(ch.name, start);
+      }
       scheduler_->Wake(u->job);  // room for more
     }
     if (u->audio.empty() && u->generated_all) {
-      utterance_channel_.erase(u->id);
-      ch.current = nullptr;
-      spdlog::debug("channel {}: utterance #{} played ({:.2f} s)", ch.name, u->id,
-                    static_cast<double>(u->played) / protocol::kChannelSampleRate);
-      if (u->on_end) u->on_end(static_cast<double>(u->played) / protocol::kChannelSampleRate);
-      Advance(ch);
+      u->finished = true;  // its last words are told at the next tick, once this frame has played
     } else if (take < static_cast<size_t>(kFrameSamples) && u->started) {
       ch.underruns++;
     }
@@ -328,9 +363,73 @@ void ChannelHub::ProduceFrame(Channel& ch) {
   }
 }
 
-void ChannelHub::OnAudio(const std::shared_ptr<Utterance>& u, std::vector<float> samples, bool last) {
+void ChannelHub::Settle(Channel& ch) {
+  auto u = ch.current;
+  if (!u || !u->finished) return;
+  EmitReached(ch, *u, /*all=*/true);
+  utterance_channel_.erase(u->id);
+  ch.current = nullptr;
+  const double played_s = static_cast<double>(u->played) / protocol::kChannelSampleRate;
+  spdlog::debug("channel {}: utterance #{} played ({:.2f} s)", ch.name, u->id, played_s);
+  EmitEnd(ch, *u, "played");
+  if (u->on_end) u->on_end(played_s);
+  Advance(ch);
+}
+
+void ChannelHub::EmitReached(Channel& ch, Utterance& u, bool all) {
+  while (!u.marks.empty() && (all || u.marks.front().start_samples < u.played)) {
+    PlayMark m = std::move(u.marks.front());
+    u.marks.pop_front();
+    ChannelEvent e;
+    e.kind = m.kind;
+    e.utterance = u.id;
+    e.text = std::move(m.text);
+    e.text_begin = m.text_begin;
+    e.text_end = m.text_end;
+    e.start_s = m.start_s;
+    e.end_s = m.end_s;
+    Emit(ch.name, e);
+  }
+}
+
+void ChannelHub::EmitEnd(Channel& ch, const Utterance& u, const std::string& reason) {
+  if (!u.started) return;
+  ChannelEvent e;
+  e.kind = ChannelEvent::Kind::kEnd;
+  e.utterance = u.id;
+  e.reason = reason;
+  e.played_s = static_cast<double>(u.played) / protocol::kChannelSampleRate;
+  Emit(ch.name, e);
+}
+
+// Callbacks may drop their handles (Watch), which erases from watchers_: each is looked up again.
+void ChannelHub::Emit(const std::string& channel, const ChannelEvent& event) {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, w] : watchers_) {
+    if (w.channel == channel) ids.push_back(id);
+  }
+  for (uint64_t id : ids) {
+    auto it = watchers_.find(id);
+    if (it == watchers_.end()) continue;
+    auto on_event = it->second.on_event;  // the call may erase it
+    on_event(event);
+  }
+}
+
+std::shared_ptr<void> ChannelHub::Watch(const std::string& channel, EventCallback on_event) {
+  const uint64_t id = next_id_++;
+  watchers_.emplace(id, Watcher{channel, std::move(on_event)});
+  return std::shared_ptr<void>(nullptr, [this, alive = std::weak_ptr<bool>(alive_), id](void*) {
+    auto a = alive.lock();
+    if (a && *a) watchers_.erase(id);
+  });
+}
+
+void ChannelHub::OnAudio(const std::shared_ptr<Utterance>& u, std::vector<float> samples, std::vector<PlayMark> marks,
+                         bool last) {
   if (u->dropped) return;
   u->audio.insert(u->audio.end(), samples.begin(), samples.end());
+  for (auto& m : marks) u->marks.push_back(std::move(m));
   if (last) u->generated_all = true;
 }
 
@@ -347,6 +446,7 @@ void ChannelHub::OnJobError(const std::shared_ptr<Utterance>& u, const Error& er
     std::erase(ch.queue, u);
   }
   spdlog::warn("channel {}: utterance #{} failed: {}", ch.name, u->id, error.ToString());
+  EmitEnd(ch, *u, "failed");
   if (u->on_end) u->on_end(std::unexpected(error));
   Advance(ch);
 }
@@ -361,6 +461,7 @@ void ChannelHub::ForgetIfIdle(const std::string& name) {
 void ChannelHub::Shutdown() {
   shut_down_ = true;
   for (auto& [name, ch] : channels_) {
+    Settle(*ch);
     if (ch->current) Drop(*ch, ch->current, "shutting down");
     ch->current = nullptr;
     for (const auto& u : ch->queue) Drop(*ch, u, "shutting down");
@@ -373,6 +474,7 @@ void ChannelHub::Shutdown() {
     ch->timer.cancel();
     ch->clock_running = false;
   }
+  watchers_.clear();
 }
 
 }  // namespace ttsd::daemon

@@ -179,6 +179,8 @@ void Session::OnSynthesize(const protocol::Frame& frame) {
 void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request, const ResolvedVoice& voice,
                          engine::StreamOptions options, uint64_t serial) {
   const bool cloned = !options.speaker_embedding.empty() || options.reference;
+  // A channel tells its watchers each word as it plays (ChannelHub::Watch): its utterances carry marks.
+  if (!request.channel.empty() && options.marks == engine::MarkLevel::kNone) options.marks = engine::MarkLevel::kWords;
   auto stream = voice.voice->Start(options);
   if (!stream) return SendError(id, stream.error());
 

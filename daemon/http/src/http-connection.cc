@@ -175,7 +175,8 @@ void HttpConnection::Route() {
   if (!route) return ReplyError(route.error());
   switch (route->handler) {
     case HttpHandler::kAsset: return HandleAsset(route->asset);
-    case HttpHandler::kSpeech: return HandleSpeech();
+    case HttpHandler::kSpeech: return HandleSpeech(false);
+    case HttpHandler::kCaptionedSpeech: return HandleSpeech(true);
     case HttpHandler::kVoices: return HandleVoices(false);
     case HttpHandler::kVoiceAdd: return HandleVoiceAdd();
     case HttpHandler::kVoiceRemove: return HandleVoiceRemove(route->name);

@@ -48,6 +48,37 @@ json VoicesJson(const protocol::VoiceList& list) {
   return {{"default_voice", list.default_voice}, {"voices", voices}, {"saved", saved}};
 }
 
+double Ms(double seconds) { return std::round(seconds * 1000) / 1000; }
+
+// A channel event as a server-sent event: utterance_start, sentence, word, utterance_end.
+std::string ChannelEventSse(const ChannelEvent& e) {
+  using Kind = ChannelEvent::Kind;
+  json data = {{"id", e.utterance}};
+  std::string name;
+  switch (e.kind) {
+    case Kind::kStart:
+      name = "utterance_start";
+      data["text"] = e.text;
+      break;
+    case Kind::kSentence:
+    case Kind::kWord:
+      name = e.kind == Kind::kWord ? "word" : "sentence";
+      data["text"] = e.text;
+      data["text_begin"] = e.text_begin;
+      data["text_end"] = e.text_end;
+      data["start_s"] = Ms(e.start_s);
+      data["end_s"] = Ms(e.end_s);
+      break;
+    case Kind::kEnd:
+      name = "utterance_end";
+      data["reason"] = e.reason;
+      data["played_s"] = Ms(e.played_s);
+      break;
+  }
+  // The start's text is cut at 80 bytes, maybe inside a character: replaced, never thrown.
+  return "event: " + name + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+}
+
 }  // namespace
 
 std::shared_ptr<NativeLink> HttpConnection::OpenLink() {
@@ -225,8 +256,9 @@ void HttpConnection::HandleChannel(const std::string& channel, std::string_view 
   });
 }
 
-// Server-sent events: the channel's status whenever it changes (polled every 200 ms), a comment
-// every 15 s so that proxies and browsers keep the stream open.
+// Server-sent events: the channel's status whenever it changes (polled every 200 ms); what it plays as
+// it plays it (ChannelHub::Watch: utterance_start, sentence, word, utterance_end); a comment every
+// 15 s so that proxies and browsers keep the stream open.
 void HttpConnection::HandleEvents(const std::string& channel) {
   auto link = OpenLink();
   if (!link) return;
@@ -249,7 +281,19 @@ void HttpConnection::HandleEvents(const std::string& channel) {
   BeginStream(std::move(head));
   StreamBytes(Bytes("retry: 2000\n\n"));
   events_->last_sent = std::chrono::steady_clock::now();
+  if (shared_->watch) {
+    events_->watch = shared_->watch(channel, [weak = weak_from_this()](const ChannelEvent& event) {
+      if (auto self = weak.lock()) self->OnChannelEvent(event);
+    });
+  }
   PollEvents();
+}
+
+// A reader so far behind that a quarter MiB waits for it misses words rather than growing the queue.
+void HttpConnection::OnChannelEvent(const ChannelEvent& event) {
+  if (!events_ || state_ != State::kStreaming || Behind()) return;
+  StreamBytes(Bytes(ChannelEventSse(event)));
+  events_->last_sent = std::chrono::steady_clock::now();
 }
 
 void HttpConnection::PollEvents() {
@@ -271,9 +315,9 @@ void HttpConnection::PollEvents() {
   });
 }
 
-// Routing has checked the content type (JSON only: RouteRequest).
-void HttpConnection::HandleSpeech() {
-  auto request = ParseSpeechRequest(request_.body());
+// Routing has checked the content type (JSON only: RouteRequest). captioned: POST /dev/captioned_speech.
+void HttpConnection::HandleSpeech(bool captioned) {
+  auto request = captioned ? ParseCaptionedSpeechRequest(request_.body()) : ParseSpeechRequest(request_.body());
   if (!request) return ReplyError(request.error());
   speech_.emplace();
   speech_->request = std::move(*request);
@@ -282,11 +326,7 @@ void HttpConnection::HandleSpeech() {
   auto self = shared_from_this();
   link->Start([self](protocol::Frame frame) { self->OnSpeechFrame(std::move(frame)); },
               [self](const Error& error) {
-                if (!self->speech_) return;
-                if (!self->speech_->accepted) {
-                  return self->ReplyError(ToHttpError({ErrorCode::kShuttingDown, error.message}));
-                }
-                self->AbortStream(error.message);
+                if (self->speech_) self->FailSpeech(ToHttpError({ErrorCode::kShuttingDown, error.message}));
               });
   StartSpeech(speech_->request.synthesize);
 }
@@ -305,9 +345,14 @@ void HttpConnection::OnSpeechFrame(protocol::Frame frame) {
       if (!accepted) return ReplyError(ToHttpError({ErrorCode::kInternal, "unreadable accepted frame"}));
       return OnSpeechAccepted(*accepted);
     }
+    case FrameType::kMarks: return OnSpeechMarks(frame);
     case FrameType::kError: {
       const Error error = ErrorOf(frame);
-      if (s.accepted) return AbortStream("synthesis failed: " + error.ToString());
+      if (s.accepted) {
+        HttpError failed = ToHttpError(error);
+        failed.message = "synthesis failed: " + error.ToString();
+        return FailSpeech(failed);
+      }
       if (auto again = s.request.Retry(error)) {  // OpenAI's voice names, instructions: SpeechRequest
         ++s.id;
         return StartSpeech(*again);
@@ -318,16 +363,17 @@ void HttpConnection::OnSpeechFrame(protocol::Frame frame) {
       if (!s.accepted || !s.body) return;
       std::span<const uint8_t> pcm;
       auto header = protocol::ParseAudioHeader(frame.payload, &pcm);
-      if (!header) return AbortStream("unreadable audio frame");
+      if (!header) return FailSpeech(ToHttpError({ErrorCode::kInternal, "unreadable audio frame"}));
       auto bytes = s.body->Audio(pcm);
-      if (!bytes) return AbortStream(bytes.error().ToString());
+      if (!bytes) return FailSpeech(ToHttpError(bytes.error()));
       SendSpeechBytes(std::move(*bytes));
+      if (!speech_) return;  // refused while sending (a captioned body too large)
       if (frame.header.flags & protocol::kFlagLast) {
         auto tail = s.body->Finish();
-        if (!tail) return AbortStream(tail.error().ToString());
+        if (!tail) return FailSpeech(ToHttpError(tail.error()));
         SendSpeechBytes(std::move(*tail));
-        if (s.request.sse) StreamBytes(Bytes(SseAudioDone(s.request.input_chars)));
-        return EndStream();
+        if (!speech_) return;
+        return FinishSpeech();
       }
       if (Behind() && link_) link_->Pause();  // the daemon pauses generation in turn
       return;
@@ -353,9 +399,14 @@ void HttpConnection::OnSpeechAccepted(const protocol::Accepted& accepted) {
     return ReplyError(ToHttpError(body.error()));
   }
   s.body = std::move(*body);
+  s.voice_rate = accepted.sample_rate;
+  if (s.request.captioned && !s.request.stream) return SendSpeechBytes(s.body->Begin());  // one reply at the end
   Head head{http::status::ok, 11};
-  head.set(http::field::content_type, s.request.sse ? "text/event-stream" : std::string(ContentType(s.request.format)));
-  if (s.request.sse) head.set("X-Audio-Media-Type", std::string(ContentType(s.request.format)));
+  const std::string media_type(ContentType(s.request.format));
+  head.set(http::field::content_type, s.request.sse ? "text/event-stream"
+                                      : s.request.captioned ? "application/json"  // a JSON object per line
+                                                            : media_type);
+  if (s.request.sse || s.request.captioned) head.set("X-Audio-Media-Type", media_type);
   head.set("X-Sample-Rate", std::to_string(s.body->rate()));
   if (s.request.format == SpeechFormat::kPcm) head.set("X-Sample-Format", "s16le");
   head.set("X-Channels", "1");
@@ -365,11 +416,61 @@ void HttpConnection::OnSpeechAccepted(const protocol::Accepted& accepted) {
   SendSpeechBytes(s.body->Begin());
 }
 
-// Audio as it is, or as one of OpenAI's events per piece (stream_format "sse").
+// The words of the marks frame that comes before a chunk's audio: at once as events (sse), else with
+// the next piece of captioned audio (or the whole).
+void HttpConnection::OnSpeechMarks(const protocol::Frame& frame) {
+  Speech& s = *speech_;
+  if (!s.accepted || !s.body || !s.request.timestamps) return;
+  auto marks = protocol::ParseMarks(frame.payload);
+  if (!marks) return FailSpeech(ToHttpError({ErrorCode::kInternal, "unreadable marks frame"}));
+  auto words = WordTimestamps(*marks, s.voice_rate);
+  if (s.request.sse) {
+    for (const WordTimestamp& w : words) StreamBytes(Bytes(SseWordEvent(w)));
+  } else {
+    s.words.insert(s.words.end(), std::make_move_iterator(words.begin()), std::make_move_iterator(words.end()));
+  }
+}
+
+// Audio as it is, as one of OpenAI's events per piece (stream_format "sse"), or in captioned JSON.
 void HttpConnection::SendSpeechBytes(std::vector<uint8_t> bytes) {
   if (bytes.empty()) return;
-  if (!speech_->request.sse) return StreamBytes(std::move(bytes));
+  Speech& s = *speech_;
+  const std::string_view media_type = ContentType(s.request.format);
+  if (s.request.captioned && !s.request.stream) {
+    if (s.whole.size() + bytes.size() > kMaxCaptionedBytes) {
+      return FailSpeech({413, "invalid_request_error", "audio_too_large",
+                         "the audio would be over " + std::to_string(kMaxCaptionedBytes >> 20) +
+                             " MiB: ask for it with \"stream\": true",
+                         "stream"});
+    }
+    s.whole.insert(s.whole.end(), bytes.begin(), bytes.end());
+    return;
+  }
+  if (s.request.captioned) {
+    StreamBytes(Bytes(CaptionedJson(bytes, media_type, s.words) + "\n"));
+    s.words.clear();
+    return;
+  }
+  if (!s.request.sse) return StreamBytes(std::move(bytes));
   StreamBytes(Bytes(SseAudioDelta(bytes)));
+}
+
+// After the last chunk: the closing event, the words still held, or the whole captioned reply.
+void HttpConnection::FinishSpeech() {
+  Speech& s = *speech_;
+  const std::string_view media_type = ContentType(s.request.format);
+  if (s.request.captioned && !s.request.stream) {
+    const std::string body = CaptionedJson(s.whole, media_type, s.words);
+    return ReplyJson(200, body);
+  }
+  if (s.request.captioned && !s.words.empty()) StreamBytes(Bytes(CaptionedJson({}, media_type, s.words) + "\n"));
+  if (s.request.sse) StreamBytes(Bytes(SseAudioDone(s.request.input_chars)));
+  EndStream();
+}
+
+void HttpConnection::FailSpeech(const HttpError& error) {
+  if (state_ == State::kStreaming) return AbortStream(error.message);
+  ReplyError(error);
 }
 
 }  // namespace ttsd::daemon

@@ -89,21 +89,24 @@ std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, st
     return HttpRoute{handler, "", std::move(channel), std::move(action), ""};
   };
 
-  if (path == "/" || path == "/index.html" || path == "/app.js" || path == "/style.css") {
+  // The pages: the control page, and the live captions page for OBS (its channel is a query parameter).
+  if (path == "/" || path == "/index.html" || path == "/app.js" || path == "/style.css" || path == "/captions" ||
+      path == "/captions.html" || path == "/captions.js" || path == "/captions.css") {
     if (!get) return not_allowed("GET");
     if (auto ok = CheckAccess(head, token, /*needs_token=*/false); !ok) return std::unexpected(ok.error());
-    return HttpRoute{HttpHandler::kAsset, path == "/" ? "/index.html" : path, "", "", ""};
+    const std::string asset = path == "/" ? "/index.html" : path == "/captions" ? "/captions.html" : path;
+    return HttpRoute{HttpHandler::kAsset, asset, "", "", ""};
   }
   if (auto ok = CheckAccess(head, token, /*needs_token=*/true); !ok) return std::unexpected(ok.error());
   if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
-  if (path == "/v1/audio/speech") {
+  if (path == "/v1/audio/speech" || path == "/dev/captioned_speech") {  // the second: Kokoro-FastAPI's path
     if (!post) return not_allowed("POST");
     // JSON only: a form post from another web page (which needs no permission) is refused.
     if (!IsType(head.content_type, "application/json")) {
       return Refuse(415, "unsupported_media_type",
                     "send the request body as JSON with 'Content-Type: application/json'");
     }
-    return route(HttpHandler::kSpeech);
+    return route(path == "/v1/audio/speech" ? HttpHandler::kSpeech : HttpHandler::kCaptionedSpeech);
   }
   if (path == "/v1/voices") {
     if (get) return route(HttpHandler::kVoices);

@@ -88,12 +88,34 @@ HttpError ToHttpError(const Error& error) {
   return h;
 }
 
-std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body) {
+namespace {
+
+// Both endpoints' bodies: OpenAI's (POST /v1/audio/speech) and Kokoro-FastAPI's captioned speech.
+std::expected<SpeechRequest, HttpError> Parse(std::string_view body, bool captioned) {
   json in = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (in.is_discarded() || !in.is_object()) return Bad("the request body must be a JSON object", "", "invalid_json");
   auto given = [&](const char* key) { return in.contains(key) && !in[key].is_null(); };
+  auto flag = [&](const char* key, bool* out) -> std::expected<void, HttpError> {
+    if (!given(key)) return {};
+    if (!in[key].is_boolean()) return Bad(std::string("'") + key + "' must be true or false", key);
+    *out = in[key].get<bool>();
+    return {};
+  };
 
   SpeechRequest out;
+  out.captioned = captioned;
+  out.timestamps = captioned;  // Kokoro's default
+  if (auto ok = flag("return_timestamps", &out.timestamps); !ok) return std::unexpected(ok.error());
+  if (captioned) {
+    if (auto ok = flag("stream", &out.stream); !ok) return std::unexpected(ok.error());
+    for (const char* key : {"stream_format", "channel", "interrupt"}) {
+      if (given(key)) return Bad(std::string("'") + key + "' is not a field of captioned speech", key);
+    }
+    if (given("volume_multiplier")) {
+      if (given("volume")) return Bad("give the volume once: 'volume' or 'volume_multiplier'", "volume_multiplier");
+      in["volume"] = in["volume_multiplier"];
+    }
+  }
   json native = json::object();
   if (!given("input")) return Bad("'input' is required", "input", "missing_required_parameter");
   if (!in["input"].is_string()) return Bad("'input' must be a string", "input");
@@ -118,6 +140,10 @@ std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body
       return Bad("stream_format must be 'audio' or 'sse'", "stream_format");
     }
   }
+  if (out.timestamps && !captioned && !out.sse) {
+    return Bad("return_timestamps needs stream_format 'sse' (or POST /dev/captioned_speech)", "return_timestamps");
+  }
+  if (out.timestamps) native["marks"] = "words";
   if (given("sample_rate")) {
     const json& r = in["sample_rate"];
     if (!r.is_number_integer() || r.get<int64_t>() < kMinSpeechRateHz || r.get<int64_t>() > kMaxSpeechRateHz) {
@@ -130,7 +156,8 @@ std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body
   if (given("volume")) {
     const json& v = in["volume"];
     if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= kMaxVolume)) {
-      return Bad("volume must be a number from 0 to 4 (1: as the voice speaks)", "volume");
+      return Bad("volume must be a number from 0 to 4 (1: as the voice speaks)",
+                 captioned && in.contains("volume_multiplier") ? "volume_multiplier" : "volume");
     }
     out.volume = v.get<double>();
   }
@@ -174,9 +201,19 @@ std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body
     }
   }
   if (native.contains("channel") && native["channel"].is_string()) out.channel = native["channel"].get<std::string>();
+  if (out.timestamps && !out.channel.empty()) {
+    return Bad("return_timestamps and channel do not go together: a channel's words are its events",
+               "return_timestamps");
+  }
   out.synthesize = native.dump();
   return out;
 }
+
+}  // namespace
+
+std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body) { return Parse(body, false); }
+
+std::expected<SpeechRequest, HttpError> ParseCaptionedSpeechRequest(std::string_view body) { return Parse(body, true); }
 
 std::optional<std::string> SpeechRequest::Retry(const Error& error) {
   json native = json::parse(synthesize, nullptr, /*allow_exceptions=*/false);
@@ -226,11 +263,15 @@ std::vector<uint8_t> StreamingWavHeader(uint32_t sample_rate_hz) {
   return h;
 }
 
-std::string SseAudioDelta(std::span<const uint8_t> bytes) {
+std::string Base64(std::span<const uint8_t> bytes) {
   std::string b64(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), bytes.data(), static_cast<int>(bytes.size()));
   b64.resize(static_cast<size_t>(n));
-  return "data: {\"type\":\"speech.audio.delta\",\"audio\":\"" + b64 + "\"}\n\n";
+  return b64;
+}
+
+std::string SseAudioDelta(std::span<const uint8_t> bytes) {
+  return "data: {\"type\":\"speech.audio.delta\",\"audio\":\"" + Base64(bytes) + "\"}\n\n";
 }
 
 std::string SseAudioDone(size_t input_chars) {

@@ -210,7 +210,9 @@ async function follow() {
       while ((end = pending.indexOf('\n\n')) >= 0) {
         const block = pending.slice(0, end);
         pending = pending.slice(end + 2);
-        const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).join('\n');
+        const lines = block.split('\n');
+        if (!lines.includes('event: status')) continue;  // the words played are the captions page's
+        const data = lines.filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).join('\n');
         if (data) render(JSON.parse(data));
       }
     }

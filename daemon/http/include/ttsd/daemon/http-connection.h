@@ -1,7 +1,8 @@
 // One HTTP/1.1 connection of the HTTP API: reads requests with Beast's parser (header and body
 // caps, an idle deadline), checks the bearer token and the origin, routes, and writes responses:
-// whole JSON bodies, or chunked streams (speech audio, server-sent events) that follow the daemon's
-// frames as they arrive and pause the daemon's generation while the client is behind.
+// whole JSON bodies, or chunked streams (speech audio, captioned speech, server-sent events) that
+// follow the daemon's frames as they arrive and pause the daemon's generation while the client is
+// behind.
 //   auto c = std::make_shared<HttpConnection>(std::move(socket), shared); c->Start();
 // Ownership: pending socket operations and the open link's callbacks hold the connection; closing
 // the link (at the end of each response) lets it go.
@@ -23,6 +24,7 @@
 #include "ttsd/daemon/http-native-link.h"
 #include "ttsd/daemon/http-server.h"
 #include "ttsd/daemon/http-speech.h"
+#include "ttsd/daemon/http-timestamps.h"
 #include "ttsd/protocol/messages.h"
 
 namespace ttsd::daemon {
@@ -32,6 +34,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   using Tcp = boost::asio::ip::tcp;
   static constexpr size_t kPauseBytes = 256 << 10;  // queued response bytes that pause the daemon
   static constexpr size_t kResumeBytes = 64 << 10;
+  static constexpr size_t kMaxCaptionedBytes = 64 << 20;  // audio of a whole captioned reply (not streamed)
 
   HttpConnection(Tcp::socket socket, std::shared_ptr<HttpShared> shared);
   ~HttpConnection();
@@ -85,10 +88,14 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void HandleChannel(const std::string& channel, std::string_view action);
   void HandleEvents(const std::string& channel);
   void PollEvents();
-  void HandleSpeech();
+  void OnChannelEvent(const ChannelEvent& event);
+  void HandleSpeech(bool captioned);
   void StartSpeech(const std::string& body);
   void OnSpeechFrame(protocol::Frame frame);
   void OnSpeechAccepted(const protocol::Accepted& accepted);
+  void OnSpeechMarks(const protocol::Frame& frame);
+  void FinishSpeech();
+  void FailSpeech(const HttpError& error);  // a reply while nothing is sent, else the body is cut
 
   Tcp::socket socket_;
   std::shared_ptr<HttpShared> shared_;
@@ -114,6 +121,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     std::unique_ptr<SpeechBody> body;
     uint32_t id = 1;
     bool accepted = false;
+    uint32_t voice_rate = 0;           // of the marks' samples
+    std::vector<WordTimestamp> words;  // captioned: not yet sent (stream) or all of them (whole)
+    std::vector<uint8_t> whole;        // captioned, not streamed: the audio so far
   };
   std::optional<Speech> speech_;
   // The event stream in progress.
@@ -122,6 +132,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     std::string last;  // the last status sent
     uint32_t next_id = 1;
     std::chrono::steady_clock::time_point last_sent;
+    std::shared_ptr<void> watch;  // the channel's played words (ChannelHub::Watch) while it is held
   };
   std::optional<Events> events_;
 };

@@ -25,23 +25,24 @@ struct HttpRequestHead {
 };
 
 enum class HttpHandler {
-  kAsset, kSpeech, kVoices, kVoiceAdd, kVoiceRemove, kHealth, kModels, kAudioVoices, kAudioModels, kChannel, kEvents
+  kAsset, kSpeech, kCaptionedSpeech, kVoices, kVoiceAdd, kVoiceRemove, kHealth, kModels, kAudioVoices, kAudioModels,
+  kChannel, kEvents
 };
 
 struct HttpRoute {
   HttpHandler handler = HttpHandler::kAsset;
-  std::string asset;    // kAsset: the file, "/index.html" for "/"
+  std::string asset;    // kAsset: the file, "/index.html" for "/", "/captions.html" for "/captions"
   std::string channel;  // kChannel, kEvents: a valid channel name
   std::string action;   // kChannel: "status", "skip" or "clear"
   std::string name;     // kVoiceRemove: a valid saved voice name
 };
 
 // token: http-token, empty when none (then only requests addressed to a loopback name may call).
-// Errors, in the order checked: 405 method_not_allowed for the control page asked with another
+// Errors, in the order checked: 405 method_not_allowed for the pages (control, captions) asked with another
 // method than GET; 403 forbidden_origin (an Origin other than our Host), 403 forbidden_host, 401
 // invalid_api_key (a token is set and the request lacks it; the page needs none); 503
 // shutting_down; 400 invalid_channel or invalid_name; 405 method_not_allowed; 404 not_found; 415
-// unsupported_media_type for speech sent as anything but JSON, or an upload as anything but
+// unsupported_media_type for speech (or captioned speech) sent as anything but JSON, or an upload as anything but
 // multipart/form-data.
 std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, std::string_view token,
                                                  bool shutting_down);

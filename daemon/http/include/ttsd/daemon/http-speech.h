@@ -45,6 +45,13 @@ inline constexpr double kMaxVolume = 4.0;            // "volume": a gain 0..this
 struct SpeechRequest {
   SpeechFormat format = SpeechFormat::kMp3;  // OpenAI's default
   bool sse = false;                          // stream_format "sse": OpenAI's events instead of raw audio
+  // Word timestamps ("return_timestamps"): the native request asks for word marks; they go out as
+  // speech.word events (sse) or in the captioned body.
+  bool timestamps = false;
+  // POST /dev/captioned_speech (Kokoro-FastAPI's): JSON with base64 audio and timestamps, one object per
+  // piece of audio as it comes (stream, the default) or one for the whole response.
+  bool captioned = false;
+  bool stream = true;
   uint32_t sample_rate = 0;                  // 0: the voice's (mp3 and aac: the nearest rate they take)
   double volume = 1.0;
   std::string synthesize;  // the native synthesize body (JSON)
@@ -64,7 +71,14 @@ struct SpeechRequest {
 // stream_format ("audio" or "sse"), instructions (see SpeechRequest), sample_rate (8000-48000),
 // volume (0-4), and ttsd's speaker, emotion, emotion_text, emotion_alpha, duration, channel,
 // interrupt. Values are checked by ttsd's own synthesize parser afterwards. Errors: 400 naming the field.
+// return_timestamps (default false) needs stream_format "sse".
 std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body);
+
+// Kokoro-FastAPI's captioned speech: the same fields as ParseSpeechRequest, less stream_format,
+// channel and interrupt, plus stream (default true), return_timestamps (default true) and
+// volume_multiplier (as volume); lang_code, normalization_options and return_download_link are
+// accepted and ignored. Errors: 400 naming the field.
+std::expected<SpeechRequest, HttpError> ParseCaptionedSpeechRequest(std::string_view body);
 
 std::string_view ContentType(SpeechFormat format);
 
@@ -76,6 +90,7 @@ std::vector<uint8_t> StreamingWavHeader(uint32_t sample_rate_hz);
 // base64, and "speech.audio.done" with usage (ttsd counts characters, not tokens: input_tokens is the
 // input's characters, output_tokens 0).
 std::string SseAudioDelta(std::span<const uint8_t> bytes);
+std::string Base64(std::span<const uint8_t> bytes);
 std::string SseAudioDone(size_t input_chars);
 
 // One response's body: native audio frames' PCM in, the bytes to send out, encoded on the calling
