@@ -123,10 +123,7 @@ int Run(int argc, char** argv) {
     std::unique_ptr<ttsd::daemon::HttpServer> http;
     if (config.http.enabled()) {
       http = std::make_unique<ttsd::daemon::HttpServer>(
-          io, config.http, [&server] { return server.ConnectInProcess(); },
-          [&server](const std::string& channel, ttsd::daemon::ChannelHub::EventCallback on_event) {
-            return server.context()->channels->Watch(channel, std::move(on_event));
-          });
+          io, config.http, [&server] { return server.ConnectInProcess(); });
       if (auto s = http->Listen(); !s) {
         if (http_option->count() > 0) {
           spdlog::critical("{}", s.error().ToString());

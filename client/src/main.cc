@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -102,6 +104,16 @@ struct ChannelOptions {
   OutputOptions output;  // listen only
   std::string format = "s16le";
   bool json = false;
+  std::string events_file;  // listen: the channel's events as JSON lines ("-": standard output)
+};
+
+// A listen for events only has no audio to put anywhere.
+class NoAudio final : public ttsd::client::AudioSink {
+ public:
+  ttsd::Status Open(const ttsd::client::AudioFormat&) override { return {}; }
+  ttsd::Status Write(std::span<const uint8_t>) override { return {}; }
+  ttsd::Status Close() override { return {}; }
+  std::string Describe() const override { return "no audio"; }
 };
 
 std::string Join(const std::vector<std::string>& words) {
@@ -227,7 +239,8 @@ int RunSayOnChannel(const SayOptions& say, const GlobalOptions& global) {
 
 int RunListen(const ChannelOptions& opts, const GlobalOptions& global) {
   OutputOptions output = opts.output;
-  if (!output.any()) output.play = true;  // no -o, --rtp or --http: play it
+  const bool audio = output.any() || opts.events_file.empty();
+  if (!output.any()) output.play = true;  // no -o, --rtp or --http: play it (unless only --events)
   auto spec = ToOutputSpec(output);
   if (!spec) return Usage("listen: " + spec.error().message);
   if ((spec->kind == OutputSpec::Kind::kRawStdout || spec->kind == OutputSpec::Kind::kOggStdout ||
@@ -240,17 +253,46 @@ int RunListen(const ChannelOptions& opts, const GlobalOptions& global) {
   auto conn = Connect(global);
   if (!conn) return Report(conn.error(), kExitNoConnection);
   InstallSignalHandlers();
-  auto sink = MakeAudioSink(*spec);
-  if (!sink) return Report(sink.error(), kExitFailed);
+  if (opts.events_file == "-" && audio &&
+      (spec->kind == OutputSpec::Kind::kRawStdout || spec->kind == OutputSpec::Kind::kOggStdout ||
+       spec->kind == OutputSpec::Kind::kEncodedStdout)) {
+    return Usage("listen: --events - and audio to standard output would mix; write one of them to a file");
+  }
+  std::unique_ptr<ttsd::client::AudioSink> sink;
+  if (audio) {
+    auto made = MakeAudioSink(*spec);
+    if (!made) return Report(made.error(), kExitFailed);
+    sink = std::move(*made);
+  } else {
+    sink = std::make_unique<NoAudio>();
+  }
+  std::FILE* events = nullptr;
+  if (!opts.events_file.empty()) {
+    events = opts.events_file == "-" ? stdout : std::fopen(opts.events_file.c_str(), "w");
+    if (events == nullptr) {
+      return Report({ttsd::ErrorCode::kIo, "cannot write " + opts.events_file + ": " + std::strerror(errno)}, kExitFailed);
+    }
+  }
   ttsd::protocol::ListenRequest request;
   request.channel = opts.channel;
   request.sample_format = ttsd::protocol::ParseSampleFormat(opts.format).value();
+  request.audio = audio;
+  request.events = events != nullptr;
   auto listen = Synthesis::Listen(conn->get(), request);
   if (!listen) return Report(listen.error(), kExitFailed);
   ReceiveOptions options;
+  if (events != nullptr) {  // one JSON line per event, flushed: a caption or lip-sync tool follows it live
+    options.on_channel_event = [events](std::span<const uint8_t> json) -> ttsd::Status {
+      std::fwrite(json.data(), 1, json.size(), events);
+      std::fputc('\n', events);
+      if (std::fflush(events) != 0) return ttsd::MakeError(ttsd::ErrorCode::kIo, "cannot write the events");
+      return {};
+    };
+  }
   options.cancel = &g_interrupted;
   if (global.timeout_s > 0) options.idle_timeout = global.timeout();  // frames come every 20 ms
-  ttsd::Status status = listen->Receive(sink->get(), options);
+  ttsd::Status status = listen->Receive(sink.get(), options);
+  if (events != nullptr && events != stdout) std::fclose(events);
   if (g_interrupted) return 128 + g_signal;
   if (!status) return Report(status.error(), kExitFailed);
   return kExitOk;
@@ -559,6 +601,10 @@ int main(int argc, char** argv) {
       "listen", "Receive everything spoken on an output channel as one continuous 48 kHz stream (silence "
                 "in between), until Ctrl-C.");
   listen_cmd->add_option("--channel", channel_opts.channel, "the channel")->required();
+  listen_cmd->add_option("--events", channel_opts.events_file,
+                         "write the channel's events as JSON lines to FILE ('-': standard output) as they are "
+                         "played: utterance_start, sentence, word (text, start_s, end_s), utterance_end; "
+                         "without -o, --play, --rtp or --http: events only, no audio");
   AddOutputOptions(listen_cmd, &channel_opts.output);
   listen_cmd->add_option("--format", channel_opts.format, "sample format")
       ->capture_default_str()

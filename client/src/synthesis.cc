@@ -47,6 +47,11 @@ Result<Synthesis> Synthesis::Start(Connection* conn, const protocol::SynthesizeR
 
 Result<Synthesis> Synthesis::Listen(Connection* conn, const protocol::ListenRequest& request) {
   const auto start = Clock::now();
+  if ((!request.audio || request.events) && conn->welcome().version < 3) {
+    return MakeError(ErrorCode::kUnsupportedVersion, "this ttsd speaks protocol version " +
+                                                         std::to_string(conn->welcome().version) +
+                                                         "; a channel's events need version 3 (a newer ttsd)");
+  }
   const uint32_t id = conn->NextRequestId();
   if (auto s = conn->Send(FrameType::kListen, 0, id, protocol::Serialize(request)); !s) return std::unexpected(s.error());
   Synthesis s(conn, start);
@@ -102,6 +107,12 @@ Status Synthesis::HandleFrame(const protocol::Frame& frame, AudioSink* sink, boo
       if (!marks) return MakeError(ErrorCode::kMalformedFrame, "bad marks frame from ttsd: " + marks.error().message);
       return on_marks_ ? on_marks_(*marks, format_.sample_rate_hz) : Status{};
     }
+    case FrameType::kChannelEvent: {
+      if (!protocol::ParseChannelEvent(frame.payload)) {
+        return MakeError(ErrorCode::kMalformedFrame, "bad channel event from ttsd");
+      }
+      return on_channel_event_ ? on_channel_event_(frame.payload) : Status{};
+    }
     case FrameType::kError:
       *done = true;
       return std::unexpected(ErrorFromFrame(frame));
@@ -114,6 +125,7 @@ Status Synthesis::HandleFrame(const protocol::Frame& frame, AudioSink* sink, boo
 
 Status Synthesis::Receive(AudioSink* sink, const ReceiveOptions& options) {
   on_marks_ = options.on_marks;
+  on_channel_event_ = options.on_channel_event;
   const bool polling = options.cancel || options.idle_timeout.count() > 0;
   const std::optional<std::chrono::milliseconds> wait =
       polling ? std::optional(options.poll_interval) : std::nullopt;

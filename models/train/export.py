@@ -19,7 +19,7 @@ from acoustic import AcousticModel, Decoder, Encoder
 from audio import FMAX, FMIN, HOP, N_MELS, SR
 from common import WORK, Cache, setup_threads
 from style import MelFront, RefEncoder
-from vocoder import Vocoder
+from vocoder import DELAY, Vocoder
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus"))
 import phones as ph  # noqa: E402
@@ -173,7 +173,8 @@ def main():
         "format_version": 1, "name": args.name,
         "description": "ttsd default English voice: %d speakers learnt from flite, festival and hts_engine "
                        "voices; causal conv acoustic model + causal Vocos-style vocoder, 16 kHz." % len(ship),
-        "languages": ["en-us"], "sample_rate": SR, "hop_samples": HOP, "mel_bins": N_MELS,
+        "languages": ["en-us"], "sample_rate": SR, "hop_samples": HOP, "audio_delay_samples": DELAY,
+        "mel_bins": N_MELS,
         "mel_fmin": FMIN, "mel_fmax": FMAX,
         "speakers": ship, "phonemes": ph.INVENTORY, "acoustic_type": "streaming", "batching": True,
         "stages": {"encoder": {"file": "encoder.ts"}, "acoustic": {"file": "acoustic.ts"},

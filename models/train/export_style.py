@@ -23,7 +23,7 @@ from emotion_text import train as train_emotion_text
 from export import ExportAcoustic, ExportRefEncoder, ExportStyleEncoder, ExportVocoder, calibrate, check
 from style import RefEncoder
 from train_style import Data
-from vocoder import Vocoder
+from vocoder import DELAY, Vocoder
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus"))
 import phones as ph  # noqa: E402
@@ -104,7 +104,8 @@ def main():
         "description": "ttsd default English voice: %d speakers learnt from flite, festival and hts_engine voices, "
                        "zero-shot voices from reference audio, emotion on IndexTTS2's eight axes; causal conv "
                        "acoustic model + causal Vocos-style vocoder, 16 kHz." % len(ship),
-        "languages": ["en-us"], "sample_rate": SR, "hop_samples": HOP, "mel_bins": N_MELS,
+        "languages": ["en-us"], "sample_rate": SR, "hop_samples": HOP, "audio_delay_samples": DELAY,
+        "mel_bins": N_MELS,
         "speakers": ship, "phonemes": ph.INVENTORY, "acoustic_type": "streaming", "batching": True,
         "emotion_axes": AXES, "stages": files,
         "training": {"acoustic_steps": ck["step"], "style_minutes": round(ck["train_seconds"] / 60, 1),

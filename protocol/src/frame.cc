@@ -42,6 +42,7 @@ bool IsKnownFrameType(uint8_t type) {
     case FrameType::kVoiceSaved:
     case FrameType::kVoiceRemoved:
     case FrameType::kMarks:
+    case FrameType::kChannelEvent:
     case FrameType::kError:
       return true;
   }
@@ -57,6 +58,7 @@ uint32_t FrameTypeVersion(FrameType type) {
     case FrameType::kVoiceRemoved:
       return 2;
     case FrameType::kMarks:
+    case FrameType::kChannelEvent:
       return 3;
     default:
       return 1;

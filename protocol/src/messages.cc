@@ -328,6 +328,42 @@ Result<ListenRequest> ParseListen(std::span<const uint8_t> payload) {
   TTSD_TRY(GetString(*j, "channel", &m.channel));
   TTSD_TRY(GetFormat(*j, "sample_format", &m.sample_format));
   if (!IsValidChannelName(m.channel)) return BadChannelName();
+  TTSD_TRY(GetBool(*j, "audio", &m.audio));
+  TTSD_TRY(GetBool(*j, "events", &m.events));
+  if (!m.audio && !m.events) return MakeError(ErrorCode::kBadRequest, "a listen needs 'audio' or 'events'");
+  return m;
+}
+
+std::string_view ChannelEventName(ChannelEvent::Kind kind) {
+  switch (kind) {
+    case ChannelEvent::Kind::kStart: return "utterance_start";
+    case ChannelEvent::Kind::kSentence: return "sentence";
+    case ChannelEvent::Kind::kWord: return "word";
+    case ChannelEvent::Kind::kEnd: return "utterance_end";
+  }
+  return "word";
+}
+
+Result<ChannelEvent> ParseChannelEvent(std::span<const uint8_t> payload) {
+  auto j = ParseObject(payload);
+  if (!j) return std::unexpected(j.error());
+  ChannelEvent m;
+  std::string type;
+  TTSD_TRY(GetString(*j, "type", &type));
+  bool known = false;
+  for (auto kind : {ChannelEvent::Kind::kStart, ChannelEvent::Kind::kSentence, ChannelEvent::Kind::kWord,
+                    ChannelEvent::Kind::kEnd}) {
+    if (type == ChannelEventName(kind)) m.kind = kind, known = true;
+  }
+  if (!known) return MakeError(ErrorCode::kMalformedFrame, "unknown channel event '" + type + "'");
+  TTSD_TRY(GetU64(*j, "id", &m.utterance));
+  TTSD_TRY(GetString(*j, "text", &m.text));
+  TTSD_TRY(GetU64(*j, "text_begin", &m.text_begin));
+  TTSD_TRY(GetU64(*j, "text_end", &m.text_end));
+  TTSD_TRY(GetDouble(*j, "start_s", &m.start_s));
+  TTSD_TRY(GetDouble(*j, "end_s", &m.end_s));
+  TTSD_TRY(GetString(*j, "reason", &m.reason));
+  TTSD_TRY(GetDouble(*j, "played_s", &m.played_s));
   return m;
 }
 
@@ -382,7 +418,31 @@ Result<ChannelStatus> ParseChannelStatus(std::span<const uint8_t> payload) {
 }
 
 std::vector<uint8_t> Serialize(const ListenRequest& m) {
-  return Dump({{"channel", m.channel}, {"sample_format", SampleFormatName(m.sample_format)}});
+  json j = {{"channel", m.channel}, {"sample_format", SampleFormatName(m.sample_format)}};
+  if (!m.audio) j["audio"] = false;
+  if (m.events) j["events"] = true;
+  return Dump(j);
+}
+
+std::vector<uint8_t> Serialize(const ChannelEvent& m) {
+  auto ms = [](double s) { return std::round(s * 1000) / 1000; };
+  json j = {{"type", ChannelEventName(m.kind)}, {"id", m.utterance}};
+  switch (m.kind) {
+    case ChannelEvent::Kind::kStart: j["text"] = m.text; break;
+    case ChannelEvent::Kind::kSentence:
+    case ChannelEvent::Kind::kWord:
+      j["text"] = m.text;
+      j["text_begin"] = m.text_begin;
+      j["text_end"] = m.text_end;
+      j["start_s"] = ms(m.start_s);
+      j["end_s"] = ms(m.end_s);
+      break;
+    case ChannelEvent::Kind::kEnd:
+      j["reason"] = m.reason;
+      j["played_s"] = ms(m.played_s);
+      break;
+  }
+  return Dump(j);  // a start's text is cut at 80 bytes, maybe inside a character: replaced, never thrown
 }
 
 std::vector<uint8_t> Serialize(const ChannelControl& m) {

@@ -202,6 +202,36 @@ TEST_F(TtscEndToEnd, ListenHearsWhatIsSaidOnTheChannel) {
   EXPECT_GT(samples.size() / 48000.0, audio_s + 0.3);  // silence around it: one continuous stream
 }
 
+TEST_F(TtscEndToEnd, ListenEventsFollowTheWordsAsTheyArePlayed) {
+  const std::string events = tmp_.path() + "/events.jsonl", err = tmp_.path() + "/err";
+  // Events only: no audio output, nothing played here.
+  ASSERT_EQ(Shell(Ttsc() + " listen --channel captions --events " + events + " 2>" + tmp_.path() + "/listen.err & echo $! > " +
+                  tmp_.path() + "/pid"),
+            0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(Shell(Ttsc() + " say --channel captions 'Hello chat, welcome in.' 2>" + err), 0) << ReadFile(err);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::string pid = ReadFile(tmp_.path() + "/pid");
+  pid.erase(pid.find_last_not_of(" \n") + 1);
+  ASSERT_EQ(Shell("kill -INT " + pid + " && while kill -0 " + pid + " 2>/dev/null; do sleep 0.05; done"), 0);
+  std::vector<std::string> seen;
+  std::istringstream lines(ReadFile(events));
+  double last_start = -1;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    const std::string type = j["type"];
+    if (type == "word") {
+      seen.push_back(j["text"]);
+      EXPECT_GE(j["start_s"].get<double>(), last_start);
+      last_start = j["start_s"].get<double>();
+    } else if (type != "sentence") {
+      seen.push_back(type + (type == "utterance_end" ? ":" + j["reason"].get<std::string>() : ""));
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"utterance_start", "Hello", "chat", "welcome", "in", "utterance_end:played"}))
+      << ReadFile(events) << ReadFile(tmp_.path() + "/listen.err");
+}
+
 TEST(DaemonConfigFile, FlagsOverrideTheTomlFile) {
   TempDir home;
   std::filesystem::create_directories(home.path() + "/ttsd");

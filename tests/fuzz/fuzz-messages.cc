@@ -68,6 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RoundTrip(ParseVoiceSaved, payload, "voice_saved");
   RoundTrip(ParseVoiceRemove, payload, "voice_remove");
   RoundTrip(ParseVoiceRemoved, payload, "voice_removed");
+  RoundTrip(ParseMarks, payload, "marks");
+  RoundTrip(ParseChannelEvent, payload, "channel_event");
 
   if (auto hello = ParseHello(payload)) (void)NegotiateVersion(*hello);
   const std::string text(payload.begin(), payload.end());

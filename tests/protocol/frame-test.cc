@@ -42,7 +42,7 @@ constexpr FrameType kAllTypes[] = {
     FrameType::kAudio,   FrameType::kVoices,     FrameType::kPong,  FrameType::kError,
     FrameType::kListen,  FrameType::kChannelControl, FrameType::kDone, FrameType::kChannelStatus,
     FrameType::kReference, FrameType::kVoiceAdd, FrameType::kVoiceRemove, FrameType::kVoiceSaved,
-    FrameType::kVoiceRemoved, FrameType::kMarks,
+    FrameType::kVoiceRemoved, FrameType::kMarks, FrameType::kChannelEvent,
 };
 
 // A header written byte by byte, as a client in another language would, with no library help.
@@ -151,6 +151,7 @@ TEST(FrameType, NumbersArePinnedBecauseTheyAreOnTheWire) {
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoiceSaved), 0x88);
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kVoiceRemoved), 0x89);
   EXPECT_EQ(static_cast<uint8_t>(FrameType::kMarks), 0x8A);
+  EXPECT_EQ(static_cast<uint8_t>(FrameType::kChannelEvent), 0x8B);
 }
 
 TEST(FrameType, VersionTwoAddedTheSavedVoiceFrames) {
@@ -163,6 +164,7 @@ TEST(FrameType, VersionTwoAddedTheSavedVoiceFrames) {
     EXPECT_EQ(FrameTypeVersion(t), 1u) << int(t);
   }
   EXPECT_EQ(FrameTypeVersion(FrameType::kMarks), 3u);
+  EXPECT_EQ(FrameTypeVersion(FrameType::kChannelEvent), 3u);
 }
 
 TEST(FrameType, ExactlyTheDefinedTypesAreKnown) {
@@ -173,7 +175,7 @@ TEST(FrameType, ExactlyTheDefinedTypesAreKnown) {
     EXPECT_EQ(IsKnownFrameType(static_cast<uint8_t>(t)), expected) << "type " << t;
     known += IsKnownFrameType(static_cast<uint8_t>(t));
   }
-  EXPECT_EQ(known, 22);
+  EXPECT_EQ(known, 23);
 }
 
 TEST(FrameType, HighBitMarksServerFrames) {
@@ -484,7 +486,7 @@ TEST(FrameDecoder, EachHostileHeaderGivesItsCode) {
   const Case cases[] = {
       {"type 0", RawHeader(0, 0x00, 0, 1), ErrorCode::kUnknownFrameType},
       {"type 0x0C", RawHeader(0, 0x0C, 0, 1), ErrorCode::kUnknownFrameType},
-      {"type 0x8B (gap)", RawHeader(0, 0x8B, 0, 1), ErrorCode::kUnknownFrameType},
+      {"type 0x8C (gap)", RawHeader(0, 0x8C, 0, 1), ErrorCode::kUnknownFrameType},
       {"type 0xFF", RawHeader(0, 0xFF, 0, 1), ErrorCode::kUnknownFrameType},
       {"reserved byte 6", RawHeader(0, 0x06, 0, 1, 0x80, 0), ErrorCode::kMalformedFrame},
       {"reserved byte 7", RawHeader(0, 0x06, 0, 1, 0, 0x01), ErrorCode::kMalformedFrame},

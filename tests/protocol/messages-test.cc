@@ -802,3 +802,39 @@ TEST(Marks, RoundTripAndSkipKindsFromNewerServers) {
 
 }  // namespace
 }  // namespace ttsd::protocol
+
+namespace ttsd::protocol {
+namespace {
+
+TEST(Listen, AudioAndEventsRoundTripAndOneIsNeeded) {
+  ListenRequest in{"stream", SampleFormat::kS16Le, false, true};
+  auto out = ParseListen(Serialize(in));
+  ASSERT_TRUE(out) << out.error().ToString();
+  EXPECT_FALSE(out->audio);
+  EXPECT_TRUE(out->events);
+  EXPECT_EQ(AsJson(Serialize(ListenRequest{"stream"})), json({{"channel", "stream"}, {"sample_format", "s16le"}}));
+  const std::string neither = R"({"channel":"stream","audio":false})";
+  auto r = ParseListen(std::vector<uint8_t>(neither.begin(), neither.end()));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+}
+
+TEST(ChannelEvent, EachKindRoundTripsWithItsFields) {
+  using Kind = ChannelEvent::Kind;
+  for (const ChannelEvent& e : {ChannelEvent{Kind::kStart, 7, "Hello there.", 0, 0, 0, 0, "", 0},
+                                ChannelEvent{Kind::kSentence, 7, "Hello there.", 0, 12, 0.2, 1.5, "", 0},
+                                ChannelEvent{Kind::kWord, 7, "there", 6, 11, 0.75, 1.25, "", 0},
+                                ChannelEvent{Kind::kEnd, 7, "", 0, 0, 0, 0, "skipped", 1.02}}) {
+    auto out = ParseChannelEvent(Serialize(e));
+    ASSERT_TRUE(out) << out.error().ToString();
+    EXPECT_EQ(*out, e);
+  }
+  EXPECT_EQ(AsJson(Serialize(ChannelEvent{Kind::kWord, 7, "there", 6, 11, 0.75049, 1.25, "", 0})),
+            json({{"type", "word"}, {"id", 7}, {"text", "there"}, {"text_begin", 6}, {"text_end", 11},
+                  {"start_s", 0.75}, {"end_s", 1.25}}));
+  const std::string unknown = R"({"type":"viseme","id":1})";
+  EXPECT_FALSE(ParseChannelEvent(std::vector<uint8_t>(unknown.begin(), unknown.end())));
+}
+
+}  // namespace
+}  // namespace ttsd::protocol

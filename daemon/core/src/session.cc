@@ -43,7 +43,7 @@ void Session::OnClose() {
   // Channel utterances play on (their end callbacks find the session gone); listens end now.
   std::erase_if(requests_, [this](const auto& r) {
     auto* listen = std::get_if<ChannelListen>(&r.second);
-    if (listen) context_->channels->RemoveListener(listen->channel, listen->listener);
+    if (listen && listen->listener != 0) context_->channels->RemoveListener(listen->channel, listen->listener);
     return listen != nullptr;
   });
 }
@@ -282,6 +282,9 @@ void Session::OnListen(const protocol::Frame& frame) {
   if (auto error = CheckNewRequest(id)) return SendError(id, *error);
   auto listen = protocol::ParseListen(frame.payload);
   if (!listen) return SendError(id, listen.error());
+  if (version_ < 3 && (!listen->audio || listen->events)) {
+    return SendError(id, {ErrorCode::kBadRequest, "a listen's 'audio' and 'events' need protocol version 3"});
+  }
   protocol::Accepted accepted;
   accepted.sample_rate = protocol::kChannelSampleRate;
   accepted.sample_format = listen->sample_format;
@@ -289,6 +292,18 @@ void Session::OnListen(const protocol::Frame& frame) {
   Send(protocol::EncodeFrame(FrameType::kAccepted, 0, id, protocol::Serialize(accepted)));
 
   auto weak = weak_self();
+  ChannelListen entry{listen->channel, 0, nullptr};
+  if (listen->events) {
+    entry.watch = context_->channels->Watch(listen->channel, [weak, id](const ChannelEvent& event) {
+      if (auto self = weak.lock()) {
+        self->Send(protocol::EncodeFrame(FrameType::kChannelEvent, 0, id, protocol::Serialize(event)));
+      }
+    });
+  }
+  if (!listen->audio) {
+    requests_.emplace(id, std::move(entry));
+    return;
+  }
   const auto format = listen->sample_format;
   auto offset = std::make_shared<uint64_t>(0);
   auto on_frame = [weak, id, format, offset](std::span<const float> samples) {
@@ -305,8 +320,8 @@ void Session::OnListen(const protocol::Frame& frame) {
     self->requests_.erase(id);
     self->SendError(id, error);
   };
-  const uint64_t listener = context_->channels->AddListener(listen->channel, std::move(on_frame), std::move(on_end));
-  requests_.emplace(id, ChannelListen{listen->channel, listener});
+  entry.listener = context_->channels->AddListener(listen->channel, std::move(on_frame), std::move(on_end));
+  requests_.emplace(id, std::move(entry));
 }
 
 void Session::OnChannelControl(const protocol::Frame& frame) {
@@ -340,7 +355,7 @@ void Session::OnCancel(const protocol::Frame& frame) {
     return;
   }
   if (auto* listen = std::get_if<ChannelListen>(&request)) {
-    context_->channels->RemoveListener(listen->channel, listen->listener);
+    if (listen->listener != 0) context_->channels->RemoveListener(listen->channel, listen->listener);
     requests_.erase(it);
     return SendError(id, {ErrorCode::kCancelled, "listen cancelled"});
   }

@@ -50,34 +50,6 @@ json VoicesJson(const protocol::VoiceList& list) {
 
 double Ms(double seconds) { return std::round(seconds * 1000) / 1000; }
 
-// A channel event as a server-sent event: utterance_start, sentence, word, utterance_end.
-std::string ChannelEventSse(const ChannelEvent& e) {
-  using Kind = ChannelEvent::Kind;
-  json data = {{"id", e.utterance}};
-  std::string name;
-  switch (e.kind) {
-    case Kind::kStart:
-      name = "utterance_start";
-      data["text"] = e.text;
-      break;
-    case Kind::kSentence:
-    case Kind::kWord:
-      name = e.kind == Kind::kWord ? "word" : "sentence";
-      data["text"] = e.text;
-      data["text_begin"] = e.text_begin;
-      data["text_end"] = e.text_end;
-      data["start_s"] = Ms(e.start_s);
-      data["end_s"] = Ms(e.end_s);
-      break;
-    case Kind::kEnd:
-      name = "utterance_end";
-      data["reason"] = e.reason;
-      data["played_s"] = Ms(e.played_s);
-      break;
-  }
-  // The start's text is cut at 80 bytes, maybe inside a character: replaced, never thrown.
-  return "event: " + name + "\ndata: " + data.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
-}
 
 }  // namespace
 
@@ -268,6 +240,7 @@ void HttpConnection::HandleEvents(const std::string& channel) {
   link->Start(
       [self](protocol::Frame frame) {
         if (!self->events_) return;
+        if (frame.header.type == FrameType::kChannelEvent) return self->OnChannelEvent(frame);
         if (frame.header.type != FrameType::kChannelStatus) return;
         std::string status(frame.payload.begin(), frame.payload.end());
         if (status == self->events_->last) return;
@@ -281,18 +254,21 @@ void HttpConnection::HandleEvents(const std::string& channel) {
   BeginStream(std::move(head));
   StreamBytes(Bytes("retry: 2000\n\n"));
   events_->last_sent = std::chrono::steady_clock::now();
-  if (shared_->watch) {
-    events_->watch = shared_->watch(channel, [weak = weak_from_this()](const ChannelEvent& event) {
-      if (auto self = weak.lock()) self->OnChannelEvent(event);
-    });
-  }
+  // The channel's utterances and words as they are played: a listen for its events alone.
+  protocol::ListenRequest listen{channel, protocol::SampleFormat::kS16Le, /*audio=*/false, /*events=*/true};
+  link_->Send(protocol::EncodeFrame(FrameType::kListen, 0, kEventsListenId, protocol::Serialize(listen)));
   PollEvents();
 }
 
-// A reader so far behind that a quarter MiB waits for it misses words rather than growing the queue.
-void HttpConnection::OnChannelEvent(const ChannelEvent& event) {
+// A channel event frame as a server-sent event of its type: utterance_start, sentence, word,
+// utterance_end, with the frame's JSON as its data. A reader so far behind that a quarter MiB waits
+// for it misses words rather than growing the queue.
+void HttpConnection::OnChannelEvent(const protocol::Frame& frame) {
   if (!events_ || state_ != State::kStreaming || Behind()) return;
-  StreamBytes(Bytes(ChannelEventSse(event)));
+  auto event = protocol::ParseChannelEvent(frame.payload);
+  if (!event) return;
+  const std::string data(frame.payload.begin(), frame.payload.end());
+  StreamBytes(Bytes("event: " + std::string(protocol::ChannelEventName(event->kind)) + "\ndata: " + data + "\n\n"));
   events_->last_sent = std::chrono::steady_clock::now();
 }
 

@@ -9,11 +9,10 @@ namespace ttsd::daemon {
 namespace asio = boost::asio;
 using Tcp = asio::ip::tcp;
 
-HttpServer::HttpServer(asio::io_context& io, const HttpConfig& config, Connect connect, Watch watch)
+HttpServer::HttpServer(asio::io_context& io, const HttpConfig& config, Connect connect)
     : acceptor_(io), shared_(std::make_shared<HttpShared>()) {
   shared_->config = config;
   shared_->connect = std::move(connect);
-  shared_->watch = std::move(watch);
 }
 
 HttpServer::~HttpServer() { Shutdown(); }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "ttsd/client/audio-sink.h"
@@ -32,6 +33,8 @@ struct ReceiveOptions {
   // Called with each kMarks frame (request.marks), before the audio that reaches them. An error ends
   // the request as the sink's errors do.
   std::function<Status(const protocol::Marks&, uint32_t sample_rate)> on_marks;
+  // Called with the JSON of each kChannelEvent frame (a listen with events), checked to parse.
+  std::function<Status(std::span<const uint8_t> json)> on_channel_event;
 };
 
 // Reference audio sent with a request: the files' bytes as they are (ttsd decodes them).
@@ -79,6 +82,7 @@ class Synthesis {
   bool accepted_ = false;
   AudioFormat format_;
   std::function<Status(const protocol::Marks&, uint32_t sample_rate)> on_marks_;
+  std::function<Status(std::span<const uint8_t> json)> on_channel_event_;
 };
 
 }  // namespace ttsd::client

@@ -43,6 +43,7 @@ enum class FrameType : uint8_t {
   kVoiceSaved = 0x88,     // terminal frame of a kVoiceAdd
   kVoiceRemoved = 0x89,   // answer to kVoiceRemove
   kMarks = 0x8A,          // where words are heard, before the audio that reaches them (version 3)
+  kChannelEvent = 0x8B,   // a channel's utterance or word as it is played, to a listen with events (version 3)
   kError = 0x8F,
 };
 

@@ -101,7 +101,26 @@ bool IsValidChannelName(std::string_view name);
 struct ListenRequest {
   std::string channel;
   SampleFormat sample_format = SampleFormat::kS16Le;
+  // Version 3: the channel's audio (false: none; the listen then counts as no listener), and its
+  // events in kChannelEvent frames. At least one of them.
+  bool audio = true;
+  bool events = false;
 };
+
+// What a channel plays, as it plays it (kChannelEvent, version 3): an utterance starts, the played
+// position passes the start of one of its sentences or words, it ends.
+struct ChannelEvent {
+  enum class Kind : uint8_t { kStart, kSentence, kWord, kEnd };  // wire "type": utterance_start, sentence, word, utterance_end
+  Kind kind = Kind::kStart;
+  uint64_t utterance = 0;                 // wire "id": the daemon-wide utterance number
+  std::string text;                       // kStart: its first 80 bytes; kSentence, kWord: as read
+  uint64_t text_begin = 0, text_end = 0;  // kSentence, kWord: bytes of the utterance's text
+  double start_s = 0, end_s = 0;          // kSentence, kWord: seconds from the utterance's first sample
+  std::string reason;                     // kEnd: played, skipped, cleared, interrupted, cancelled, failed, shutting down
+  double played_s = 0;                    // kEnd: seconds of it played
+  bool operator==(const ChannelEvent&) const = default;
+};
+std::string_view ChannelEventName(ChannelEvent::Kind kind);
 
 struct ChannelControl {
   enum class Action { kStatus, kSkip, kClear };
@@ -188,6 +207,7 @@ Result<ListenRequest> ParseListen(std::span<const uint8_t> payload);
 Result<ChannelControl> ParseChannelControl(std::span<const uint8_t> payload);
 Result<Done> ParseDone(std::span<const uint8_t> payload);
 Result<Marks> ParseMarks(std::span<const uint8_t> payload);
+Result<ChannelEvent> ParseChannelEvent(std::span<const uint8_t> payload);
 Result<ChannelStatus> ParseChannelStatus(std::span<const uint8_t> payload);
 // Splits an audio payload into its header and PCM bytes (a view into payload).
 Result<AudioHeader> ParseAudioHeader(std::span<const uint8_t> payload, std::span<const uint8_t>* pcm);
@@ -204,6 +224,7 @@ std::vector<uint8_t> Serialize(const ListenRequest& m);
 std::vector<uint8_t> Serialize(const ChannelControl& m);
 std::vector<uint8_t> Serialize(const Done& m);
 std::vector<uint8_t> Serialize(const Marks& m);
+std::vector<uint8_t> Serialize(const ChannelEvent& m);  // only the fields of its kind, times to the ms
 std::vector<uint8_t> Serialize(const ChannelStatus& m);
 // Audio header followed by pcm (copied).
 std::vector<uint8_t> SerializeAudio(const AudioHeader& h, std::span<const uint8_t> pcm);

@@ -25,23 +25,9 @@
 
 namespace ttsd::daemon {
 
-// What a channel's watchers hear about, in the order the channel plays it.
-struct ChannelEvent {
-  enum class Kind {
-    kStart,     // an utterance's first sample is played
-    kSentence,  // the played position has passed the start of a sentence ...
-    kWord,      // ... or of a word (the stream's marks: StreamOptions::marks)
-    kEnd,       // a started utterance has played out, or was dropped
-  };
-  Kind kind = Kind::kStart;
-  uint64_t utterance = 0;                 // its id (Enqueue)
-  std::string text;                       // kStart: its first 80 bytes; kSentence, kWord: as read
-  std::string reason;                     // kEnd: "played", "skipped", "cleared", "interrupted", "cancelled",
-                                          // "failed", "shutting down"
-  uint64_t text_begin = 0, text_end = 0;  // kSentence, kWord: bytes of the utterance's text
-  double start_s = 0, end_s = 0;          // kSentence, kWord: seconds from the utterance's first sample
-  double played_s = 0;                    // kEnd: seconds of it played
-};
+// What a channel's watchers hear about, in the order the channel plays it: the wire's (listen with
+// events, protocol/README.md).
+using protocol::ChannelEvent;
 
 class ChannelHub {
  public:

@@ -76,7 +76,8 @@ struct ChannelUtterance {  // a synthesize whose audio goes to a channel
 };
 struct ChannelListen {  // a listen on a channel
   std::string channel;
-  uint64_t listener = 0;  // the ChannelHub's id for it
+  uint64_t listener = 0;        // the ChannelHub's id for its audio; 0: events only
+  std::shared_ptr<void> watch;  // its events (ChannelHub::Watch) while held; null: audio only
 };
 using Request = std::variant<std::shared_ptr<Job>, ChannelUtterance, ChannelListen, std::shared_ptr<PendingRequest>>;
 

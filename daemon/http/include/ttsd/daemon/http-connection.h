@@ -35,6 +35,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   static constexpr size_t kPauseBytes = 256 << 10;  // queued response bytes that pause the daemon
   static constexpr size_t kResumeBytes = 64 << 10;
   static constexpr size_t kMaxCaptionedBytes = 64 << 20;  // audio of a whole captioned reply (not streamed)
+  static constexpr uint32_t kEventsListenId = 0xFFFFFFFF;  // an event stream's listen on its link (status polls count up from 1)
 
   HttpConnection(Tcp::socket socket, std::shared_ptr<HttpShared> shared);
   ~HttpConnection();
@@ -87,8 +88,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void SendSpeechBytes(std::vector<uint8_t> bytes);
   void HandleChannel(const std::string& channel, std::string_view action);
   void HandleEvents(const std::string& channel);
+  void OnChannelEvent(const protocol::Frame& frame);  // a kChannelEvent of the events listen
   void PollEvents();
-  void OnChannelEvent(const ChannelEvent& event);
   void HandleSpeech(bool captioned);
   void StartSpeech(const std::string& body);
   void OnSpeechFrame(protocol::Frame frame);
@@ -132,7 +133,6 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     std::string last;  // the last status sent
     uint32_t next_id = 1;
     std::chrono::steady_clock::time_point last_sent;
-    std::shared_ptr<void> watch;  // the channel's played words (ChannelHub::Watch) while it is held
   };
   std::optional<Events> events_;
 };

@@ -1,9 +1,8 @@
 // ttsd's HTTP API on the daemon's I/O context (Boost.Beast): the OpenAI-compatible speech endpoint,
 // voices, health, channel control with live events, and the control page for an OBS browser dock.
-// Requests reach the daemon as native-protocol requests over in-process connections (NativeLink); a
-// channel's played words (ChannelHub::Watch) come straight from the hub, which the wire has no frame for.
-//   HttpServer http(io, config.http, [&] { return server.ConnectInProcess(); },
-//                   [&](auto& name, auto cb) { return server.context()->channels->Watch(name, std::move(cb)); });
+// Requests reach the daemon as native-protocol requests over in-process connections (NativeLink):
+// a channel's played words too (a listen with events and no audio).
+//   HttpServer http(io, config.http, [&] { return server.ConnectInProcess(); });
 //   if (auto s = http.Listen(); !s) fail(s.error());   // logs "HTTP API on http://HOST:PORT/"
 //   http.Start(); server.AddFrontEnd(&http);   // Server::Shutdown then stops it accepting
 // Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
@@ -32,8 +31,6 @@ struct HttpShared {
   HttpConfig config;
   // Opens an in-process native connection (Server::ConnectInProcess).
   std::function<Result<NativeLink::Socket>()> connect;
-  // A channel's events until the handle is dropped (ChannelHub::Watch); empty: events carry status only.
-  std::function<std::shared_ptr<void>(const std::string& channel, ChannelHub::EventCallback on_event)> watch;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   size_t connections = 0;  // open now
   bool shutting_down = false;
@@ -43,9 +40,8 @@ struct HttpShared {
 class HttpServer : public Server::FrontEnd {
  public:
   using Connect = std::function<Result<NativeLink::Socket>()>;
-  using Watch = std::function<std::shared_ptr<void>(const std::string& channel, ChannelHub::EventCallback on_event)>;
 
-  HttpServer(boost::asio::io_context& io, const HttpConfig& config, Connect connect, Watch watch = {});
+  HttpServer(boost::asio::io_context& io, const HttpConfig& config, Connect connect);
   ~HttpServer() override;
 
   // Binds config.listen. Errors: kIo (in use, no such address), kBadRequest (a bad address).
