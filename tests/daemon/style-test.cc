@@ -128,7 +128,7 @@ DaemonProcess* StyleTest::daemon_ = nullptr;
 
 TEST_F(StyleTest, SpeakerClonedFromStereo44kReferencesSpeaksInItsOwnVoice) {
   RawClient c(daemon_->socket_path());
-  ASSERT_EQ(c.Handshake().version, 2u);
+  ASSERT_EQ(c.Handshake().version, protocol::kProtocolVersionMax);
   auto plain = Speak(c, 1, Styled());
   auto low = Speak(c, 2, Styled(), {SpeechFile(4.0, 110), SpeechFile(2.0, 110, 3)});
   auto high = Speak(c, 3, Styled(), {AudioFileBytes(Noise(3.5, 44100, 0.3f), 44100, 2)});
