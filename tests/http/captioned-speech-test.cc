@@ -115,6 +115,26 @@ TEST_F(CaptionedSpeech, WholeResponseCarriesTheAudioAndTheWrittenWords) {
   EXPECT_EQ(mp3["timestamps"], j["timestamps"]);
 }
 
+// SSML and pause tags reach the engine through the HTTP front end as through any other.
+TEST_F(CaptionedSpeech, SsmlAndPauseTagsWorkAndBadMarkupIsA400NamingWhere) {
+  const std::string ssml = "<speak>Hello <break time=\"600ms\"/> <sub alias=\"World Wide Web\">WWW</sub></speak>";
+  auto r = Post("/dev/captioned_speech", {{"input", ssml}, {"voice", "fixture-stream"}, {"stream", false}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json words = json::parse(r.body)["timestamps"];
+  ASSERT_EQ(words.size(), 4u) << words.dump();
+  EXPECT_EQ(words[1]["word"], "World");
+  EXPECT_NEAR(words[1]["start_time"].get<double>() - words[0]["end_time"].get<double>(), 0.6, 0.0011);
+  r = Post("/dev/captioned_speech", {{"input", "One [pause:1s] two."}, {"voice", "fixture-stream"}, {"stream", false}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  words = json::parse(r.body)["timestamps"];
+  ASSERT_EQ(words.size(), 2u) << words.dump();
+  EXPECT_NEAR(words[1]["start_time"].get<double>() - words[0]["end_time"].get<double>(), 1.0, 0.0011);
+  r = Post("/v1/audio/speech", {{"input", "<speak>\n  Hi <blink>x</blink></speak>"}, {"voice", "fixture-stream"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("line 2"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("blink"), std::string::npos) << r.body;
+}
+
 TEST_F(CaptionedSpeech, StreamedFormGivesTheSameAudioAndWords) {
   const json whole = Whole();
   // Kokoro's default: "stream" true, one JSON object per line as the audio is made.

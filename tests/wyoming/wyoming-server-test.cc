@@ -121,6 +121,23 @@ TEST_F(WyomingServerTest, SynthesizeStreamsS16ChunksBetweenStartAndStop) {
   EXPECT_LT(audio.samples, 60u * 16000);
 }
 
+// Home Assistant's text reaches the engine as any other: SSML and pause tags work, bad markup is an error.
+TEST_F(WyomingServerTest, SsmlAndPauseTagsWork) {
+  const auto plain = Speak({{"text", "Hello there."}});
+  const auto paused = Speak({{"text", "Hello [pause:1s] there."}});
+  const auto ssml = Speak({{"text", "<speak>Hello <break time=\"1s\"/> there.</speak>"}});
+  ASSERT_TRUE(plain.stopped && paused.stopped && ssml.stopped) << daemon_->Log();
+  // The pause replaces the words' own short break, so a little under a second more.
+  EXPECT_NEAR(static_cast<double>(paused.samples - plain.samples) / 16000, 1.0, 0.15);
+  EXPECT_EQ(ssml.samples, paused.samples);
+  WyomingClient c(port_);
+  c.Send("synthesize", {{"text", "<speak>Hi <blink/></speak>"}});
+  auto events = c.ReadUntil("error");
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().type, "error");
+  EXPECT_NE(events.back().data.dump().find("blink"), std::string::npos) << events.back().data.dump();
+}
+
 TEST_F(WyomingServerTest, StreamingTextGoesIntoOneStreamAndEndsWithSynthesizeStopped) {
   const auto whole = Speak({{"text", kText}, {"voice", Voice("fixture-stream")}});
   ASSERT_TRUE(whole.stopped);
