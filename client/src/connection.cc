@@ -281,18 +281,19 @@ Result<uint32_t> Connection::StartSynthesis(const protocol::SynthesizeRequest& r
   return id;
 }
 
-Status Connection::AppendText(uint32_t request_id, std::string_view text, bool final) {
+Status Connection::AppendText(uint32_t request_id, std::string_view text, bool final, bool flush) {
   if (!protocol::IsValidUtf8(text)) return MakeError(ErrorCode::kBadRequest, "text is not valid UTF-8");
   const size_t cap = max_send_payload_bytes();
+  const uint8_t flush_flag = flush && !final && welcome_.version >= 3 ? protocol::kFlagFlush : 0;
   if (text.empty()) {
-    if (!final) return {};
-    return Send(FrameType::kText, protocol::kFlagFinal, request_id, {});
+    if (!final && flush_flag == 0) return {};
+    return Send(FrameType::kText, final ? protocol::kFlagFinal : flush_flag, request_id, {});
   }
   while (!text.empty()) {
     size_t n = Utf8Cut(text, cap);
     if (n == 0) return MakeError(ErrorCode::kFrameTooLarge, "ttsd's payload cap is smaller than one character");
     const bool last = n == text.size();
-    uint8_t flags = (last && final) ? protocol::kFlagFinal : 0;
+    uint8_t flags = last ? (final ? protocol::kFlagFinal : flush_flag) : 0;
     if (auto s = Send(FrameType::kText, flags, request_id, AsBytes(text.substr(0, n))); !s) return s;
     text.remove_prefix(n);
   }

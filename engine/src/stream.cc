@@ -65,6 +65,19 @@ Status Stream::Feed(std::string_view text) {
   return {};
 }
 
+Status Stream::Flush() {
+  State& st = *state_;
+  if (st.splitter.closed()) return MakeError(ErrorCode::kBadRequest, "flush after the request was closed");
+  if (st.markup == State::Markup::kUndecided) {  // what is held is all there is: decide now
+    st.markup = State::Markup::kPlain;
+    std::string held = std::move(st.head);
+    st.head.clear();
+    if (auto s = Feed(held); !s) return s;
+  }
+  st.splitter.Flush();
+  return {};
+}
+
 Status Stream::Close() {
   State& st = *state_;
   if (st.markup == State::Markup::kUndecided) {  // too short to be SSML
@@ -268,7 +281,7 @@ Result<std::optional<StepResult>> Stream::Begin(Chunk* chunk, StepInput* step) {
       st.audio.assign(st.pause_zeros, 0.0f);
       st.frames_end += st.pause_zeros;
       st.pause_zeros = 0;
-      *chunk = Chunk{st.audio, sample_offset_, false};
+      *chunk = Chunk{st.audio, sample_offset_, false, {}};
       sample_offset_ += st.audio.size();
       TakeMarks(chunk);
       return StepResult::kChunk;
@@ -301,7 +314,7 @@ Result<std::optional<StepResult>> Stream::Begin(Chunk* chunk, StepInput* step) {
         st.audio.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
         times_.vocoder_ms += MsSince(flush_start);
       }
-      *chunk = Chunk{st.audio, sample_offset_, true};
+      *chunk = Chunk{st.audio, sample_offset_, true, {}};
       sample_offset_ += st.audio.size();
       TakeMarks(chunk);
       finished_ = true;
@@ -487,7 +500,7 @@ StepResult StepBatch::Deliver(Stream& s, const torch::Tensor& audio, int64_t fra
   if (st.sentence_gain != 1.0f) {
     for (float& x : st.audio) x = std::clamp(x * st.sentence_gain, -1.0f, 1.0f);
   }
-  *chunk = Chunk{st.audio, s.sample_offset_, false};
+  *chunk = Chunk{st.audio, s.sample_offset_, false, {}};
   s.sample_offset_ += st.audio.size();
   s.TakeMarks(chunk);
   return StepResult::kChunk;

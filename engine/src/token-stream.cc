@@ -35,7 +35,7 @@ Result<StepResult> Stream::NextTokens(Chunk* chunk) {
       if (sentence.empty()) {
         if (!st.splitter.Done()) return StepResult::kNeedText;
         st.audio.clear();  // the text ended with nothing speakable after the last sentence
-        *chunk = Chunk{st.audio, sample_offset_, true};
+        *chunk = Chunk{st.audio, sample_offset_, true, {}};
         finished_ = true;
         return StepResult::kChunk;
       }
@@ -124,7 +124,7 @@ Result<StepResult> Stream::NextTokens(Chunk* chunk) {
       if (st.mark_level != MarkLevel::kNone) st.marks.push_back(std::move(ts.sentence_mark));
     }
     st.chunks++;
-    *chunk = Chunk{st.audio, sample_offset_, last};
+    *chunk = Chunk{st.audio, sample_offset_, last, {}};
     sample_offset_ += st.audio.size();
     TakeMarks(chunk);
     if (last) finished_ = true;

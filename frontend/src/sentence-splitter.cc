@@ -197,11 +197,16 @@ std::string SentenceSplitter::Next() {
   size_t clause_end = scan_.clause_end;  // after the last word ending in , ; : ，、；：
   size_t word_start = scan_.word_start;  // of the last word that starts outside a space: markup, 字
   // Waiting for more text at byte i: the next call starts again at i, with the counts as they
-  // were before byte i (every decision before it is final).
+  // were before byte i (every decision before it is final). Flushed text does not wait: it is cut
+  // where the flush was, or before a tag or [[...]] still open there (never split).
   Scan before;
   auto wait = [&] {
     scan_ = before;
-    return std::string();
+    if (flush_end_ <= erased_) return std::string();
+    if (before.pos < s.size() && s[before.pos] == '[') {  // a tag or [[...]] not yet closed: the text before it
+      return before.pos > 0 ? take(before.pos) : std::string();
+    }
+    return take(flush_end_ - erased_);
   };
   // No end in sight by byte i: cut at the last space or before the last 字 or [[...]], else
   // inside the blob at a UTF-8 boundary.

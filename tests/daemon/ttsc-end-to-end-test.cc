@@ -155,6 +155,36 @@ TEST_F(TtscEndToEnd, MarksComeBeforeTheAudioThatReachesThemAndNeedVersionThree) 
   EXPECT_EQ(refused.error->code, ErrorCode::kBadRequest);
 }
 
+// A FLUSH text frame has ttsd speak an unfinished sentence now; without it, it waits for the end.
+TEST_F(TtscEndToEnd, FlushSpeaksAnUnfinishedSentenceNow) {
+  RawClient c(daemon_->socket_path());
+  c.Handshake();
+  protocol::SynthesizeRequest r;
+  r.text = "So the answer is";
+  r.final = false;
+  r.marks = protocol::MarkLevel::kWords;
+  c.Synthesize(1, r);
+  auto first = c.Read();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->header.type, protocol::FrameType::kAccepted);
+  EXPECT_FALSE(c.Read(std::chrono::milliseconds(400))) << "spoke before the sentence ended or was flushed";
+  c.Send(protocol::FrameType::kText, 1, std::span<const uint8_t>(), protocol::kFlagFlush);
+  std::vector<std::string> words;
+  for (auto f = c.Read(); f && words.size() < 4; f = c.Read()) {
+    if (f->header.type != protocol::FrameType::kMarks) continue;
+    const auto marks = protocol::ParseMarks(f->payload).value();
+    for (const auto& m : marks.marks) {
+      if (m.kind == protocol::MarkInfo::Kind::kWord) words.push_back(m.text);
+    }
+  }
+  EXPECT_EQ(words, (std::vector<std::string>{"So", "the", "answer", "is"}));
+  c.SendText(1, " forty two.", true);
+  auto rest = CollectRequest(c, 1);
+  ASSERT_FALSE(rest.error) << rest.error->message;
+  ASSERT_FALSE(rest.marks.empty());
+  EXPECT_EQ(rest.marks.back().text, "two");
+}
+
 TEST_F(TtscEndToEnd, VoicesListsEveryFixture) {
   const std::string out = tmp_.path() + "/out";
   ASSERT_EQ(Shell(Ttsc() + " voices --json >" + out), 0);

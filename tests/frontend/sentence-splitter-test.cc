@@ -334,3 +334,32 @@ TEST(InlineTag, ParsesValues) {
 
 }  // namespace
 }  // namespace ttsd::frontend
+
+namespace ttsd::frontend {
+namespace {
+
+TEST(SentenceSplitter, FlushSpeaksWhatIsPendingWithoutASentenceEnd) {
+  SentenceSplitter s;
+  s.Append("So the answer is");
+  EXPECT_EQ(s.Next(), "");  // no end yet: waits
+  s.Flush();
+  EXPECT_EQ(s.Next(), "So the answer is");
+  EXPECT_EQ(s.Next(), "");
+  s.Append(" forty two. And");  // text after the flush waits as usual
+  EXPECT_EQ(s.Next(), "forty two.");
+  EXPECT_EQ(s.Next(), "");
+  s.Append(" then [pause:");
+  s.Flush();
+  EXPECT_EQ(s.Next(), "And then");  // an open tag is never split: the text before it
+  EXPECT_EQ(s.Next(), "");
+  s.Append("1s] more");
+  EXPECT_EQ(s.Next(), "[pause:1s]");
+  EXPECT_EQ(s.Next(), "");
+  EXPECT_EQ(s.offset(), 37u);
+  s.Close();
+  EXPECT_EQ(s.Next(), "more");
+  EXPECT_TRUE(s.Done());
+}
+
+}  // namespace
+}  // namespace ttsd::frontend

@@ -47,10 +47,10 @@ void InferenceScheduler::Post(std::function<void()> task) {
   cv_.notify_one();
 }
 
-void InferenceScheduler::AppendText(const std::shared_ptr<Job>& job, std::string text, bool close) {
+void InferenceScheduler::AppendText(const std::shared_ptr<Job>& job, std::string text, bool close, bool flush) {
   std::lock_guard lock(mu_);
   if (job->state == Job::State::kDone) return;
-  job->pending_text.push_back(std::move(text));
+  job->pending_text.push_back({std::move(text), flush && !close});
   job->pending_close |= close;
   if (job->state == Job::State::kWaitText) EnqueueLocked(job);
 }
@@ -128,7 +128,7 @@ void InferenceScheduler::Finish(const std::shared_ptr<Job>& job) {
 }
 
 bool InferenceScheduler::Prepare(const std::shared_ptr<Job>& job) {
-  std::vector<std::string> text;
+  std::vector<Job::PendingText> text;
   bool close = false;
   {
     std::lock_guard lock(mu_);
@@ -137,7 +137,9 @@ bool InferenceScheduler::Prepare(const std::shared_ptr<Job>& job) {
     job->pending_close = false;
   }
   for (const auto& piece : text) {
-    if (auto s = job->stream->Append(piece); !s) {
+    auto s = job->stream->Append(piece.text);
+    if (s && piece.flush) s = job->stream->Flush();
+    if (!s) {
       job->on_error(s.error());
       Finish(job);
       return false;

@@ -243,7 +243,8 @@ void Session::OnText(const protocol::Frame& frame) {
   if (!job) return SendError(id, {ErrorCode::kUnknownRequest, "request " + std::to_string(id) + " is not open"});
   auto text = protocol::ParseText(frame.payload);
   if (!text) return context_->scheduler->Cancel(job, text.error());  // ends the request with this error
-  context_->scheduler->AppendText(job, std::move(*text), (frame.header.flags & protocol::kFlagFinal) != 0);
+  const bool flush = version_ >= 3 && (frame.header.flags & protocol::kFlagFlush) != 0;
+  context_->scheduler->AppendText(job, std::move(*text), (frame.header.flags & protocol::kFlagFinal) != 0, flush);
 }
 
 void Session::EnqueueOnChannel(uint32_t id, const protocol::SynthesizeRequest& request,

@@ -48,8 +48,6 @@ json VoicesJson(const protocol::VoiceList& list) {
   return {{"default_voice", list.default_voice}, {"voices", voices}, {"saved", saved}};
 }
 
-double Ms(double seconds) { return std::round(seconds * 1000) / 1000; }
-
 
 }  // namespace
 

@@ -78,7 +78,9 @@ class Connection {
   // Appends text to an open request (one started with final=false), in as many kText frames as the payload
   // cap needs, cut between characters; final closes the text (an empty final frame when text is empty).
   // Empty, non-final text sends nothing. Errors: kBadRequest (text not UTF-8), Send's.
-  Status AppendText(uint32_t request_id, std::string_view text, bool final);
+  // flush (protocol version 3; ignored by older servers) has ttsd speak what it has so far without
+  // waiting for a sentence end.
+  Status AppendText(uint32_t request_id, std::string_view text, bool final, bool flush = false);
 
   // kCancel for the request. The server answers kError kCancelled unless the request already ended.
   Status Cancel(uint32_t request_id);

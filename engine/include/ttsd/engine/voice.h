@@ -249,6 +249,9 @@ class Stream {
   Status Append(std::string_view text);
   // No more text. Errors: kEmptyText when the request never received any text.
   Status Close();
+  // Speak the text appended so far without waiting for its sentence to end (SentenceSplitter::Flush).
+  // Errors: kBadRequest after Close.
+  Status Flush();
 
   // Produces the next chunk. Errors: kUnsupportedText for a sentence the frontend rejects,
   // kModelError if a stage fails. After is_last or an error the stream is finished.

@@ -84,6 +84,10 @@ class SentenceSplitter {
 
   void Append(std::string_view text);
   void Close() { closed_ = true; }  // everything left is one last sentence
+  // What has been appended so far is spoken without waiting for its sentence to end (an LLM that
+  // pauses, ElevenLabs' "flush"): the next calls cut it as if the text ended there, except inside
+  // a tag or [[...]], which still waits for its end.
+  void Flush() { flush_end_ = erased_ + buffer_.size(); }
   bool closed() const { return closed_; }
 
   // The next complete sentence (trimmed, non-empty), or an empty string when none is ready yet.
@@ -120,6 +124,7 @@ class SentenceSplitter {
   bool closed_ = false;
   Scan scan_;
   size_t erased_ = 0, line_ = 1, column_ = 1;  // buffer_[0]'s place in all the text
+  size_t flush_end_ = 0;  // all the text before this offset is to be spoken now (Flush)
   size_t last_offset_ = 0, last_line_ = 1, last_column_ = 1;
 };
 

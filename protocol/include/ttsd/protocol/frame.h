@@ -49,6 +49,7 @@ enum class FrameType : uint8_t {
 
 // Flag bits in the header's flags byte.
 inline constexpr uint8_t kFlagFinal = 0x01;  // kText: no more text follows
+inline constexpr uint8_t kFlagFlush = 0x02;  // kText: speak what has come so far now (version 3)
 inline constexpr uint8_t kFlagLast = 0x01;   // kAudio: the request's last chunk
 inline constexpr uint8_t kFlagEndOfFile = 0x01;  // kReference: the last piece of one file
 inline constexpr uint8_t kFlagEmotion = 0x02;    // kReference: a piece of the emotion reference

@@ -47,7 +47,11 @@ struct Job {
   std::chrono::steady_clock::time_point first_audio;  // when its first audio was handed out
   double audio_s = 0;                                 // seconds of audio handed out
   std::chrono::steady_clock::time_point deadline;     // first_audio + audio_s
-  std::vector<std::string> pending_text;
+  struct PendingText {
+    std::string text;
+    bool flush = false;  // then Stream::Flush
+  };
+  std::vector<PendingText> pending_text;
   bool pending_close = false;
   std::atomic<bool> cancelled{false};
   Error cancel_reason;  // set once, before cancelled becomes true
@@ -64,8 +68,9 @@ class InferenceScheduler {
   // emotion, saving a voice), ahead of queued chunks. An exception it throws is logged and dropped.
   // Tasks still queued at Stop() never run.
   void Post(std::function<void()> task);
-  // Text for a job whose stream was opened with final = false; close ends its text.
-  void AppendText(const std::shared_ptr<Job>& job, std::string text, bool close);
+  // Text for a job whose stream was opened with final = false; close ends its text, flush has what
+  // it has so far spoken without waiting for a sentence end (Stream::Flush).
+  void AppendText(const std::shared_ptr<Job>& job, std::string text, bool close, bool flush = false);
   // Stops generation at the next chunk boundary; the job ends with reason as its error
   // (kCancelled by default; a session uses another code when the request broke a rule).
   void Cancel(const std::shared_ptr<Job>& job, Error reason = {ErrorCode::kCancelled, "request cancelled"});
