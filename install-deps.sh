@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian 12 packages ttsd needs to build and run (make run); installs only what is missing.
 # Usage: ./install-deps.sh [--test] [--train] [--fuzz] [--torch2]   (--test adds what the tests use: GoogleTest,
-# PulseAudio, ffmpeg, Chromium, python3-torch, and OpenAI's Python client, pinned below, in the venv
-# .venv/openai; --train the corpus/training/evaluation tools; --fuzz the
+# PulseAudio, ffmpeg, Chromium, python3-torch, OpenAI's Python client, pinned below, in the venv
+# .venv/openai, the Python websockets package in .venv/elevenlabs and Pipecat's ElevenLabs service in
+# .venv/pipecat, pinned below; --train the corpus/training/evaluation tools; --fuzz the
 # clang toolchain of the libFuzzer targets: make fuzz-smoke; --torch2 then puts PyPI's PyTorch, pinned below,
 # into the venv .venv/torch2 for the libtorch 2.x build: make test-torch2)
 set -eu
@@ -23,6 +24,20 @@ python3-torch python3-numpy python3-venv"
 OPENAI_PINS="openai==3.63.0 annotated-types==0.8.0 anyio==4.16.0 h11==0.16.0 httpcore2==2.17.0 httpx2==2.17.0
 idna==3.21 jiter==0.19.0 pydantic==2.14.4 pydantic_core==2.50.5 sniffio==1.3.1 truststore==0.10.5
 typing-inspection==0.4.5 typing_extensions==4.16.0"
+
+# The Python websockets package, as ElevenLabs' docs script its WebSocket API (tests/http/elevenlabs-ws-test.cc).
+ELEVENLABS_PINS="websockets==17.4"
+# Pipecat (pipecat-ai[elevenlabs]) and everything it imports, exactly: its ElevenLabsTTSService driven
+# against ttsd (tests/http/elevenlabs-ws-test.cc, PipecatSpeaksThroughTtsd). No model is fetched at run
+# time (its VAD model ships in the wheel and is not loaded). docopt (num2words') is built from source.
+PIPECAT_PINS="pipecat-ai==1.14.0 aiofiles==25.1.0 aiohappyeyeballs==2.7.1 aiohttp==3.14.5 aiosignal==1.4.0
+annotated-types==0.8.0 anyio==4.16.0 attrs==26.1.0 cffi==2.1.1 docopt==0.6.2 docstring_parser==0.18.0
+flatbuffers==25.12.19 frozenlist==1.8.0 h11==0.16.0 httpcore2==2.17.0 httpx2==2.17.0 idna==3.21 jiter==0.19.0
+llvmlite==0.50.0 loguru==0.7.3 loudness==0.2.0 Markdown==3.11.4 multidict==7.2.1 num2words==0.5.14 numba==0.68.1
+numpy==2.4.6 onnxruntime==1.32.0 openai==3.63.0 packaging==26.4 pillow==13.0.0 propcache==0.5.4 protobuf==6.33.6
+pycparser==3.12 pydantic==2.14.4 pydantic_core==2.50.5 python-dotenv==1.2.4 PyYAML==6.0.4 resampy==0.4.3
+sentencex==1.0.32 sniffio==1.3.1 soundfile==0.13.1 soxr==1.0.0 truststore==0.10.5 typing-inspection==0.4.5
+typing_extensions==4.16.0 wait_for2==0.4.1 websockets==17.4 yarl==1.25.1"
 
 TRAIN_PKGS="flite festival festvox-us-slt-hts festvox-kallpc16k festvox-kdlpc16k htsengine sox
 wordnet-base fortunes-min pocketsphinx pocketsphinx-en-us python3-pocketsphinx python3-matplotlib python3-scipy"
@@ -79,6 +94,8 @@ make_venv() {  # NAME "PINS" "WHAT, FOR THE LOG"
 }
 
 [ -n "$test" ] && make_venv openai "$OPENAI_PINS" "4 MB"
+[ -n "$test" ] && make_venv elevenlabs "$ELEVENLABS_PINS" "1 MB"
+[ -n "$test" ] && make_venv pipecat "$PIPECAT_PINS" "130 MB to download, 520 MB installed"
 # The C++ build needs none of torch's Python dependencies (sympy, networkx, the other CUDA libraries).
 [ -n "$torch2" ] && make_venv torch2 "$TORCH2_PINS" "545 MB to download, 1.3 GB installed"
 exit 0

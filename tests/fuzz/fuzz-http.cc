@@ -1,7 +1,8 @@
 // Fuzzes the HTTP API's request handling up to the daemon, as HttpConnection does it
 // (daemon/http/src/http-connection.cc): Beast's request parser with our header and body caps, requests
 // pipelined on one connection, RouteRequest (daemon/http/include/ttsd/daemon/http-route.h) on the
-// request line and headers, ParseSpeechRequest and ParseCaptionedSpeechRequest (http-speech.h) on a
+// request line and headers (and a WebSocket upgrade's query, ParseElevenLabsQuery; fuzz-elevenlabs
+// goes deeper), ParseSpeechRequest and ParseCaptionedSpeechRequest (http-speech.h) on a
 // speech or captioned speech body and its retry bodies, ParseMultipart (http-multipart.h) on an
 // upload's, and the error body every refusal is answered with. Checks, beyond the sanitizers: an error
 // has a 4xx or 5xx status and a JSON body; a speech request becomes a native synthesize body that is a
@@ -22,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz-check.h"
+#include "ttsd/daemon/elevenlabs-messages.h"
 #include "ttsd/daemon/http-config.h"
 #include "ttsd/daemon/http-multipart.h"
 #include "ttsd/daemon/http-route.h"
@@ -53,6 +55,13 @@ void Handle(const http::request<http::string_body>& req, std::string_view token,
   if (!route) return CheckError(route.error());
   if (route->handler == HttpHandler::kChannel || route->handler == HttpHandler::kEvents) {
     FUZZ_CHECK(ttsd::protocol::IsValidChannelName(route->channel), "routed to an invalid channel name");
+  }
+  if (route->handler == HttpHandler::kElevenLabs) {  // a WebSocket upgrade: its voice and query
+    FUZZ_CHECK(!route->name.empty() && route->name.size() <= 128 && route->name.find('/') == std::string::npos,
+               "routed to an invalid voice");
+    auto options = ParseElevenLabsQuery(head.target);
+    FUZZ_CHECK(options || options.error().close_code == kClosePolicy, "a query refused otherwise than with 1008");
+    return;
   }
   if (route->handler == HttpHandler::kVoiceRemove) {
     FUZZ_CHECK(ttsd::protocol::IsValidSavedVoiceName(route->name), "routed to an invalid saved voice name");

@@ -211,8 +211,42 @@ def http():
           req("GET", "/captions.js") + req("GET", "/captions.css"))
     body, ctype = form([("name", None, b"anna"), ("reference_text", None, b"What the file says."),
                         ("file", "anna.wav", b"RIFF....WAVEfmt ")])
+    write("http", "websocket", b"\x01" + req("GET", "/v1/text-to-speech/fixture-ar%3Abeta/multi-stream-input"
+                                            "?output_format=pcm_16000&inactivity_timeout=30",
+                                            headers=["Upgrade: websocket", "Connection: Upgrade",
+                                                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                                                     "Sec-WebSocket-Version: 13", "xi-api-key: s3cret"]))
     write("http", "voice-upload", b"\x00" + req("POST", "/v1/voices", body, ["Content-Type: " + ctype]) +
           req("DELETE", "/v1/voices/anna"))
+
+
+# --- ElevenLabs' WebSocket messages and query (daemon/http: elevenlabs-messages.h) ---
+def elevenlabs():
+    clear("elevenlabs")
+    msgs = {
+        "bos": {"text": " ", "voice_settings": {"stability": 0.5, "similarity_boost": 0.8, "speed": 1.1},
+                "generation_config": {"chunk_length_schedule": [120, 160, 250, 290]}, "xi_api_key": "k"},
+        "bos-sdk": {"text": " ", "try_trigger_generation": True, "voice_settings": None,
+                    "generation_config": {"chunk_length_schedule": [50]}},
+        "text": {"text": "Hello world. How are you? ", "try_trigger_generation": False, "flush": False},
+        "eos": {"text": ""},
+        "context-init": {"text": " ", "context_id": "c1", "voice_settings": {"speed": 1.0}},
+        "context-text": {"text": "Grüße, 你好! [pause:500ms] $5.50 ", "context_id": "c1"},
+        "flush-pipecat": {"context_id": "c1", "flush": True},
+        "flush-livekit": {"text": "", "context_id": "c1", "flush": True},
+        "close-context": {"context_id": "c1", "close_context": True},
+        "close-socket": {"close_socket": True},
+        "keepalive": {"text": "", "context_id": "c1"},
+        "key-dash": {"text": " ", "xi-api-key": "s3cret", "authorization": "Bearer s3cret"},
+    }
+    for name, m in msgs.items():
+        write("elevenlabs", name, j(m))
+    write("elevenlabs", "query-pipecat", "model_id=eleven_flash_v2_5&output_format=pcm_24000&auto_mode=true"
+          "&enable_ssml_parsing=false&language_code=en")
+    write("elevenlabs", "query-livekit", "model_id=eleven_turbo_v2_5&output_format=mp3_22050_32&enable_logging=true"
+          "&inactivity_timeout=180&sync_alignment=true&auto_mode=True&seed=7&authorization=Bearer%20s3cret")
+    write("elevenlabs", "bad-type", '{"text": 5, "context_id": ["x"]}')
+    write("elevenlabs", "not-json", 'text=hello')
 
 
 def form(parts, boundary="----ttsdBoundary7MA4YWxk"):
@@ -366,6 +400,7 @@ if __name__ == "__main__":
     wyoming()
     http()
     multipart()
+    elevenlabs()
     frontend()
     lexicon()
     ssml()

@@ -142,6 +142,33 @@ TEST(RouteRequest, TheTokenGuardsEverythingButThePage) {
   EXPECT_EQ(Refusal(Head("GET", "/index.html", "tts.lan"), "s3cret"), (R{0, ""}));
 }
 
+// ElevenLabs' WebSocket API: its voice from the path (percent-decoded), which endpoint, and Origin and
+// Host checked here; its key is the handler's (a header, the query or the first message).
+TEST(RouteRequest, ElevenLabsWebSocketPaths) {
+  using R = std::pair<int, std::string>;
+  auto single = RouteRequest(Head("GET", "/v1/text-to-speech/fixture-ar/stream-input?output_format=pcm_16000"), "", false);
+  ASSERT_TRUE(single);
+  EXPECT_EQ(single->handler, HttpHandler::kElevenLabs);
+  EXPECT_EQ(single->name, "fixture-ar");
+  EXPECT_FALSE(single->multi);
+  auto multi = RouteRequest(Head("GET", "/v1/text-to-speech/fixture-ar%3Abeta/multi-stream-input"), "", false);
+  ASSERT_TRUE(multi);
+  EXPECT_EQ(multi->name, "fixture-ar:beta");
+  EXPECT_TRUE(multi->multi);
+  // The token is not asked for here: it may come in the first message.
+  EXPECT_EQ(Refusal(Head("GET", "/v1/text-to-speech/v/stream-input", "tts.lan:5002"), "s3cret"), (R{0, ""}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/text-to-speech/v/stream-input", "evil.example")), (R{403, "forbidden_host"}));
+  HttpRequestHead foreign = Head("GET", "/v1/text-to-speech/v/multi-stream-input");
+  foreign.origin = "http://evil.example";
+  EXPECT_EQ(Refusal(foreign, "s3cret"), (R{403, "forbidden_origin"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/text-to-speech/a%2Fb/stream-input")), (R{400, "invalid_voice"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/text-to-speech//stream-input")), (R{400, "invalid_voice"}));
+  EXPECT_EQ(Refusal(Head("POST", "/v1/text-to-speech/v/stream-input")), (R{405, "method_not_allowed"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/text-to-speech/v/stream-input"), "", true), (R{503, "shutting_down"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/text-to-speech/v/other")), (R{404, "not_found"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/text-to-speech/v/other", "tts.lan"), "s3cret"), (R{401, "invalid_api_key"}));
+}
+
 // Found by fuzzing (tests/fuzz/corpus/http/regress-404-target-not-utf8): a target that is not UTF-8
 // ended in "no such endpoint: <target>", and HttpError::Json threw on it inside the I/O thread's
 // completion handler, which took the daemon down. Now the error body replaces the bad bytes.

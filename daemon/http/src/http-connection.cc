@@ -188,6 +188,7 @@ void HttpConnection::Route() {
       return ReplyJson(200, R"({"models":[{"id":"tts-1"},{"id":"tts-1-hd"},{"id":"gpt-4o-mini-tts"}]})");
     case HttpHandler::kChannel: return HandleChannel(route->channel, route->action);
     case HttpHandler::kEvents: return HandleEvents(route->channel);
+    case HttpHandler::kElevenLabs: return HandleElevenLabs(*route);
   }
 }
 

@@ -7,6 +7,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "ttsd/daemon/elevenlabs-session.h"
 #include "ttsd/daemon/http-connection.h"
 #include "ttsd/daemon/http-multipart.h"
 #include "ttsd/daemon/http-web-assets.h"
@@ -287,6 +290,49 @@ void HttpConnection::PollEvents() {
     auto self = weak.lock();
     if (!ec && self) self->PollEvents();
   });
+}
+
+// GET /v1/text-to-speech/{voice}/(multi-)stream-input with Upgrade: websocket. RouteRequest has checked
+// Origin and Host; the API key is checked here (a header or the query), or in the first message. A bad
+// query is answered in ElevenLabs' way: after the handshake, an error message and close 1008.
+void HttpConnection::HandleElevenLabs(const HttpRoute& route) {
+  if (!boost::beast::websocket::is_upgrade(request_)) {
+    return ReplyError({426, "invalid_request_error", "upgrade_required",
+                       "this is ElevenLabs' WebSocket API: connect with a WebSocket (ws://)", ""});
+  }
+  auto header = [&](std::string_view name) {
+    const auto v = request_[boost::beast::string_view(name.data(), name.size())];
+    return std::string_view(v.data(), v.size());
+  };
+  const std::string_view target(request_.target().data(), request_.target().size());
+  ElevenLabsSetup setup;
+  setup.multi = route.multi;
+  setup.voice = route.name == "default" ? "" : route.name;
+  if (const size_t colon = setup.voice.find(':'); colon != std::string::npos) {
+    setup.speaker = setup.voice.substr(colon + 1);
+    setup.voice.resize(colon);
+  }
+  auto options = ParseElevenLabsQuery(target);
+  if (options) {
+    setup.options = std::move(*options);
+  } else {
+    setup.refused = options.error();
+  }
+  auto key = CheckElevenLabsKey(shared_->config.token, header("Authorization"), header("xi-api-key"),
+                                options ? std::string_view(setup.options.api_key) : std::string_view());
+  if (!key) return ReplyError(key.error());
+  setup.key_given = *key == ElevenLabsKey::kGiven;
+  // The socket leaves this connection: the read that watched it is cancelled first (its handler
+  // finds the connection closed), and nothing here touches it again.
+  boost::system::error_code ec;
+  socket_.cancel(ec);
+  state_ = State::kClosed;
+  deadline_.cancel();
+  poll_timer_.cancel();
+  auto session = std::make_shared<ElevenLabsSession>(std::move(socket_), shared_, std::move(setup));
+  std::erase_if(shared_->websockets, [](const std::weak_ptr<ElevenLabsSession>& w) { return w.expired(); });
+  shared_->websockets.push_back(session);
+  session->Start(std::move(request_));
 }
 
 // Routing has checked the content type (JSON only: RouteRequest). captioned: POST /dev/captioned_speech.

@@ -57,6 +57,29 @@ std::expected<void, HttpError> CheckAccess(const HttpRequestHead& head, std::str
                 auth.empty() ? "this ttsd needs 'Authorization: Bearer <http-token>'" : "wrong bearer token");
 }
 
+// A voice in a WebSocket path: a package or saved voice, "name:speaker", or "default".
+bool IsVoiceId(std::string_view voice) {
+  return !voice.empty() && voice.size() <= 128 && std::all_of(voice.begin(), voice.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == ':';
+         });
+}
+
+std::string PercentDecoded(std::string_view s) {
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
 bool IsType(std::string_view content_type, std::string_view want) {
   std::string type(content_type.substr(0, content_type.find(';')));
   std::erase(type, ' ');
@@ -86,7 +109,7 @@ std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, st
                   std::string(head.method) + " is not allowed on " + path + " (allowed: " + allow + ")");
   };
   auto route = [](HttpHandler handler, std::string channel = "", std::string action = "") -> Routed {
-    return HttpRoute{handler, "", std::move(channel), std::move(action), ""};
+    return HttpRoute{handler, "", std::move(channel), std::move(action), "", false};
   };
 
   // The pages: the control page, and the live captions page for OBS (its channel is a query parameter).
@@ -95,7 +118,27 @@ std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, st
     if (!get) return not_allowed("GET");
     if (auto ok = CheckAccess(head, token, /*needs_token=*/false); !ok) return std::unexpected(ok.error());
     const std::string asset = path == "/" ? "/index.html" : path == "/captions" ? "/captions.html" : path;
-    return HttpRoute{HttpHandler::kAsset, asset, "", "", ""};
+    return HttpRoute{HttpHandler::kAsset, asset, "", "", "", false};
+  }
+  // ElevenLabs' WebSocket API: its key may also come as xi-api-key or in the first message, so the
+  // handler checks it (CheckElevenLabsKey); Origin and Host are checked here like everywhere.
+  const std::string_view tts = "/v1/text-to-speech/";
+  if (path.starts_with(tts)) {
+    const std::string rest = path.substr(tts.size());
+    const size_t slash = rest.find('/');
+    const std::string endpoint = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (endpoint == "stream-input" || endpoint == "multi-stream-input") {
+      if (auto ok = CheckAccess(head, token, /*needs_token=*/false); !ok) return std::unexpected(ok.error());
+      if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
+      const std::string voice = PercentDecoded(rest.substr(0, slash));
+      if (!IsVoiceId(voice)) {
+        return Refuse(400, "invalid_voice", "a voice in the path is 1-128 characters of A-Z a-z 0-9 _ . - :", "voice");
+      }
+      if (!get) return not_allowed("GET");
+      HttpRoute r{HttpHandler::kElevenLabs, "", "", endpoint, voice, false};
+      r.multi = endpoint == "multi-stream-input";
+      return r;
+    }
   }
   if (auto ok = CheckAccess(head, token, /*needs_token=*/true); !ok) return std::unexpected(ok.error());
   if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
@@ -126,7 +169,7 @@ std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, st
                     "name");
     }
     if (head.method != "DELETE") return not_allowed("DELETE");
-    return HttpRoute{HttpHandler::kVoiceRemove, "", "", "", name};
+    return HttpRoute{HttpHandler::kVoiceRemove, "", "", "", name, false};
   }
   if (path == "/health") return get ? route(HttpHandler::kHealth) : not_allowed("GET");
   if (path == "/v1/models") return get ? route(HttpHandler::kModels) : not_allowed("GET");

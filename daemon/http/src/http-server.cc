@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ttsd/daemon/elevenlabs-session.h"
 #include "ttsd/daemon/http-connection.h"
 
 namespace ttsd::daemon {
@@ -63,6 +64,9 @@ void HttpServer::Shutdown() {
   acceptor_.close(ec);
   for (auto& weak : shared_->live) {
     if (auto c = weak.lock()) c->Shutdown();
+  }
+  for (auto& weak : shared_->websockets) {
+    if (auto ws = weak.lock()) ws->Shutdown();
   }
 }
 

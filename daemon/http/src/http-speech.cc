@@ -10,6 +10,7 @@
 
 #include "ttsd/codec/aac-encoder.h"
 #include "ttsd/codec/flac-encoder.h"
+#include "ttsd/codec/g711.h"
 #include "ttsd/codec/mp3-encoder.h"
 #include "ttsd/codec/ogg-opus-encoder.h"
 #include "ttsd/protocol/limits.h"
@@ -239,6 +240,8 @@ std::string_view ContentType(SpeechFormat format) {
     case SpeechFormat::kOpus: return "audio/ogg";
     case SpeechFormat::kFlac: return "audio/flac";
     case SpeechFormat::kAac: return "audio/aac";
+    case SpeechFormat::kUlaw: return "audio/basic";
+    case SpeechFormat::kAlaw: return "audio/x-alaw-basic";
   }
   return "application/octet-stream";
 }
@@ -308,15 +311,18 @@ Result<std::unique_ptr<SpeechBody>> SpeechBody::Create(const SpeechRequest& requ
     return {};
   };
   Status made;
+  const uint32_t bitrate = request.bitrate_bps;
   switch (request.format) {
-    case SpeechFormat::kMp3: made = hold(codec::Mp3Encoder::Create(rate, 0, keep)); break;
-    case SpeechFormat::kAac: made = hold(codec::AacEncoder::Create(rate, 0, keep)); break;
+    case SpeechFormat::kMp3: made = hold(codec::Mp3Encoder::Create(rate, bitrate, keep)); break;
+    case SpeechFormat::kAac: made = hold(codec::AacEncoder::Create(rate, bitrate, keep)); break;
     case SpeechFormat::kFlac: made = hold(codec::FlacEncoder::Create(rate, 0, keep)); break;
     case SpeechFormat::kOpus:
-      made = hold(codec::OggOpusEncoder::Create(codec::OggOpusEncoder::kDefaultBitrateBps, keep));
+      made = hold(codec::OggOpusEncoder::Create(bitrate ? bitrate : codec::OggOpusEncoder::kDefaultBitrateBps, keep));
       break;
     case SpeechFormat::kWav:
-    case SpeechFormat::kPcm: break;
+    case SpeechFormat::kPcm:
+    case SpeechFormat::kUlaw:
+    case SpeechFormat::kAlaw: break;
   }
   if (!made) return std::unexpected(made.error());
   return body;
@@ -336,8 +342,12 @@ Status SpeechBody::Put(std::span<const float> samples) {
     out = scaled_;
   }
   if (encode_) return encode_(out);
-  for (float f : out) {  // wav and pcm: 16-bit little-endian
+  for (float f : out) {  // wav and pcm: 16-bit little-endian; G.711: a byte per sample
     const auto v = static_cast<int16_t>(std::lround(std::clamp(f, -1.0f, 1.0f) * 32767.0f));
+    if (format_ == SpeechFormat::kUlaw || format_ == SpeechFormat::kAlaw) {
+      pending_.push_back(format_ == SpeechFormat::kUlaw ? codec::LinearToMulaw(v) : codec::LinearToAlaw(v));
+      continue;
+    }
     pending_.push_back(static_cast<uint8_t>(v & 0xff));
     pending_.push_back(static_cast<uint8_t>((static_cast<uint16_t>(v) >> 8) & 0xff));
   }

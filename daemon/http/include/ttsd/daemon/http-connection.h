@@ -2,7 +2,7 @@
 // caps, an idle deadline), checks the bearer token and the origin, routes, and writes responses:
 // whole JSON bodies, or chunked streams (speech audio, captioned speech, server-sent events) that
 // follow the daemon's frames as they arrive and pause the daemon's generation while the client is
-// behind.
+// behind. A WebSocket upgrade hands the socket to an ElevenLabsSession (elevenlabs-session.h).
 //   auto c = std::make_shared<HttpConnection>(std::move(socket), shared); c->Start();
 // Ownership: pending socket operations and the open link's callbacks hold the connection; closing
 // the link (at the end of each response) lets it go.
@@ -22,6 +22,7 @@
 #include <boost/beast/http.hpp>
 
 #include "ttsd/daemon/http-native-link.h"
+#include "ttsd/daemon/http-route.h"
 #include "ttsd/daemon/http-server.h"
 #include "ttsd/daemon/http-speech.h"
 #include "ttsd/daemon/http-timestamps.h"
@@ -90,6 +91,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void HandleEvents(const std::string& channel);
   void OnChannelEvent(const protocol::Frame& frame);  // a kChannelEvent of the events listen
   void PollEvents();
+  // ElevenLabs' WebSocket API: the socket goes to an ElevenLabsSession and this connection ends.
+  void HandleElevenLabs(const HttpRoute& route);
   void HandleSpeech(bool captioned);
   void StartSpeech(const std::string& body);
   void OnSpeechFrame(protocol::Frame frame);

@@ -26,7 +26,8 @@ struct HttpRequestHead {
 
 enum class HttpHandler {
   kAsset, kSpeech, kCaptionedSpeech, kVoices, kVoiceAdd, kVoiceRemove, kHealth, kModels, kAudioVoices, kAudioModels,
-  kChannel, kEvents
+  kChannel, kEvents,
+  kElevenLabs  // ElevenLabs' WebSocket API: an upgrade to (multi-)stream-input
 };
 
 struct HttpRoute {
@@ -34,10 +35,14 @@ struct HttpRoute {
   std::string asset;    // kAsset: the file, "/index.html" for "/", "/captions.html" for "/captions"
   std::string channel;  // kChannel, kEvents: a valid channel name
   std::string action;   // kChannel: "status", "skip" or "clear"
-  std::string name;     // kVoiceRemove: a valid saved voice name
+  std::string name;     // kVoiceRemove: a valid saved voice name; kElevenLabs: the voice, percent-decoded
+  bool multi = false;   // kElevenLabs: multi-stream-input (else stream-input)
 };
 
 // token: http-token, empty when none (then only requests addressed to a loopback name may call).
+// GET /v1/text-to-speech/{voice}/stream-input and .../multi-stream-input (kElevenLabs) are checked for
+// Origin and Host here and for the API key by the handler (CheckElevenLabsKey: a header, the query, or
+// the first message); their voice is 1-128 characters of A-Z a-z 0-9 _ . - : (400 invalid_voice).
 // Errors, in the order checked: 405 method_not_allowed for the pages (control, captions) asked with another
 // method than GET; 403 forbidden_origin (an Origin other than our Host), 403 forbidden_host, 401
 // invalid_api_key (a token is set and the request lacks it; the page needs none); 503

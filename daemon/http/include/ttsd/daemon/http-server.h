@@ -1,5 +1,6 @@
 // ttsd's HTTP API on the daemon's I/O context (Boost.Beast): the OpenAI-compatible speech endpoint,
-// voices, health, channel control with live events, and the control page for an OBS browser dock.
+// voices, health, channel control with live events, the control page for an OBS browser dock, and
+// ElevenLabs' text-to-speech WebSocket API (an upgrade on the same listener).
 // Requests reach the daemon as native-protocol requests over in-process connections (NativeLink):
 // a channel's played words too (a listen with events and no audio).
 //   HttpServer http(io, config.http, [&] { return server.ConnectInProcess(); });
@@ -25,6 +26,7 @@
 namespace ttsd::daemon {
 
 class HttpConnection;
+class ElevenLabsSession;
 
 // What the server and its connections share; connections hold it, so it outlives the server.
 struct HttpShared {
@@ -35,6 +37,7 @@ struct HttpShared {
   size_t connections = 0;  // open now
   bool shutting_down = false;
   std::vector<std::weak_ptr<HttpConnection>> live;
+  std::vector<std::weak_ptr<ElevenLabsSession>> websockets;  // ElevenLabs' WebSocket API
 };
 
 class HttpServer : public Server::FrontEnd {

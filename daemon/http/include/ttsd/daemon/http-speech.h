@@ -1,6 +1,7 @@
 // The OpenAI-compatible speech request (POST /v1/audio/speech) turned into a native synthesize body,
-// the response bodies (mp3, flac, aac, Ogg Opus, streaming WAV, raw PCM; at any rate and volume, as
-// audio or as OpenAI's server-sent events), and ttsd's errors in OpenAI's shape.
+// the response bodies (mp3, flac, aac, Ogg Opus, streaming WAV, raw PCM, G.711 mu-law and A-law; at any
+// rate and volume, as audio or as OpenAI's server-sent events; the WebSocket API's audio too), and
+// ttsd's errors in OpenAI's shape.
 //   auto req = ParseSpeechRequest(body);           // Result<SpeechRequest, HttpError>
 //   auto out = SpeechBody::Create(*req, accepted.sample_rate);
 // Thread-safety: functions are pure; a SpeechBody belongs to one response (the I/O thread).
@@ -36,7 +37,9 @@ struct HttpError {
 // busy -> 429; shutting_down -> 503; timeout -> 504; model or internal errors -> 500.
 HttpError ToHttpError(const Error& error);
 
-enum class SpeechFormat { kMp3, kWav, kPcm, kOpus, kFlac, kAac };
+// kUlaw, kAlaw: G.711 (codec/g711.h), one byte per sample; the WebSocket API's ulaw_8000 and alaw_8000
+// (OpenAI's endpoint does not offer them).
+enum class SpeechFormat { kMp3, kWav, kPcm, kOpus, kFlac, kAac, kUlaw, kAlaw };
 
 inline constexpr uint32_t kMinSpeechRateHz = 8000;   // "sample_rate"
 inline constexpr uint32_t kMaxSpeechRateHz = 48000;
@@ -53,6 +56,7 @@ struct SpeechRequest {
   bool captioned = false;
   bool stream = true;
   uint32_t sample_rate = 0;                  // 0: the voice's (mp3 and aac: the nearest rate they take)
+  uint32_t bitrate_bps = 0;                  // mp3, aac, opus: 0 is the encoder's default
   double volume = 1.0;
   std::string synthesize;  // the native synthesize body (JSON)
   std::string channel;     // non-empty: queue on this channel, answer 202
@@ -95,8 +99,9 @@ std::string SseAudioDone(size_t input_chars);
 
 // One response's body: native audio frames' PCM in, the bytes to send out, encoded on the calling
 // thread: resampled (soxr) to the request's rate or the format's, scaled by the volume and clipped,
-// then encoded (codec/: LAME, libFLAC, vo-aacenc, libopusenc) or written as 16-bit PCM; every piece
-// of encoded audio goes out with the chunk that completed it.
+// then encoded (codec/: LAME, libFLAC, vo-aacenc, libopusenc, G.711) or written as 16-bit PCM; every
+// piece of encoded audio goes out with the chunk that completed it. The HTTP responses and the WebSocket
+// API's audio messages (elevenlabs-session.h) both use it.
 class SpeechBody {
  public:
   // voice_rate: the rate the daemon sends. Errors: kInternal / kBadRequest from the encoder or resampler.
@@ -123,7 +128,7 @@ class SpeechBody {
   double volume_;
   bool passthrough_;
   std::optional<codec::Resampler> resampler_;
-  std::function<Status(std::span<const float>)> encode_;  // the encoder's Write; none for wav and pcm
+  std::function<Status(std::span<const float>)> encode_;  // the encoder's Write; none for wav, pcm, G.711
   std::function<Status()> finish_;                         // the encoder's Finish
   std::vector<float> scaled_;
   std::vector<uint8_t> pending_;  // bytes written by the encoder, not yet handed out
