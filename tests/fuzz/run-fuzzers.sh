@@ -3,7 +3,7 @@
 # tests/fuzz/corpus/<target>); fails on the first crash, leak, timeout, sanitizer report or broken
 # FUZZ_CHECK, and prints the command that reproduces it. `make fuzz-smoke` calls it.
 #   tests/fuzz/run-fuzzers.sh BUILD_DIR [SECONDS] [TARGET...]   (targets: frame messages wyoming
-#                                                                http multipart elevenlabs frontend
+#                                                                http multipart elevenlabs native-ws frontend
 #                                                                lexicon ssml reference saved-voice)
 # Inputs found along the way go to BUILD_DIR/fuzz-corpus/<target>, never into the committed corpus;
 # a crashing input to BUILD_DIR/fuzz-artifacts/<target>/, the full log to BUILD_DIR/fuzz-logs/.
@@ -12,7 +12,7 @@ build=$(cd "$1" && pwd)
 seconds=${2:-20}
 shift
 [ $# -gt 0 ] && shift
-targets=${*:-frame messages wyoming http multipart elevenlabs frontend lexicon ssml reference saved-voice}
+targets=${*:-frame messages wyoming http multipart elevenlabs native-ws frontend lexicon ssml reference saved-voice}
 src=$(cd "$(dirname "$0")" && pwd)
 # Symbolized stacks: the sanitizers want the symbolizer's real path, not Debian's /usr/bin link.
 if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; then
@@ -33,7 +33,7 @@ for t in $targets; do
   mkdir -p "$work" "$artifacts" "$build/fuzz-logs"
   dict=""
   case $t in
-    messages | wyoming | saved-voice | elevenlabs) dict=-dict=$src/json.dict ;;
+    messages | wyoming | saved-voice | elevenlabs | native-ws) dict=-dict=$src/json.dict ;;
     http | multipart) dict=-dict=$src/http.dict ;;
     frontend) dict=-dict=$src/frontend.dict ;;
   esac

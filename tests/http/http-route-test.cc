@@ -169,6 +169,22 @@ TEST(RouteRequest, ElevenLabsWebSocketPaths) {
   EXPECT_EQ(Refusal(Head("GET", "/v1/text-to-speech/v/other", "tts.lan"), "s3cret"), (R{401, "invalid_api_key"}));
 }
 
+// ttsd's protocol over WebSocket: Origin and Host here, the token left to the handler (a browser
+// sends it in hello).
+TEST(RouteRequest, NativeWebSocketPath) {
+  using R = std::pair<int, std::string>;
+  auto ws = RouteRequest(Head("GET", "/v1/ws"), "", false);
+  ASSERT_TRUE(ws);
+  EXPECT_EQ(ws->handler, HttpHandler::kNativeWs);
+  EXPECT_EQ(Refusal(Head("GET", "/v1/ws", "tts.lan:5002"), "s3cret"), (R{0, ""}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/ws", "evil.example")), (R{403, "forbidden_host"}));
+  HttpRequestHead foreign = Head("GET", "/v1/ws?x=1");
+  foreign.origin = "http://evil.example";
+  EXPECT_EQ(Refusal(foreign, "s3cret"), (R{403, "forbidden_origin"}));
+  EXPECT_EQ(Refusal(Head("POST", "/v1/ws")), (R{405, "method_not_allowed"}));
+  EXPECT_EQ(Refusal(Head("GET", "/v1/ws"), "", true), (R{503, "shutting_down"}));
+}
+
 // Found by fuzzing (tests/fuzz/corpus/http/regress-404-target-not-utf8): a target that is not UTF-8
 // ended in "no such endpoint: <target>", and HttpError::Json threw on it inside the I/O thread's
 // completion handler, which took the daemon down. Now the error body replaces the bad bytes.

@@ -155,6 +155,20 @@ class HeadlessChromium {
   // Types text into the focused element, as a keyboard would.
   bool Type(const std::string& text) { return Call("Input.insertText", {{"text", text}}, session_).has_value(); }
 
+  // Presses and releases a key in the focused element, as a keyboard would: "Enter" (which types a line
+  // break unless the page prevents it).
+  bool Press(const std::string& key) {
+    if (key != "Enter") {
+      ADD_FAILURE() << "Press knows Enter only, not " << key;
+      return false;
+    }
+    json down = {
+        {"type", "keyDown"}, {"key", "Enter"}, {"code", "Enter"}, {"windowsVirtualKeyCode", 13}, {"text", "\r"}};
+    json up = {{"type", "keyUp"}, {"key", "Enter"}, {"code", "Enter"}, {"windowsVirtualKeyCode", 13}};
+    return Call("Input.dispatchKeyEvent", down, session_).has_value() &&
+           Call("Input.dispatchKeyEvent", up, session_).has_value();
+  }
+
   const std::string& product() const { return product_; }
   std::string Log() const {
     std::ifstream in(log_path_);

@@ -18,7 +18,7 @@ Error ErrorOf(const protocol::Frame& frame) {
 }  // namespace
 
 void ElevenLabsSession::OnFrame(protocol::Frame frame) {
-  if (closing_ || torn_down_) return;
+  if (closing()) return;
   const uint32_t id = frame.header.request_id;
   if (id == 0) {  // the link itself failed (a version the daemon refused, a broken frame)
     if (frame.header.type == FrameType::kError) Fail(ToElevenLabsError(ErrorOf(frame)));
@@ -81,7 +81,6 @@ void ElevenLabsSession::OnAudio(Context& c, const protocol::Frame& frame) {
   }
   if (!out.empty() || alignment) Send(ElevenLabsAudioJson(out, alignment ? &*alignment : nullptr, ContextId(c)), id);
   if (last) return EndContext(id);
-  if (link_ && queued_bytes_ >= kPauseBytes) link_->Pause();  // the daemon pauses generation in turn
 }
 
 // isFinal: the context is over. On stream-input the socket closes with it (1000).

@@ -23,80 +23,42 @@ bool Speakable(std::string_view text) { return text.find_first_not_of(" \t\r\n")
 
 std::vector<uint8_t> Bytes(std::string_view s) { return std::vector<uint8_t>(s.begin(), s.end()); }
 
-// A close frame's reason holds at most 123 bytes of UTF-8: cut on a character boundary; a message that
-// quotes bytes a client sent may not be UTF-8, and then the reason is left empty.
-std::string CloseReason(std::string reason) {
-  if (!protocol::IsValidUtf8(reason)) return "";
-  if (reason.size() <= 123) return reason;
-  size_t n = 123;
-  while (n > 0 && (static_cast<unsigned char>(reason[n]) & 0xC0) == 0x80) --n;
-  reason.resize(n);
-  return reason;
-}
-
 }  // namespace
 
 ElevenLabsSession::ElevenLabsSession(Tcp::socket socket, std::shared_ptr<HttpShared> shared, ElevenLabsSetup setup)
-    : ws_(std::move(socket)), shared_(std::move(shared)), setup_(std::move(setup)), timer_(ws_.get_executor()) {
-  shared_->connections++;
+    : WsSession(std::move(socket), std::move(shared), kMaxMessageBytes),
+      setup_(std::move(setup)),
+      timer_(executor()) {
   authorized_ = setup_.key_given;
 }
 
-ElevenLabsSession::~ElevenLabsSession() {
-  shared_->connections--;
-  if (link_) link_->Close();
+void ElevenLabsSession::OnOpen() {
+  if (setup_.refused) return Fail(*setup_.refused);
+  auto self = Self<ElevenLabsSession>();
+  auto linked = ConnectLink([self](protocol::Frame frame) { self->OnFrame(std::move(frame)); },
+                            [self](const Error& error) {
+                              self->Fail(ToElevenLabsError({ErrorCode::kShuttingDown, error.message}));
+                            });
+  if (!linked) return Fail(ToElevenLabsError(linked.error()));
+  if (shared_->shutting_down) return Shutdown();
+  ArmTimer();
 }
 
-void ElevenLabsSession::Start(Upgrade upgrade) {
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(beast::http::field::server, "ttsd/" TTSD_VERSION); }));
-  ws_.read_message_max(kMaxMessageBytes);
-  ws_.auto_fragment(false);
-  ws_.text(true);
-  auto self = shared_from_this();
-  ws_.async_accept(upgrade, [self](beast::error_code ec) {
-    if (ec) {
-      spdlog::debug("http: websocket handshake failed: {}", ec.message());
-      return self->Teardown();
-    }
-    self->accepted_ = true;
-    self->Read();  // from now on: the client's messages, and its answer to our close
-    if (self->setup_.refused) return self->Fail(*self->setup_.refused);
-    auto socket = self->shared_->connect();
-    if (!socket) return self->Fail(ToElevenLabsError(socket.error()));
-    self->link_ = std::make_shared<NativeLink>(std::move(*socket));
-    self->link_->Start([self](protocol::Frame frame) { self->OnFrame(std::move(frame)); },
-                       [self](const Error& error) {
-                         self->Fail(ToElevenLabsError({ErrorCode::kShuttingDown, error.message}));
-                       });
-    if (self->shared_->shutting_down) return self->Shutdown();
-    self->ArmTimer();
-  });
+void ElevenLabsSession::Forget() {
+  contexts_.clear();
+  open_ids_.clear();
+  timer_.cancel();
 }
 
 void ElevenLabsSession::Shutdown() {
-  if (!accepted_ || closing_) return;
+  if (!accepted() || closing()) return;
   if (contexts_.empty()) Fail({"shutting_down", "ttsd is shutting down", kCloseGoingAway});
 }
 
 // ---- Client messages ----
 
-void ElevenLabsSession::Read() {
-  ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, size_t) {
-    if (ec) {
-      if (ec != websocket::error::closed) spdlog::debug("http: websocket read: {}", ec.message());
-      return self->Teardown();
-    }
-    const std::string text = beast::buffers_to_string(self->read_buffer_.data());
-    self->read_buffer_.consume(self->read_buffer_.size());
-    self->OnMessage(text);
-    self->Read();
-  });
-}
-
-void ElevenLabsSession::OnMessage(std::string_view text) {
-  if (closing_ || torn_down_) return;
+// Binary messages are read as text too (ElevenLabs' clients send text).
+void ElevenLabsSession::OnMessage(std::string_view text, bool /*binary*/) {
   last_input_ = Clock::now();
   auto m = ParseElevenLabsMessage(text);
   if (!m) return Fail(m.error());
@@ -252,94 +214,19 @@ void ElevenLabsSession::MaybeFinish() {
   if (close_socket_ && contexts_.empty()) CloseSocket(kCloseNormal, "");
 }
 
-// ---- The socket ----
-
-void ElevenLabsSession::Send(std::string message, uint32_t request) {
-  if (closing_ || torn_down_) return;
-  queued_bytes_ += message.size();
-  out_.push_back({std::move(message), request});
-  WriteNext();
-}
-
-// A cancelled context's audio that is still queued goes no further (barge-in: a reader that is behind
-// hears nothing more of it). The front message may be on the wire already and stays.
-void ElevenLabsSession::DropQueued(uint32_t request) {
-  for (auto it = out_.begin() + (writing_ && !out_.empty() ? 1 : 0); it != out_.end();) {
-    if (it->request != request) {
-      ++it;
-      continue;
-    }
-    queued_bytes_ -= it->json.size();
-    it = out_.erase(it);
-  }
-  if (link_ && queued_bytes_ < kResumeBytes) link_->Resume();
-}
-
-void ElevenLabsSession::WriteNext() {
-  if (writing_ || !accepted_ || torn_down_) return;
-  auto self = shared_from_this();
-  if (out_.empty()) {
-    if (!closing_ || close_sent_) return;
-    close_sent_ = true;
-    writing_ = true;
-    // The peer answers with its close frame, which ends the pending read (Teardown).
-    ws_.async_close(close_, [self](beast::error_code ec) {
-      self->writing_ = false;
-      if (ec) self->Teardown();
-    });
-    return;
-  }
-  writing_ = true;
-  ws_.async_write(asio::buffer(out_.front().json), [self](beast::error_code ec, size_t) {
-    self->writing_ = false;
-    if (ec) {
-      spdlog::debug("http: websocket write: {}", ec.message());
-      return self->Teardown();
-    }
-    self->queued_bytes_ -= self->out_.front().json.size();
-    self->out_.pop_front();
-    if (self->link_ && self->queued_bytes_ < kResumeBytes) self->link_->Resume();
-    self->WriteNext();
-  });
-}
+// ---- Closing ----
 
 void ElevenLabsSession::Fail(const ElevenLabsError& error) {
-  if (closing_) return;
+  if (closing()) return;
   spdlog::debug("http: websocket closed ({}): {}", error.error, error.message);
   Send(error.Json());
   CloseSocket(error.close_code, error.message);
 }
 
-// Queues the close after what is queued; the daemon's requests are cancelled now.
-void ElevenLabsSession::CloseSocket(uint16_t code, std::string reason) {
-  if (closing_ || torn_down_) return;
-  closing_ = true;
-  close_ = websocket::close_reason(static_cast<websocket::close_code>(code), CloseReason(std::move(reason)));
-  if (link_) link_->Close();
-  link_.reset();
-  contexts_.clear();
-  open_ids_.clear();
-  timer_.cancel();
-  WriteNext();
-}
-
-void ElevenLabsSession::Teardown() {
-  if (torn_down_) return;
-  torn_down_ = true;
-  if (link_) link_->Close();
-  link_.reset();
-  contexts_.clear();
-  open_ids_.clear();
-  out_.clear();
-  timer_.cancel();
-  beast::error_code ec;
-  beast::get_lowest_layer(ws_).close(ec);
-}
-
 // ---- Inactivity (inactivity_timeout): ElevenLabs' input_timeout_exceeded ----
 
 void ElevenLabsSession::ArmTimer() {
-  if (closing_ || torn_down_) return;
+  if (closing()) return;
   const auto timeout = std::chrono::seconds(setup_.options.inactivity_timeout_s);
   std::optional<Clock::time_point> due;
   auto consider = [&](Clock::time_point t) { due = due ? std::min(*due, t) : t; };
@@ -351,14 +238,14 @@ void ElevenLabsSession::ArmTimer() {
   }
   if (!due) return (void)timer_.cancel();
   timer_.expires_at(*due);
-  timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+  timer_.async_wait([weak = std::weak_ptr<ElevenLabsSession>(Self<ElevenLabsSession>())](boost::system::error_code ec) {
     auto self = weak.lock();
     if (!ec && self) self->OnTimer();
   });
 }
 
 void ElevenLabsSession::OnTimer() {
-  if (closing_ || torn_down_) return;
+  if (closing()) return;
   const auto now = Clock::now();
   const auto timeout = std::chrono::seconds(setup_.options.inactivity_timeout_s);
   const ElevenLabsError error = InactivityError(setup_.options.inactivity_timeout_s);

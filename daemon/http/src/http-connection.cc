@@ -189,6 +189,7 @@ void HttpConnection::Route() {
     case HttpHandler::kChannel: return HandleChannel(route->channel, route->action);
     case HttpHandler::kEvents: return HandleEvents(route->channel);
     case HttpHandler::kElevenLabs: return HandleElevenLabs(*route);
+    case HttpHandler::kNativeWs: return HandleNativeWs();
   }
 }
 

@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "ttsd/daemon/elevenlabs-session.h"
+#include "ttsd/daemon/native-ws-session.h"
 #include "ttsd/daemon/http-connection.h"
 #include "ttsd/daemon/http-multipart.h"
 #include "ttsd/daemon/http-web-assets.h"
@@ -322,15 +323,35 @@ void HttpConnection::HandleElevenLabs(const HttpRoute& route) {
                                 options ? std::string_view(setup.options.api_key) : std::string_view());
   if (!key) return ReplyError(key.error());
   setup.key_given = *key == ElevenLabsKey::kGiven;
-  // The socket leaves this connection: the read that watched it is cancelled first (its handler
-  // finds the connection closed), and nothing here touches it again.
+  HandOver(std::make_shared<ElevenLabsSession>(ReleaseSocket(), shared_, std::move(setup)));
+}
+
+// GET /v1/ws with Upgrade: websocket. RouteRequest has checked Origin and Host; a bearer token in the
+// header must be right, and without one hello must carry it.
+void HttpConnection::HandleNativeWs() {
+  if (!boost::beast::websocket::is_upgrade(request_)) {
+    return ReplyError({426, "invalid_request_error", "upgrade_required",
+                       "this is ttsd's protocol over WebSocket: connect with a WebSocket (ws://)", ""});
+  }
+  const auto auth = request_[boost::beast::http::field::authorization];
+  auto key = CheckElevenLabsKey(shared_->config.token, std::string_view(auth.data(), auth.size()), "", "");
+  if (!key) return ReplyError(key.error());
+  HandOver(std::make_shared<NativeWsSession>(ReleaseSocket(), shared_, *key == ElevenLabsKey::kGiven));
+}
+
+// The socket leaves this connection: the read that watched it is cancelled first (its handler finds
+// the connection closed), and nothing here touches it again.
+boost::asio::ip::tcp::socket HttpConnection::ReleaseSocket() {
   boost::system::error_code ec;
   socket_.cancel(ec);
   state_ = State::kClosed;
   deadline_.cancel();
   poll_timer_.cancel();
-  auto session = std::make_shared<ElevenLabsSession>(std::move(socket_), shared_, std::move(setup));
-  std::erase_if(shared_->websockets, [](const std::weak_ptr<ElevenLabsSession>& w) { return w.expired(); });
+  return std::move(socket_);
+}
+
+void HttpConnection::HandOver(std::shared_ptr<WsSession> session) {
+  std::erase_if(shared_->websockets, [](const std::weak_ptr<WsSession>& w) { return w.expired(); });
   shared_->websockets.push_back(session);
   session->Start(std::move(request_));
 }

@@ -140,6 +140,11 @@ std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, st
       return r;
     }
   }
+  if (path == "/v1/ws") {  // ttsd's own protocol: the token comes in the header or in hello
+    if (auto ok = CheckAccess(head, token, /*needs_token=*/false); !ok) return std::unexpected(ok.error());
+    if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
+    return get ? route(HttpHandler::kNativeWs) : not_allowed("GET");
+  }
   if (auto ok = CheckAccess(head, token, /*needs_token=*/true); !ok) return std::unexpected(ok.error());
   if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
   if (path == "/v1/audio/speech" || path == "/dev/captioned_speech") {  // the second: Kokoro-FastAPI's path

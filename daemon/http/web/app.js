@@ -1,7 +1,8 @@
 // ttsd control page. Talks to the HTTP API of the ttsd that served it:
 //   GET /v1/voices, POST /v1/audio/speech (with "channel": queued, 202), GET /v1/channels/NAME/events
 //   (server-sent events, read with fetch so that the bearer token can go in a header),
-//   POST /v1/channels/NAME/skip and /clear, POST /v1/voices (a saved voice from recordings, multipart).
+//   POST /v1/channels/NAME/skip and /clear, POST /v1/voices (a saved voice from recordings, multipart),
+//   and GET /v1/ws, ttsd's own protocol over a WebSocket, to speak in the page as the user types.
 'use strict';
 
 const AXES = ['happy', 'angry', 'sad', 'afraid', 'disgusted', 'melancholic', 'surprised', 'calm'];
@@ -101,16 +102,22 @@ function channel() {
   return $('channel').value.trim();
 }
 
+// The voice, speaker and emotion chosen, in the field names both APIs share.
+function style() {
+  const s = { voice: $('voice').value };
+  if (!$('speaker').disabled && $('speaker').value) s.speaker = $('speaker').value;
+  const e = emotion();
+  if (e) {
+    s.emotion = e;
+    s.emotion_alpha = Number($('intensity').value);
+  }
+  return s;
+}
+
 async function speak() {
   const text = $('text').value.trim();
   if (!text) return say('Type something first.', 'error');
-  const body = { input: text, voice: $('voice').value, channel: channel() };
-  if (!$('speaker').disabled && $('speaker').value) body.speaker = $('speaker').value;
-  const e = emotion();
-  if (e) {
-    body.emotion = e;
-    body.emotion_alpha = Number($('intensity').value);
-  }
+  const body = Object.assign({ input: text, channel: channel() }, style());
   if ($('interrupt').checked) body.interrupt = true;
   $('speak').disabled = true;
   try {
@@ -131,6 +138,219 @@ async function control(action) {
   } catch (err) {
     say(err.message, 'error');
   }
+}
+
+// ---- speaking here, over the WebSocket ----
+// "Speak here as I type": one WebSocket to /v1/ws carries ttsd's own protocol (protocol/README.md, "The
+// protocol over WebSocket"). What is typed goes out a word at a time as the text of a streaming request;
+// Enter closes that text, and the next typing opens a new request while the last one plays out. The audio
+// comes back in binary messages, one native audio frame each, and plays back to back through Web Audio.
+
+// Text is sent up to its last word boundary. ttsd speaks streamed text a sentence at a time; a clause
+// ended by , ; or : is flushed, so that it is heard while the rest of its sentence is being typed.
+const BOUNDARY = /[\s\p{P}]/u;
+const CLAUSE_END = /[,;:]\s+$/;
+
+// What the page has done, for tests (and a curious console).
+const live = (window.ttsdLive = {
+  open: false,         // welcome received, socket open
+  requests: 0,         // synthesize sent
+  samples: 0,          // PCM samples received, all requests together
+  samplesById: {},     // id -> PCM samples received
+  ended: [],           // ids that ended with LAST
+  errors: [],          // {id, code, name} of every error message
+  words: 0,            // word marks received
+  id: 0,               // the latest request
+  firstAudioAt: null,  // performance.now() of its first audio
+  textSentAt: null,    // ... of its first text
+  finalSentAt: null,   // ... of its last text
+  closeCode: null,     // how the socket last closed
+  audio: null,         // the AudioContext
+  playEnd: 0,          // context time at which the audio queued so far ends
+});
+
+let socket = null;
+let typing = 0;  // the request the textarea's text goes to; 0: none yet
+let sent = 0;  // characters of the textarea sent to it
+let nextId = 1;
+let refused = false;  // the server said why it closes (an error with id 0)
+const running = new Set();  // requests not ended
+const dropped = new Set();  // stopped requests: their late audio is thrown away
+const rates = {};  // id -> sample_rate, from accepted
+const sources = new Set();  // AudioBufferSourceNodes queued or playing
+
+function send(message) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function showLive(on) {
+  $('live').checked = on;
+  $('stop').disabled = !on;
+  $('text').placeholder = on ? 'Type: it is spoken as you type (Enter ends it)' : 'Type, then Speak (Ctrl+Enter)';
+  $('text').classList.toggle('live', on);
+}
+
+function goLive() {
+  // Made or resumed in the click that asked for it: browsers let audio start only then.
+  if (!live.audio) live.audio = new AudioContext();
+  live.audio.resume();
+  refused = false;
+  showLive(true);
+  const ws = (socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/ws'));
+  ws.binaryType = 'arraybuffer';
+  ws.onopen = () => {
+    // Version 3: marks and flush. A browser cannot set Authorization on a WebSocket; the token goes here.
+    const hello = { type: 'hello', min_version: 3, max_version: 3, client: 'ttsd control page' };
+    if (token) hello.token = token;
+    send(hello);
+  };
+  ws.onmessage = (e) => {
+    if (ws !== socket) return;
+    if (typeof e.data === 'string') onMessage(JSON.parse(e.data));
+    else onAudio(e.data);
+  };
+  ws.onclose = (e) => {
+    live.closeCode = e.code;
+    if (ws !== socket) return;  // closed by leaveLive
+    forget();
+    showLive(false);
+    if (!refused) say(`Speak here: the connection closed (${e.code}).`, 'error');
+  };
+}
+
+function leaveLive() {
+  silence();
+  const ws = socket;
+  forget();
+  if (ws) ws.close(1000);  // the server cancels what is still open
+  showLive(false);
+}
+
+// The socket is gone: so is every request on it.
+function forget() {
+  socket = null;
+  live.open = false;
+  typing = sent = 0;
+  running.clear();
+  dropped.clear();
+}
+
+function onMessage(m) {
+  if (m.type === 'welcome') {
+    live.open = true;
+    pump();  // what was typed meanwhile
+  } else if (m.type === 'accepted') {
+    rates[m.id] = m.body.sample_rate;
+  } else if (m.type === 'marks') {
+    live.words += m.body.marks.filter((k) => k.kind === 'word').length;
+  } else if (m.type === 'error') {
+    onError(m.id, m.body);
+  }
+}
+
+function onError(id, body) {
+  live.errors.push({ id, code: body.code, name: body.name });
+  const stopped = body.code === 13 && dropped.has(id);  // by our own Stop
+  if (id === 0) refused = true;
+  else if (body.code !== 11 && body.code !== 12) end(id);  // those two refuse one message, not the request
+  if (!stopped) say('Speak here: ' + (body.message || body.name || 'error ' + body.code), 'error');
+}
+
+// One audio frame: 12-byte header (flags at 5, request id at 8), 16-byte audio header, s16le mono PCM.
+function onAudio(buffer) {
+  const v = new DataView(buffer);
+  const id = v.getUint32(8, true);
+  const pcm = new Int16Array(buffer, 28);  // little-endian, as every browser's platform
+  live.samples += pcm.length;
+  live.samplesById[id] = (live.samplesById[id] || 0) + pcm.length;
+  if (id === live.id && pcm.length && live.firstAudioAt === null) live.firstAudioAt = performance.now();
+  if (!dropped.has(id)) play(pcm, rates[id] || v.getUint32(12, true));
+  if (v.getUint8(5) & 1) {
+    live.ended.push(id);
+    end(id);
+  }
+}
+
+function end(id) {
+  running.delete(id);
+  dropped.delete(id);
+  delete rates[id];
+  if (typing === id) typing = 0;  // more typing opens a new request
+}
+
+// Queues a chunk right after the one before it (or now, when that one has played).
+function play(pcm, rate) {
+  if (!pcm.length) return;
+  const ctx = live.audio;
+  const buffer = ctx.createBuffer(1, pcm.length, rate);
+  const data = buffer.getChannelData(0);
+  for (let i = 0; i < pcm.length; i++) data[i] = pcm[i] / 32768;
+  const source = ctx.createBufferSource();
+  source.buffer = buffer;
+  source.connect(ctx.destination);
+  const at = Math.max(ctx.currentTime, live.playEnd);
+  source.start(at);
+  live.playEnd = at + buffer.duration;
+  sources.add(source);
+  source.onended = () => sources.delete(source);
+}
+
+function silence() {
+  for (const source of sources) source.stop();
+  sources.clear();
+  if (live.audio) live.playEnd = live.audio.currentTime;
+}
+
+// Stop: every request still going is cancelled and silenced, and what was typed is dropped.
+function stop() {
+  for (const id of running) {
+    if (!dropped.has(id)) send({ type: 'cancel', id });
+    dropped.add(id);
+  }
+  silence();
+  $('text').value = '';
+  typing = sent = 0;
+  $('text').focus();
+}
+
+// Sends what was typed since the last call, up to its last word boundary. Only appended text counts:
+// an edit of text already sent is not taken back (the text was shorter: typing goes on from its end).
+function pump() {
+  if (!live.open) return;
+  const text = $('text').value;
+  sent = Math.min(sent, text.length);
+  let end = text.length;
+  while (end > sent && !BOUNDARY.test(text[end - 1])) end--;
+  if (end === sent) return;
+  sendText(text.slice(sent, end), false, CLAUSE_END.test(text.slice(0, end)));
+  sent = end;
+}
+
+// Enter: the rest of the text closes the request; the emptied textarea starts the next one.
+function finish() {
+  if (!live.open) return;
+  const text = $('text').value;
+  const rest = text.slice(Math.min(sent, text.length));
+  if (typing || rest.trim()) sendText(rest, true, false);
+  $('text').value = '';
+  typing = sent = 0;
+}
+
+function sendText(text, final, flush) {
+  if (!typing) openRequest();
+  send({ type: 'text', id: typing, text, final, flush });
+  const now = performance.now();
+  if (live.textSentAt === null) live.textSentAt = now;
+  if (final) live.finalSentAt = now;
+}
+
+function openRequest() {
+  typing = live.id = nextId++;
+  running.add(typing);
+  const body = Object.assign({ final: false, marks: 'words', sample_format: 's16le' }, style());
+  send({ type: 'synthesize', id: typing, body });
+  live.requests++;
+  live.firstAudioAt = live.textSentAt = live.finalSentAt = null;
 }
 
 // ---- a new voice from recordings ----
@@ -240,8 +460,17 @@ function start() {
   });
   $('speak').addEventListener('click', speak);
   $('text').addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) speak();
+    if (e.key !== 'Enter') return;
+    if (e.ctrlKey || e.metaKey) {
+      speak();
+    } else if (socket && !e.shiftKey) {  // speaking here: Enter ends the utterance
+      e.preventDefault();
+      finish();
+    }
   });
+  $('text').addEventListener('input', pump);
+  $('live').addEventListener('change', () => ($('live').checked ? goLive() : leaveLive()));
+  $('stop').addEventListener('click', stop);
   $('skip').addEventListener('click', () => control('skip'));
   $('clear').addEventListener('click', () => control('clear'));
   $('nv-save').addEventListener('click', saveVoice);

@@ -7,14 +7,12 @@
 // (ElevenLabsAligner).
 //   auto ws = std::make_shared<ElevenLabsSession>(std::move(socket), shared, std::move(setup));
 //   ws->Start(std::move(upgrade_request));   // the handshake, then messages until either side closes
-// Ownership: pending socket operations and the link's callbacks hold the session; Teardown (the socket's
-// end) closes the link and lets it go. HttpShared::websockets holds it weakly for Shutdown.
+// The socket itself (handshake, write queue, backpressure, close) is WsSession's.
 // Thread-safety: every method runs on the I/O thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,16 +21,11 @@
 #include <utility>  // before Asio: Boost 1.74 needs it under C++23
 
 #include <boost/asio.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
 
 #include "ttsd/daemon/elevenlabs-aligner.h"
 #include "ttsd/daemon/elevenlabs-messages.h"
-#include "ttsd/daemon/http-native-link.h"
-#include "ttsd/daemon/http-server.h"
 #include "ttsd/daemon/http-speech.h"
+#include "ttsd/daemon/ws-session.h"
 
 namespace ttsd::daemon {
 
@@ -46,22 +39,16 @@ struct ElevenLabsSetup {
   bool key_given = true;                    // false: the first message must carry the API key
 };
 
-class ElevenLabsSession : public std::enable_shared_from_this<ElevenLabsSession> {
+class ElevenLabsSession : public WsSession {
  public:
-  using Tcp = boost::asio::ip::tcp;
-  using Upgrade = boost::beast::http::request<boost::beast::http::string_body>;
-  static constexpr size_t kPauseBytes = 256 << 10;  // queued messages that pause the daemon (as HTTP)
-  static constexpr size_t kResumeBytes = 64 << 10;
   static constexpr size_t kMaxMessageBytes = 1 << 20;      // a client message; larger closes with 1009
   static constexpr size_t kMaxContextTextBytes = 1 << 20;  // a context's text, whatever the daemon allows
 
   ElevenLabsSession(Tcp::socket socket, std::shared_ptr<HttpShared> shared, ElevenLabsSetup setup);
-  ~ElevenLabsSession();
 
-  void Start(Upgrade upgrade);
   // The daemon is stopping: an idle socket closes now (1001); one with contexts when the daemon
   // closes its link.
-  void Shutdown();
+  void Shutdown() override;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -78,8 +65,9 @@ class ElevenLabsSession : public std::enable_shared_from_this<ElevenLabsSession>
   };
 
   // Client messages (elevenlabs-session.cc).
-  void Read();
-  void OnMessage(std::string_view text);
+  void OnOpen() override;
+  void OnMessage(std::string_view text, bool binary) override;
+  void Forget() override;
   void OnSingle(const ElevenLabsMessage& m);
   void OnMulti(const ElevenLabsMessage& m);
   Context* Open(const std::string& id, const ElevenLabsMessage& first);
@@ -92,38 +80,15 @@ class ElevenLabsSession : public std::enable_shared_from_this<ElevenLabsSession>
   void EndContext(uint32_t request);                       // isFinal; the context is over
   void FailContext(uint32_t request, const ElevenLabsError& error);
   void MaybeFinish();  // after close_socket: closes once every context is over
-  // The socket. request: the context an audio message belongs to (0: none), so that a cancel can drop
-  // what of it is still queued.
-  void Send(std::string json, uint32_t request = 0);
-  void DropQueued(uint32_t request);
-  void WriteNext();
   void Fail(const ElevenLabsError& error);  // the error message, then the close it names
-  void CloseSocket(uint16_t code, std::string reason);
-  void Teardown();
   void ArmTimer();
   void OnTimer();
   const std::string* ContextId(const Context& c) const { return setup_.multi ? &c.id : nullptr; }
 
-  boost::beast::websocket::stream<Tcp::socket> ws_;
-  std::shared_ptr<HttpShared> shared_;
   ElevenLabsSetup setup_;
-  boost::beast::flat_buffer read_buffer_;
-  std::shared_ptr<NativeLink> link_;
-  struct Outgoing {
-    std::string json;
-    uint32_t request = 0;
-  };
-  std::deque<Outgoing> out_;  // messages not yet written (the front one while it is being written)
-  size_t queued_bytes_ = 0;
-  bool accepted_ = false;    // the handshake is done
-  bool writing_ = false;
-  bool closing_ = false;     // a close is queued: nothing more is read or sent
-  bool close_sent_ = false;
-  bool torn_down_ = false;
   bool authorized_ = true;   // false until a first message carries the key (key_given false)
   bool started_ = false;     // stream-input: the first message came
   bool close_socket_ = false;  // close_socket: closes once the contexts are over
-  boost::beast::websocket::close_reason close_;
   std::map<uint32_t, Context> contexts_;         // by native request id: open and draining
   std::map<std::string, uint32_t> open_ids_;     // context_id -> request, while its text is open
   uint32_t next_request_ = 1;

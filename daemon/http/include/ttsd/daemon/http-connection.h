@@ -22,6 +22,7 @@
 #include <boost/beast/http.hpp>
 
 #include "ttsd/daemon/http-native-link.h"
+#include "ttsd/daemon/ws-session.h"
 #include "ttsd/daemon/http-route.h"
 #include "ttsd/daemon/http-server.h"
 #include "ttsd/daemon/http-speech.h"
@@ -93,6 +94,11 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void PollEvents();
   // ElevenLabs' WebSocket API: the socket goes to an ElevenLabsSession and this connection ends.
   void HandleElevenLabs(const HttpRoute& route);
+  // ttsd's own protocol over WebSocket: the socket goes to a NativeWsSession.
+  void HandleNativeWs();
+  // A WebSocket upgrade: the socket leaves this connection (which ends) for a session, which starts.
+  boost::asio::ip::tcp::socket ReleaseSocket();
+  void HandOver(std::shared_ptr<WsSession> session);
   void HandleSpeech(bool captioned);
   void StartSpeech(const std::string& body);
   void OnSpeechFrame(protocol::Frame frame);

@@ -27,7 +27,8 @@ struct HttpRequestHead {
 enum class HttpHandler {
   kAsset, kSpeech, kCaptionedSpeech, kVoices, kVoiceAdd, kVoiceRemove, kHealth, kModels, kAudioVoices, kAudioModels,
   kChannel, kEvents,
-  kElevenLabs  // ElevenLabs' WebSocket API: an upgrade to (multi-)stream-input
+  kElevenLabs,  // ElevenLabs' WebSocket API: an upgrade to (multi-)stream-input
+  kNativeWs     // ttsd's own protocol over WebSocket: an upgrade to /v1/ws
 };
 
 struct HttpRoute {

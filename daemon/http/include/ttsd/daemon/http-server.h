@@ -26,7 +26,7 @@
 namespace ttsd::daemon {
 
 class HttpConnection;
-class ElevenLabsSession;
+class WsSession;
 
 // What the server and its connections share; connections hold it, so it outlives the server.
 struct HttpShared {
@@ -37,7 +37,7 @@ struct HttpShared {
   size_t connections = 0;  // open now
   bool shutting_down = false;
   std::vector<std::weak_ptr<HttpConnection>> live;
-  std::vector<std::weak_ptr<ElevenLabsSession>> websockets;  // ElevenLabs' WebSocket API
+  std::vector<std::weak_ptr<WsSession>> websockets;  // ElevenLabs' API and ttsd's own over WebSocket
 };
 
 class HttpServer : public Server::FrontEnd {
