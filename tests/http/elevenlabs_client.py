@@ -206,10 +206,11 @@ async def timeout(args):
     single_r = await attempt(args, "stream-input", [{"text": " "}], query="output_format=pcm_16000&inactivity_timeout=1")
     single_r["elapsed"] = now() - started
     messages = []
-    async with connect(url(args, "multi-stream-input", "output_format=pcm_16000&inactivity_timeout=1")) as ws:
+    # 2 s here: a keep-alive every 0.3 s keeps the socket open even on a loaded machine.
+    async with connect(url(args, "multi-stream-input", "output_format=pcm_16000&inactivity_timeout=2")) as ws:
         await ws.send(json.dumps({"text": " ", "context_id": "idle"}))
         started = now()
-        for _ in range(6):  # keep-alives for the socket, none for the context
+        for _ in range(10):  # keep-alives for the socket, none for the context
             await asyncio.sleep(0.3)
             await ws.send(json.dumps({"text": ""}))
             try:

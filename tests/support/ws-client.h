@@ -1,5 +1,7 @@
-// Test support: a WebSocket client (Boost.Beast) for ttsd's HTTP listener, with a deadline on every
-// step, so that a test fails instead of hanging.
+// Test and bench support: a WebSocket client (Boost.Beast) for ttsd's HTTP listener, with a deadline on
+// every step, so that a test fails instead of hanging. TCP_NODELAY is on, as in browsers and Python's
+// asyncio: with Nagle, a small message sent right after another waits for the server's delayed ACK (up to
+// 40 ms; stream-text-bench --nagle shows it).
 //   WsClient ws; ASSERT_TRUE(ws.Connect(port, "/v1/ws")) << ws.status();
 //   ws.SendJson({{"type", "hello"}, ...}); auto m = ws.Read();  // m->binary, m->data
 // Thread-safety: one test thread.
@@ -36,6 +38,7 @@ class WsClient {
     namespace beast = boost::beast;
     boost::system::error_code ec;
     ws_.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)}, ec);
+    if (!ec) ws_.next_layer().set_option(boost::asio::ip::tcp::no_delay(!nagle_), ec);
     if (ec) return false;
     ws_.set_option(beast::websocket::stream_base::decorator([headers](beast::websocket::request_type& req) {
       for (const auto& [name, value] : headers) req.set(name, value);
@@ -50,6 +53,8 @@ class WsClient {
     body_ = response_.body();
     return done && !ec;
   }
+
+  void set_nagle(bool on) { nagle_ = on; }  // before Connect
 
   bool SendJson(const json& message) { return Write(message.dump(), false); }
   bool SendText(const std::string& text) { return Write(text, false); }
@@ -117,6 +122,7 @@ class WsClient {
   boost::beast::flat_buffer buffer_;
   int status_ = 0;
   int close_code_ = 0;
+  bool nagle_ = false;
   std::string body_;
 };
 
