@@ -14,11 +14,11 @@ libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
 libsndfile1-dev libsoxr-dev libsystemd-dev systemd libssl-dev
 libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
 libmp3lame-dev libflac-dev libvo-aacenc-dev
-flite1-dev unicode-data libxml2-dev"
+flite1-dev unicode-data libxml2-dev prometheus-cpp-dev"
 
 TEST_PKGS="libgtest-dev libgmock-dev
-pulseaudio pulseaudio-utils alsa-utils ffmpeg curl chromium
-python3-torch python3-numpy python3-venv"
+pulseaudio pulseaudio-utils alsa-utils ffmpeg curl chromium haproxy
+python3-torch python3-numpy python3-venv prometheus"
 
 # OpenAI's official Python client and everything it imports, exactly (tests/http/openai-client-test.cc).
 OPENAI_PINS="openai==3.63.0 annotated-types==0.8.0 anyio==4.16.0 h11==0.16.0 httpcore2==2.17.0 httpx2==2.17.0
@@ -27,6 +27,11 @@ typing-inspection==0.4.5 typing_extensions==4.16.0"
 
 # The Python websockets package, as ElevenLabs' docs script its WebSocket API (tests/http/elevenlabs-ws-test.cc).
 ELEVENLABS_PINS="websockets==17.4"
+# kubernetes-validate and what it imports, exactly: the Kubernetes API's JSON schemas (1.25-1.37) ship in its
+# wheel, so deploy/kubernetes/*.yaml are checked offline (tests/deploy/kubernetes-test.cc).
+KUBERNETES_PINS="kubernetes-validate==1.37.0 attrs==26.1.0 importlib_resources==7.1.0 jsonschema==4.26.0
+jsonschema-specifications==2025.9.1 packaging==26.4 PyYAML==6.0.4 referencing==0.37.0 rpds-py==2026.9.1
+typing_extensions==4.16.0"
 # Pipecat (pipecat-ai[elevenlabs]) and everything it imports, exactly: its ElevenLabsTTSService driven
 # against ttsd (tests/http/elevenlabs-ws-test.cc, PipecatSpeaksThroughTtsd). No model is fetched at run
 # time (its VAD model ships in the wheel and is not loaded). docopt (num2words') is built from source.
@@ -74,6 +79,14 @@ if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends $missing
+  # Debian's prometheus (the tests want its promtool) starts a server on :9090, and haproxy its own
+  # service; the tests run these programs themselves: stop and disable the services.
+  for service in prometheus haproxy; do
+    case " $missing " in *" $service "*)
+      { $SUDO systemctl disable --now $service && $SUDO systemctl reset-failed $service; } 2>/dev/null ||
+        { $SUDO update-rc.d $service disable; $SUDO invoke-rc.d $service stop; } >/dev/null 2>&1 || true ;;
+    esac
+  done
 fi
 # A venv of Debian's python3 (not whatever python3 is first on PATH) holding exactly the pins given, each
 # with --no-deps (the pins name every package needed); .venv/NAME/pins says what is in it, and a changed
@@ -95,6 +108,7 @@ make_venv() {  # NAME "PINS" "WHAT, FOR THE LOG"
 
 [ -n "$test" ] && make_venv openai "$OPENAI_PINS" "4 MB"
 [ -n "$test" ] && make_venv elevenlabs "$ELEVENLABS_PINS" "1 MB"
+[ -n "$test" ] && make_venv kubernetes "$KUBERNETES_PINS" "24 MB to download, 145 MB installed"
 [ -n "$test" ] && make_venv pipecat "$PIPECAT_PINS" "130 MB to download, 520 MB installed"
 # The C++ build needs none of torch's Python dependencies (sympy, networkx, the other CUDA libraries).
 [ -n "$torch2" ] && make_venv torch2 "$TORCH2_PINS" "545 MB to download, 1.3 GB installed"

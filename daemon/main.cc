@@ -92,8 +92,11 @@ int Run(int argc, char** argv) {
     spdlog::critical("cannot load voices: {}", voices.error().ToString());
     return 1;
   }
+  // Before io and the scheduler: sessions and workers count into it until they are gone.
+  ttsd::daemon::Metrics metrics({TTSD_VERSION, ttsd::engine::LibtorchVersion(), config.engine.device},
+                                static_cast<size_t>(config.max_batch));
   boost::asio::io_context io;
-  ttsd::daemon::InferenceScheduler scheduler(config.inference_workers, static_cast<size_t>(config.max_batch));
+  ttsd::daemon::InferenceScheduler scheduler(config.inference_workers, static_cast<size_t>(config.max_batch), &metrics);
   {  // the front ends and their signal handlers live in here
     ttsd::daemon::VoiceStore store(config.voice_store);
     for (const auto& saved : store.List()) {
@@ -104,7 +107,7 @@ int Run(int argc, char** argv) {
       }
     }
     spdlog::info("voice store {}: {} saved voices", config.voice_store, store.List().size());
-    ttsd::daemon::Server server(io, config, *voices, scheduler, &store);
+    ttsd::daemon::Server server(io, config, *voices, scheduler, &store, &metrics);
     // Home Assistant's protocol (config wyoming, wyoming_socket), on the native server's context.
     // It listens first: a bad Wyoming address leaves no native socket file.
     ttsd::daemon::WyomingServer wyoming(io, server.context());
@@ -123,7 +126,7 @@ int Run(int argc, char** argv) {
     std::unique_ptr<ttsd::daemon::HttpServer> http;
     if (config.http.enabled()) {
       http = std::make_unique<ttsd::daemon::HttpServer>(
-          io, config.http, [&server] { return server.ConnectInProcess(); });
+          io, config.http, [&server] { return server.ConnectInProcess(); }, [&server] { return server.MetricsText(); });
       if (auto s = http->Listen(); !s) {
         if (http_option->count() > 0) {
           spdlog::critical("{}", s.error().ToString());

@@ -15,6 +15,8 @@
 
 namespace ttsd::engine {
 
+std::string LibtorchVersion() { return TORCH_VERSION; }
+
 std::shared_ptr<spdlog::logger> EngineLog() {
   static std::shared_ptr<spdlog::logger> log = [] {
     auto l = spdlog::get("engine");

@@ -284,6 +284,12 @@ protocol::ChannelStatus ChannelHub::Status(const std::string& channel) const {
   return st;
 }
 
+std::vector<MetricsSample::Channel> ChannelHub::Sample() const {
+  std::vector<MetricsSample::Channel> out;
+  for (const auto& [name, ch] : channels_) out.push_back({name, ch->queue.size(), ch->listeners.size(), ch->underruns});
+  return out;
+}
+
 uint64_t ChannelHub::AddListener(const std::string& channel, ListenerCallback callback,
                                  std::function<void(const Error&)> on_end) {
   Channel& ch = Get(channel);

@@ -6,7 +6,8 @@
 
 namespace ttsd::daemon {
 
-InferenceScheduler::InferenceScheduler(int workers, size_t max_batch) : max_batch_(std::max<size_t>(1, max_batch)) {
+InferenceScheduler::InferenceScheduler(int workers, size_t max_batch, Metrics* metrics)
+    : max_batch_(std::max<size_t>(1, max_batch)), metrics_(metrics) {
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
@@ -75,6 +76,24 @@ void InferenceScheduler::Wake(const std::shared_ptr<Job>& job) {
 bool InferenceScheduler::WaitingForText(const std::shared_ptr<Job>& job) {
   std::lock_guard lock(mu_);
   return job->state == Job::State::kWaitText;
+}
+
+InferenceScheduler::Load InferenceScheduler::CurrentLoad() {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  Load load;
+  load.queued = fresh_queue_.size() + queue_.size();
+  load.behind = static_cast<size_t>(
+      std::ranges::count_if(queue_, [&](const auto& job) { return !job->paused && job->played_out < now; }));
+  return load;
+}
+
+void InferenceScheduler::TrackPlayout(Job& job, std::chrono::steady_clock::time_point now, double chunk_s) {
+  const bool restart = job.fresh || job.paused;
+  if (!restart && now > job.played_out && metrics_) metrics_->StreamUnderrun();
+  if (restart || now > job.played_out) job.played_out = now;
+  job.played_out += std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(chunk_s));
+  job.paused = false;
 }
 
 void InferenceScheduler::WorkerLoop() {
@@ -158,6 +177,7 @@ bool InferenceScheduler::Prepare(const std::shared_ptr<Job>& job) {
     // missed: both look at the state under it.
     if (!job->cancelled.load() && !job->can_send()) {
       job->state = Job::State::kWaitDrain;
+      job->paused = true;
       return false;
     }
   }
@@ -175,8 +195,14 @@ void InferenceScheduler::RunBatch(const std::vector<std::shared_ptr<Job>>& jobs)
   if (ready.empty()) return;
   if (ready.size() > 1) spdlog::debug("batched step: {} requests", ready.size());
   std::vector<engine::Chunk> chunks(ready.size());
+  const auto started = std::chrono::steady_clock::now();
   auto results = engine::Stream::NextBatch(streams, chunks);
-  for (size_t i = 0; i < ready.size(); ++i) Complete(ready[i], results[i], chunks[i]);
+  const double step_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (metrics_) metrics_->BatchStep(ready.size());
+  for (size_t i = 0; i < ready.size(); ++i) {
+    ready[i]->step_s += step_s;
+    Complete(ready[i], results[i], chunks[i]);
+  }
 }
 
 void InferenceScheduler::Complete(const std::shared_ptr<Job>& job, const Result<engine::StepResult>& result,
@@ -191,23 +217,28 @@ void InferenceScheduler::Complete(const std::shared_ptr<Job>& job, const Result<
     // A Cancel() during the step saw kRunning and left the delivery to us.
     if (job->pending_text.empty() && !job->pending_close && !job->cancelled.load()) {
       job->state = Job::State::kWaitText;
+      job->paused = true;
     } else {
       EnqueueLocked(job);
     }
     return;
   }
   job->on_chunk(chunk);
-  if (chunk.is_last) return Finish(job);
-  std::lock_guard lock(mu_);
-  if (!chunk.samples.empty()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (job->fresh) job->first_audio = now;
-    job->fresh = false;
-    job->audio_s += static_cast<double>(chunk.samples.size()) / job->stream->sample_rate();
-    job->deadline = job->first_audio + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                           std::chrono::duration<double>(job->audio_s));
+  {
+    std::lock_guard lock(mu_);
+    if (!chunk.samples.empty()) {
+      const auto now = std::chrono::steady_clock::now();
+      const double chunk_s = static_cast<double>(chunk.samples.size()) / job->stream->sample_rate();
+      TrackPlayout(*job, now, chunk_s);
+      if (job->fresh) job->first_audio = now;
+      job->fresh = false;
+      job->audio_s += chunk_s;
+      job->deadline = job->first_audio + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(job->audio_s));
+    }
+    if (!chunk.is_last) return EnqueueLocked(job);
   }
-  EnqueueLocked(job);
+  Finish(job);
 }
 
 }  // namespace ttsd::daemon

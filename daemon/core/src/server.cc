@@ -18,7 +18,7 @@ using Protocol = asio::local::stream_protocol;
 }  // namespace
 
 Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
-               InferenceScheduler& scheduler, VoiceStore* store)
+               InferenceScheduler& scheduler, VoiceStore* store, Metrics* metrics)
     : io_(io),
       config_(config),
       channels_(io.get_executor(), &scheduler),
@@ -32,6 +32,7 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
   context_.voices = &voices;
   context_.scheduler = &scheduler;
   context_.store = store;
+  context_.metrics = metrics;
 }
 
 Server::~Server() = default;
@@ -136,11 +137,23 @@ Result<Protocol::socket> Server::ConnectInProcess() {
   boost::system::error_code ec;
   asio::local::connect_pair(ours, theirs, ec);
   if (ec) return MakeError(ErrorCode::kIo, "cannot make a socket pair: " + ec.message());
-  auto session = std::make_shared<Session>(Session::Socket(std::move(ours)), &context_);
+  auto session = std::make_shared<Session>(Session::Socket(std::move(ours)), &context_, FrontEndKind::kHttp);
   std::erase_if(sessions_, [](const std::weak_ptr<Session>& s) { return s.expired(); });
   sessions_.push_back(session);
   session->Start();
   return theirs;
+}
+
+std::string Server::MetricsText() {
+  if (!context_.metrics) return "";
+  MetricsSample sample;
+  sample.requests_active = context_.open_requests.load();
+  const InferenceScheduler::Load load = context_.scheduler->CurrentLoad();
+  sample.requests_queued = load.queued;
+  sample.streams_behind = load.behind;
+  sample.voices_loaded = context_.voices->Describe().voices.size();
+  sample.channels = channels_.Sample();
+  return context_.metrics->Text(sample);
 }
 
 size_t Server::OpenRequests() { return context_.open_requests.load(); }

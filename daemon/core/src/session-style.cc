@@ -174,7 +174,7 @@ void Session::OnPrepared(uint32_t id, uint64_t serial, Result<Style> style) {
   if (!pending) return;
   if (!style) {
     spdlog::info("request #{} refused: {}", serial, style.error().ToString());
-    return SendError(id, style.error());
+    return RefuseSpeech(id, style.error(), pending->target.name);
   }
   const protocol::SynthesizeRequest& request = pending->request;
   // A saved voice's speaker, unless the references gave one; the emotion of all sources.
@@ -261,14 +261,20 @@ void Session::EndPending(uint32_t id, const Error& error) {
   auto* found = Find<std::shared_ptr<PendingRequest>>(id);
   if (!found) return;
   spdlog::info("request #{} ended before it started: {}", (*found)->serial, error.ToString());
+  if ((*found)->kind == PendingRequest::Kind::kSynthesize) CountSpeech((*found)->target.name, ErrorCodeName(error.code));
   requests_.erase(id);
   context_->open_requests.fetch_sub(1);
   SendError(id, error);
 }
 
-void Session::DropPending() {
-  const size_t dropped = std::erase_if(
-      requests_, [](const auto& r) { return std::holds_alternative<std::shared_ptr<PendingRequest>>(r.second); });
+void Session::DropPending(ErrorCode reason) {
+  const size_t dropped = std::erase_if(requests_, [&](const auto& r) {
+    auto* pending = std::get_if<std::shared_ptr<PendingRequest>>(&r.second);
+    if (pending && (*pending)->kind == PendingRequest::Kind::kSynthesize) {
+      CountSpeech((*pending)->target.name, ErrorCodeName(reason));
+    }
+    return pending != nullptr;
+  });
   context_->open_requests.fetch_sub(dropped);
 }
 

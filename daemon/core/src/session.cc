@@ -14,8 +14,10 @@ using protocol::FrameType;
 
 }  // namespace
 
-Session::Session(Socket socket, SessionContext* context)
-    : Connection(std::move(socket), context, "connection"), decoder_(protocol::kMaxClientPayloadBytes) {}
+Session::Session(Socket socket, SessionContext* context, FrontEndKind front_end)
+    : Connection(std::move(socket), context, "connection"),
+      front_end_(front_end),
+      decoder_(protocol::kMaxClientPayloadBytes) {}
 
 Session::~Session() {
   CancelJobs();
@@ -60,7 +62,7 @@ void Session::OnCloseWhenFlushed() {
   for (auto& [id, request] : requests_) {
     if (std::holds_alternative<std::shared_ptr<PendingRequest>>(request)) SendError(id, ended);
   }
-  DropPending();
+  DropPending(ErrorCode::kShuttingDown);
 }
 
 void Session::OnFail(const Error& error) {
@@ -156,15 +158,15 @@ std::optional<Error> Session::CheckNewRequest(uint32_t id) const {
 void Session::OnSynthesize(const protocol::Frame& frame) {
   const uint32_t id = frame.header.request_id;
   if (id == 0) return Fail({ErrorCode::kBadRequest, "request id 0 is reserved for the connection"});
-  if (auto error = CheckNewRequest(id)) return SendError(id, *error);
+  if (auto error = CheckNewRequest(id)) return RefuseSpeech(id, *error);
   auto request = protocol::ParseSynthesize(frame.payload);
-  if (!request) return SendError(id, request.error());
+  if (!request) return RefuseSpeech(id, request.error());
   if (version_ < 3 && (request->marks != protocol::MarkLevel::kNone || request->ssml)) {
-    return SendError(id, {ErrorCode::kBadRequest, "'marks' and 'ssml' need protocol version 3"});
+    return RefuseSpeech(id, {ErrorCode::kBadRequest, "'marks' and 'ssml' need protocol version 3"});
   }
   auto voice = ResolveVoice(request->voice);
-  if (!voice) return SendError(id, voice.error());
-  if (auto s = CheckStyle(*request, *voice); !s) return SendError(id, s.error());
+  if (!voice) return RefuseSpeech(id, voice.error());
+  if (auto s = CheckStyle(*request, *voice); !s) return RefuseSpeech(id, s.error(), voice->name);
   if (NeedsPreparing(*request)) {
     auto pending = std::make_shared<PendingRequest>();
     pending->upload = ReferenceUpload(request->references, request->emotion_reference,
@@ -182,7 +184,7 @@ void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request
   // A channel tells its watchers each word as it plays (ChannelHub::Watch): its utterances carry marks.
   if (!request.channel.empty() && options.marks == engine::MarkLevel::kNone) options.marks = engine::MarkLevel::kWords;
   auto stream = voice.voice->Start(options);
-  if (!stream) return SendError(id, stream.error());
+  if (!stream) return RefuseSpeech(id, stream.error(), voice.name);
 
   const auto& manifest = voice.voice->manifest();
   // A cloned speaker has no name: accepted says "".
@@ -192,7 +194,7 @@ void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request
   if (!request.channel.empty()) {
     return EnqueueOnChannel(id, request, std::move(*stream), std::move(accepted));
   }
-  auto job = MakeJob(id, std::move(*stream), request.sample_format, serial);
+  auto job = MakeJob(id, voice.name, std::move(*stream), request.sample_format, serial);
   requests_.emplace(id, job);
   context_->open_requests.fetch_add(1);
   spdlog::debug("connection {}: request {} (#{}) voice {} speaker {} final={} {} bytes of text", id_, id, job->serial,
@@ -201,8 +203,9 @@ void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request
   context_->scheduler->Submit(std::move(job));
 }
 
-std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, std::unique_ptr<engine::Stream> stream,
-                                      protocol::SampleFormat format, uint64_t given_serial) {
+std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, const std::string& voice,
+                                      std::unique_ptr<engine::Stream> stream, protocol::SampleFormat format,
+                                      uint64_t given_serial) {
   const uint64_t serial = given_serial ? given_serial : context_->next_request_serial.fetch_add(1);
   const uint32_t rate = static_cast<uint32_t>(stream->sample_rate());
   StreamJobSink sink;
@@ -228,7 +231,8 @@ std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, std::unique_ptr<engin
     self->SendError(request_id, error);
     self->EndRequest(request_id, serial);
   };
-  return MakeStreamJob(context_, executor(), serial, std::move(stream), outbound(), std::move(sink));
+  return MakeStreamJob(context_, executor(), serial, {front_end_, voice}, std::move(stream), outbound(),
+                       std::move(sink));
 }
 
 void Session::EndRequest(uint32_t request_id, uint64_t serial) {
@@ -252,8 +256,13 @@ void Session::EnqueueOnChannel(uint32_t id, const protocol::SynthesizeRequest& r
   SessionContext* context = context_;
   auto weak = weak_self();
   auto holder = std::make_shared<uint64_t>(0);  // the utterance id, known once queued
-  auto on_end = [context, weak, id, holder](Result<double> played) {
+  // Counted when it ends; its audio when it has played (a channel plays what it generates).
+  auto on_end = [context, weak, id, holder, front_end = front_end_, voice = accepted.voice](Result<double> played) {
     context->open_requests.fetch_sub(1);
+    if (Metrics* metrics = context->metrics) {
+      metrics->RequestEnded(front_end, voice, played ? "ok" : ErrorCodeName(played.error().code));
+      if (played) metrics->AudioProduced(voice, *played);
+    }
     auto self = weak.lock();
     if (!self) return;  // the requester left; the utterance still played
     auto* utterance = self->Find<ChannelUtterance>(id);
@@ -270,7 +279,7 @@ void Session::EnqueueOnChannel(uint32_t id, const protocol::SynthesizeRequest& r
                                             std::move(on_end));
   if (!queued) {
     context_->open_requests.fetch_sub(1);
-    return SendError(id, queued.error());
+    return RefuseSpeech(id, queued.error(), accepted.voice);
   }
   *holder = *queued;
   requests_.emplace(id, ChannelUtterance{*queued});
@@ -368,6 +377,15 @@ void Session::OnCancel(const protocol::Frame& frame) {
 void Session::SendError(uint32_t request_id, const Error& error) {
   protocol::ErrorBody body{error.code, error.message};
   Send(protocol::EncodeFrame(FrameType::kError, 0, request_id, protocol::Serialize(body)));
+}
+
+void Session::CountSpeech(std::string_view voice, std::string_view outcome) {
+  if (context_->metrics) context_->metrics->RequestEnded(front_end_, voice, outcome);
+}
+
+void Session::RefuseSpeech(uint32_t request_id, const Error& error, std::string_view voice) {
+  CountSpeech(voice, ErrorCodeName(error.code));
+  SendError(request_id, error);
 }
 
 }  // namespace ttsd::daemon

@@ -27,7 +27,7 @@ std::vector<uint8_t> EncodePcm(std::span<const float> samples, protocol::SampleF
 }
 
 std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_executor executor, uint64_t serial,
-                                   std::unique_ptr<engine::Stream> stream,
+                                   RequestLabels labels, std::unique_ptr<engine::Stream> stream,
                                    std::shared_ptr<std::atomic<size_t>> outbound, StreamJobSink sink) {
   auto job = std::make_shared<Job>();
   job->serial = serial;
@@ -36,6 +36,9 @@ std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_
   const auto started = std::chrono::steady_clock::now();
   const size_t max_outbound = context->config->max_outbound_bytes;
   auto shared_sink = std::make_shared<StreamJobSink>(std::move(sink));
+  Metrics* metrics = context->metrics;
+  auto shared_labels = std::make_shared<const RequestLabels>(std::move(labels));
+  Job* self = job.get();  // the callbacks belong to the job: it outlives every call of theirs
 
   // Both callbacks run on a worker thread; the bytes are built there and handed to the I/O thread.
   // Workers call it one at a time (the scheduler hands a job to one worker per step).
@@ -45,11 +48,21 @@ std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_
     const auto since_start = [&] {
       return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     };
-    if (first_ms < 0 && !chunk.samples.empty()) first_ms = since_start();
+    if (first_ms < 0 && !chunk.samples.empty()) {
+      first_ms = since_start();
+      if (metrics) metrics->FirstAudio(shared_labels->front_end, shared_labels->voice, first_ms / 1000);
+    }
+    if (metrics && !chunk.samples.empty()) {
+      metrics->AudioProduced(shared_labels->voice, static_cast<double>(chunk.samples.size()) / rate);
+    }
     if (chunk.is_last) {
       const double audio_s = static_cast<double>(chunk.sample_offset + chunk.samples.size()) / rate;
       spdlog::info("request #{} done: {:.2f} s of audio in {:.0f} ms, the first after {:.1f} ms", serial, audio_s,
                    since_start(), first_ms);
+      if (metrics) {
+        metrics->RequestEnded(shared_labels->front_end, shared_labels->voice, "ok");
+        metrics->RealTimeFactor(shared_labels->voice, self->step_s, audio_s);
+      }
     }
     boost::asio::post(executor, [=, bytes = std::move(bytes), last = chunk.is_last]() mutable {
       if (last) context->open_requests.fetch_sub(1);
@@ -63,6 +76,7 @@ std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_
     } else {
       spdlog::warn("request #{} failed: {}", serial, error.ToString());
     }
+    if (metrics) metrics->RequestEnded(shared_labels->front_end, shared_labels->voice, ErrorCodeName(error.code));
     boost::asio::post(executor, [=] {
       context->open_requests.fetch_sub(1);
       shared_sink->fail(error);

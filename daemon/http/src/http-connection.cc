@@ -190,6 +190,9 @@ void HttpConnection::Route() {
     case HttpHandler::kEvents: return HandleEvents(route->channel);
     case HttpHandler::kElevenLabs: return HandleElevenLabs(*route);
     case HttpHandler::kNativeWs: return HandleNativeWs();
+    case HttpHandler::kMetrics:
+      if (!shared_->metrics) return ReplyError({404, "invalid_request_error", "not_found", "no metrics here", ""});
+      return Reply(200, "text/plain; version=0.0.4; charset=utf-8", shared_->metrics());
   }
 }
 

@@ -177,6 +177,7 @@ std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, st
     return HttpRoute{HttpHandler::kVoiceRemove, "", "", "", name, false};
   }
   if (path == "/health") return get ? route(HttpHandler::kHealth) : not_allowed("GET");
+  if (path == "/metrics") return get ? route(HttpHandler::kMetrics) : not_allowed("GET");  // Prometheus' scrape
   if (path == "/v1/models") return get ? route(HttpHandler::kModels) : not_allowed("GET");
   if (path == "/v1/audio/voices") return get ? route(HttpHandler::kAudioVoices) : not_allowed("GET");
   if (path == "/v1/audio/models") return get ? route(HttpHandler::kAudioModels) : not_allowed("GET");

@@ -10,10 +10,11 @@ namespace ttsd::daemon {
 namespace asio = boost::asio;
 using Tcp = asio::ip::tcp;
 
-HttpServer::HttpServer(asio::io_context& io, const HttpConfig& config, Connect connect)
+HttpServer::HttpServer(asio::io_context& io, const HttpConfig& config, Connect connect, MetricsText metrics)
     : acceptor_(io), shared_(std::make_shared<HttpShared>()) {
   shared_->config = config;
   shared_->connect = std::move(connect);
+  shared_->metrics = std::move(metrics);
 }
 
 HttpServer::~HttpServer() { Shutdown(); }

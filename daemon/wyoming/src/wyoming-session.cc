@@ -140,24 +140,29 @@ void WyomingSession::OnSynthesizeStart(const WyomingEvent& event) {
 
 Status WyomingSession::StartRequest(const json& data, std::string text, bool final) {
   const DaemonConfig& config = *context_->config;
-  if (context_->shutting_down) return MakeError(ErrorCode::kShuttingDown, "the daemon is shutting down");
+  // A request refused here is counted here; one that starts, by its job.
+  auto refuse = [this](Error error, std::string_view voice = kNoVoice) -> Status {
+    if (Metrics* metrics = context_->metrics) metrics->RequestEnded(FrontEndKind::kWyoming, voice, ErrorCodeName(error.code));
+    return std::unexpected(std::move(error));
+  };
+  if (context_->shutting_down) return refuse({ErrorCode::kShuttingDown, "the daemon is shutting down"});
   if (context_->open_requests.load() >= config.max_requests_total) {
-    return MakeError(ErrorCode::kBusy,
-                     "the daemon is at its limit of " + std::to_string(config.max_requests_total) + " open requests");
+    return refuse({ErrorCode::kBusy,
+                   "the daemon is at its limit of " + std::to_string(config.max_requests_total) + " open requests"});
   }
   if (auto format = data.find("text_format"); format != data.end() && !format->is_null() && *format != "text") {
-    return MakeError(ErrorCode::kNotSupported, "text_format " + format->dump() + " is not supported; send plain text");
+    return refuse({ErrorCode::kNotSupported, "text_format " + format->dump() + " is not supported; send plain text"});
   }
   auto voice = data.find("voice");
   auto choice = ResolveWyomingVoice(*context_, voice == data.end() ? json() : *voice);
-  if (!choice) return std::unexpected(choice.error());
+  if (!choice) return refuse(choice.error());
   engine::StreamOptions options;
   options.speaker = choice->speaker;
   options.text = std::move(text);
   options.final = final;
   if (choice->voice.saved) UseSavedVoice(*choice->voice.saved, &options);
   auto stream = choice->voice.voice->Start(options);
-  if (!stream) return std::unexpected(stream.error());
+  if (!stream) return refuse(stream.error(), choice->voice.name);
 
   const int rate = (*stream)->sample_rate();
   const uint64_t serial = context_->next_request_serial.fetch_add(1);
@@ -189,7 +194,8 @@ Status WyomingSession::StartRequest(const json& data, std::string text, bool fin
   spdlog::debug("wyoming connection {}: request #{} voice {} speaker {} streaming={} {} bytes of text", id_, serial,
                 choice->voice.name, choice->speaker.empty() ? "(default)" : choice->speaker, streaming,
                 options.text.size());
-  job_ = MakeStreamJob(context_, executor(), serial, std::move(*stream), outbound(), std::move(sink));
+  job_ = MakeStreamJob(context_, executor(), serial, {FrontEndKind::kWyoming, choice->voice.name}, std::move(*stream),
+                       outbound(), std::move(sink));
   streaming_ = streaming;
   text_closed_ = final;
   context_->open_requests.fetch_add(1);

@@ -308,4 +308,7 @@ class Stream {
   StageTimes times_;
 };
 
+// The libtorch this build runs on: "1.13.1" (TORCH_VERSION), for ttsd_build_info.
+std::string LibtorchVersion();
+
 }  // namespace ttsd::engine

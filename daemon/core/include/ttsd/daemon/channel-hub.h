@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "ttsd/daemon/metrics.h"
 #include "ttsd/daemon/scheduler.h"
 #include "ttsd/protocol/messages.h"
 
@@ -71,6 +72,8 @@ class ChannelHub {
   bool Skip(const std::string& channel);    // drops the utterance playing now
   size_t Clear(const std::string& channel); // drops it and everything queued
   protocol::ChannelStatus Status(const std::string& channel) const;
+  // Every channel there is now (one with an utterance, a listener or its clock running), for the metrics.
+  std::vector<MetricsSample::Channel> Sample() const;
 
   // Drops every utterance and forgets every listener and watcher; Enqueue fails afterwards.
   void Shutdown();

@@ -6,6 +6,7 @@
 // job's deadline is when a listener who started playing at its first chunk would run out of audio,
 // so a stream that is only just ahead of playback (a new one) goes before those with seconds in
 // hand. Queued jobs are shared out among idle workers. One-off tasks (Post) go before both.
+// With Metrics it counts batch sizes and underruns (a chunk later than a real-time listener needed it).
 //   InferenceScheduler s(2, 8); auto job = std::make_shared<Job>(...); s.Submit(job); ... s.Stop();
 // Thread-safety: every public method is safe from any thread. Job callbacks run on worker threads.
 #pragma once
@@ -22,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "ttsd/daemon/metrics.h"
 #include "ttsd/engine/voice.h"
 #include "ttsd/protocol/error.h"
 
@@ -37,6 +39,9 @@ struct Job {
   std::function<void(const Error&)> on_error;
   // False while the client is too far behind; the job then waits for Wake().
   std::function<bool()> can_send;
+  // Wall time of the model steps that ran it (a batched step counts whole for each of its streams).
+  // Written by the worker running it before on_chunk, read in on_chunk.
+  double step_s = 0;
 
  private:
   friend class InferenceScheduler;
@@ -47,6 +52,10 @@ struct Job {
   std::chrono::steady_clock::time_point first_audio;  // when its first audio was handed out
   double audio_s = 0;                                 // seconds of audio handed out
   std::chrono::steady_clock::time_point deadline;     // first_audio + audio_s
+  // When a listener playing it in real time runs dry: it starts with the first chunk, and again with
+  // the first chunk after it ran dry or after the job waited for text or its client (paused).
+  std::chrono::steady_clock::time_point played_out;
+  bool paused = false;
   struct PendingText {
     std::string text;
     bool flush = false;  // then Stream::Flush
@@ -59,8 +68,9 @@ struct Job {
 
 class InferenceScheduler {
  public:
-  // max_batch: the most jobs one worker steps at once (1: no batching).
-  explicit InferenceScheduler(int workers, size_t max_batch = 8);
+  // max_batch: the most jobs one worker steps at once (1: no batching). metrics (not owned, may be
+  // null) must outlive the scheduler.
+  explicit InferenceScheduler(int workers, size_t max_batch = 8, Metrics* metrics = nullptr);
   ~InferenceScheduler();  // Stop()s
 
   void Submit(std::shared_ptr<Job> job);
@@ -82,6 +92,11 @@ class InferenceScheduler {
   // True while the job has nothing to do until more text arrives.
   bool WaitingForText(const std::shared_ptr<Job>& job);
   size_t active_jobs() const { return active_.load(); }
+  struct Load {
+    size_t queued = 0;  // jobs waiting for a worker
+    size_t behind = 0;  // of those, the ones whose real-time listener has run dry by now
+  };
+  Load CurrentLoad();
 
  private:
   void WorkerLoop();
@@ -92,6 +107,7 @@ class InferenceScheduler {
   void Complete(const std::shared_ptr<Job>& job, const Result<engine::StepResult>& result, const engine::Chunk& chunk);
   void EnqueueLocked(const std::shared_ptr<Job>& job);
   void Finish(const std::shared_ptr<Job>& job);
+  void TrackPlayout(Job& job, std::chrono::steady_clock::time_point now, double chunk_s);  // under mu_
 
   std::mutex mu_;  // guards the queues, stopping_ and every Job's scheduler fields
   std::condition_variable cv_;
@@ -101,6 +117,7 @@ class InferenceScheduler {
   bool stopping_ = false;
   size_t idle_workers_ = 0;  // workers waiting for work
   const size_t max_batch_;
+  Metrics* const metrics_;  // not owned; null: nothing counted
   std::atomic<size_t> active_{0};
   std::vector<std::thread> workers_;
 };

@@ -6,6 +6,7 @@
 //   WyomingServer wyoming(io, server.context()); server.AddFrontEnd(&wyoming);  // Listen()s first
 //   if (auto s = server.Listen(); !s) fail(s.error());
 //   server.Start(); io.run();   // returns after SIGTERM / SIGINT once drained; SIGHUP re-reads the lexicon
+//   std::string text = server.MetricsText();   // GET /metrics (HttpServer asks through a function)
 // Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
 #pragma once
 
@@ -39,9 +40,10 @@ class Server {
     virtual bool has_sessions() = 0;
   };
 
-  // store (not owned) holds the saved voices; null turns voice_add and saved voices off.
+  // store (not owned) holds the saved voices; null turns voice_add and saved voices off. metrics (not
+  // owned) counts requests; null counts nothing.
   Server(boost::asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
-         InferenceScheduler& scheduler, VoiceStore* store = nullptr);
+         InferenceScheduler& scheduler, VoiceStore* store = nullptr, Metrics* metrics = nullptr);
   ~Server();  // removes the socket file it created
 
   // Takes the socket systemd passed (LISTEN_FDS), else creates config.socket_path: its directory
@@ -62,6 +64,9 @@ class Server {
   Result<boost::asio::local::stream_protocol::socket> ConnectInProcess();
   // What a front end serves on: the voices, scheduler, channels, store and limits all share.
   SessionContext* context() { return &context_; }
+  // The metrics in Prometheus' text format, with the queue, channels and voices sampled now; "" without
+  // metrics.
+  std::string MetricsText();
   // front_end (not owned) is driven by Shutdown from now on; it must outlive io.run().
   void AddFrontEnd(FrontEnd* front_end) { front_ends_.push_back(front_end); }
 

@@ -23,6 +23,7 @@
 #include "ttsd/daemon/channel-hub.h"
 #include "ttsd/daemon/connection.h"
 #include "ttsd/daemon/daemon-config.h"
+#include "ttsd/daemon/metrics.h"
 #include "ttsd/daemon/reference-upload.h"
 #include "ttsd/daemon/scheduler.h"
 #include "ttsd/daemon/voice-registry.h"
@@ -42,6 +43,7 @@ struct SessionContext {
   InferenceScheduler* scheduler = nullptr;     // not owned
   ChannelHub* channels = nullptr;              // not owned
   VoiceStore* store = nullptr;                 // not owned; null: no saved voices
+  Metrics* metrics = nullptr;                  // not owned; null: nothing counted
   std::atomic<size_t> open_requests{0};        // across all sessions
   std::atomic<uint64_t> next_connection_id{1};
   std::atomic<uint64_t> next_request_serial{1};
@@ -83,7 +85,8 @@ using Request = std::variant<std::shared_ptr<Job>, ChannelUtterance, ChannelList
 
 class Session : public Connection {
  public:
-  Session(Socket socket, SessionContext* context);
+  // front_end: where its requests are counted (Metrics); kHttp for Server::ConnectInProcess.
+  Session(Socket socket, SessionContext* context, FrontEndKind front_end = FrontEndKind::kNative);
   ~Session() override;
 
   size_t open_requests() const { return requests_.size(); }
@@ -141,19 +144,25 @@ class Session : public Connection {
   void OnVoiceSaved(uint32_t id, uint64_t serial, Result<protocol::VoiceSaved> saved);
   std::shared_ptr<PendingRequest> TakePending(uint32_t id, uint64_t serial);  // null if gone
   void EndPending(uint32_t id, const Error& error);  // the request ends with error
-  void DropPending();                                // the connection ends: forget them all
+  // The connection ends: forget them all (a synthesize is counted as ending with reason).
+  void DropPending(ErrorCode reason = ErrorCode::kCancelled);
   void ExpirePending(int timeout_s);                 // idle: uploads that stalled end with kTimeout
 
   // serial 0: a new daemon-wide number (a request that waited for its references keeps its own).
-  std::shared_ptr<Job> MakeJob(uint32_t request_id, std::unique_ptr<engine::Stream> stream,
+  // voice: its name, for the metrics.
+  std::shared_ptr<Job> MakeJob(uint32_t request_id, const std::string& voice, std::unique_ptr<engine::Stream> stream,
                                protocol::SampleFormat format, uint64_t serial = 0);
   // Runs on the I/O thread after a job's terminal frame was queued.
   void EndRequest(uint32_t request_id, uint64_t serial);
   void CancelJobs();  // asks the scheduler to end every job; they leave requests_ as they end
 
   void SendError(uint32_t request_id, const Error& error);
+  // A synthesize request that ends without a job of its own: counted (voice kNoVoice when not known yet), then its error.
+  void RefuseSpeech(uint32_t request_id, const Error& error, std::string_view voice = kNoVoice);
+  void CountSpeech(std::string_view voice, std::string_view outcome);
   std::weak_ptr<Session> weak_self() { return SharedAs<Session>(); }
 
+  const FrontEndKind front_end_;
   protocol::FrameDecoder decoder_;
   bool greeted_ = false;
   uint32_t version_ = 0;  // negotiated in OnHello

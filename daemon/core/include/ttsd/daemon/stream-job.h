@@ -1,8 +1,9 @@
 // A request's engine stream run through the InferenceScheduler, for any front end (the native
 // Session, the Wyoming session): the front end says how a chunk becomes bytes and where they go;
-// this owns the rest (the daemon-wide request count, logging, backpressure).
+// this owns the rest (the daemon-wide request count, logging, metrics, backpressure).
 //   context->open_requests.fetch_add(1);
-//   auto job = MakeStreamJob(context, executor, serial, std::move(stream), outbound, std::move(sink));
+//   auto job = MakeStreamJob(context, executor, serial, {FrontEndKind::kNative, "ttsd-en"}, std::move(stream), outbound,
+//                            std::move(sink));
 //   context->scheduler->Submit(job);
 // Thread-safety: MakeStreamJob runs on the I/O thread; the sink's encode runs on inference
 // workers, deliver and fail on the I/O thread (posted to executor).
@@ -19,6 +20,7 @@
 
 #include <boost/asio.hpp>
 
+#include "ttsd/daemon/metrics.h"
 #include "ttsd/daemon/scheduler.h"
 #include "ttsd/protocol/messages.h"
 
@@ -37,11 +39,18 @@ struct StreamJobSink {
   std::function<void(const Error& error)> fail;
 };
 
+// What a request is counted under (Metrics): its front end and its voice's name.
+struct RequestLabels {
+  FrontEndKind front_end = FrontEndKind::kNative;
+  std::string voice;
+};
+
 // The job for stream. serial names it in logs. When it ends, context->open_requests goes down by
 // one (the caller counted it up) before deliver(last) or fail runs. It pauses while *outbound is at
-// or above config.max_outbound_bytes; the front end Wake()s it once its writes catch up.
+// or above config.max_outbound_bytes; the front end Wake()s it once its writes catch up. With
+// context->metrics it counts, under labels, its first audio, its audio, its end and its real-time factor.
 std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_executor executor, uint64_t serial,
-                                   std::unique_ptr<engine::Stream> stream,
+                                   RequestLabels labels, std::unique_ptr<engine::Stream> stream,
                                    std::shared_ptr<std::atomic<size_t>> outbound, StreamJobSink sink);
 
 // Samples (-1..1) as little-endian PCM in format; s16 is clipped and rounded.

@@ -28,7 +28,8 @@ enum class HttpHandler {
   kAsset, kSpeech, kCaptionedSpeech, kVoices, kVoiceAdd, kVoiceRemove, kHealth, kModels, kAudioVoices, kAudioModels,
   kChannel, kEvents,
   kElevenLabs,  // ElevenLabs' WebSocket API: an upgrade to (multi-)stream-input
-  kNativeWs     // ttsd's own protocol over WebSocket: an upgrade to /v1/ws
+  kNativeWs,    // ttsd's own protocol over WebSocket: an upgrade to /v1/ws
+  kMetrics      // GET /metrics: Prometheus' text format
 };
 
 struct HttpRoute {
@@ -49,7 +50,7 @@ struct HttpRoute {
 // invalid_api_key (a token is set and the request lacks it; the page needs none); 503
 // shutting_down; 400 invalid_channel or invalid_name; 405 method_not_allowed; 404 not_found; 415
 // unsupported_media_type for speech (or captioned speech) sent as anything but JSON, or an upload as anything but
-// multipart/form-data.
+// multipart/form-data. GET /metrics (kMetrics) is checked like the rest of the API.
 std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, std::string_view token,
                                                  bool shutting_down);
 

@@ -3,7 +3,7 @@
 // ElevenLabs' text-to-speech WebSocket API (an upgrade on the same listener).
 // Requests reach the daemon as native-protocol requests over in-process connections (NativeLink):
 // a channel's played words too (a listen with events and no audio).
-//   HttpServer http(io, config.http, [&] { return server.ConnectInProcess(); });
+//   HttpServer http(io, config.http, [&] { return server.ConnectInProcess(); }, [&] { return server.MetricsText(); });
 //   if (auto s = http.Listen(); !s) fail(s.error());   // logs "HTTP API on http://HOST:PORT/"
 //   http.Start(); server.AddFrontEnd(&http);   // Server::Shutdown then stops it accepting
 // Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
@@ -33,6 +33,8 @@ struct HttpShared {
   HttpConfig config;
   // Opens an in-process native connection (Server::ConnectInProcess).
   std::function<Result<NativeLink::Socket>()> connect;
+  // GET /metrics: the daemon's metrics in Prometheus' text format (Server::MetricsText); empty: 404.
+  std::function<std::string()> metrics;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   size_t connections = 0;  // open now
   bool shutting_down = false;
@@ -43,8 +45,9 @@ struct HttpShared {
 class HttpServer : public Server::FrontEnd {
  public:
   using Connect = std::function<Result<NativeLink::Socket>()>;
+  using MetricsText = std::function<std::string()>;
 
-  HttpServer(boost::asio::io_context& io, const HttpConfig& config, Connect connect);
+  HttpServer(boost::asio::io_context& io, const HttpConfig& config, Connect connect, MetricsText metrics = {});
   ~HttpServer() override;
 
   // Binds config.listen. Errors: kIo (in use, no such address), kBadRequest (a bad address).
