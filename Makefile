@@ -21,7 +21,7 @@ SOCKET := $(abspath $(BUILD))/run/ttsd.sock
 TEXT ?= Hello! This is ttsd, speaking as soon as the first words are ready.
 
 .PHONY: all deps test-deps configure build programs test test-unit test-torch2 run fixtures voice voice-tiny clean \
-        fuzz-build fuzz-smoke test-asan test-tsan test-sanitizers
+        fuzz-build fuzz-smoke test-asan test-tsan test-sanitizers deb test-deb
 
 all: build
 
@@ -119,6 +119,26 @@ run: programs
 	    $(BUILD)/client/ttsc --socket $(SOCKET) say --stats -o $(BUILD)/hello.wav "$(TEXT)" || exit 1; \
 	    echo "make run: wrote $(BUILD)/hello.wav"; \
 	  fi
+
+# The Debian package (README.md "Debian package"): the build packages and the packaging tools
+# (./install-deps.sh --deb), then dpkg-buildpackage in a copy of the tree's files (tracked, and untracked
+# but not ignored) in $(DEB_BUILD)/ttsd, which leaves ttsd_VERSION_ARCH.deb, its -dbgsym, .buildinfo and
+# .changes in $(DEB_BUILD)/.
+DEB_BUILD ?= build-deb
+deb:
+	./install-deps.sh --deb
+	rm -rf $(DEB_BUILD)/ttsd $(DEB_BUILD)/ttsd_* $(DEB_BUILD)/ttsd-dbgsym_*
+	mkdir -p $(DEB_BUILD)/ttsd
+	git ls-files -z --cached --others --exclude-standard | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	  tar -c --null -T - | tar -x -C $(DEB_BUILD)/ttsd
+	cd $(DEB_BUILD)/ttsd && dpkg-buildpackage -us -uc -b -j$(JOBS)
+	@ls -l $(DEB_BUILD)/*.deb
+
+# Builds the package (make deb), runs lintian on it, installs it into a clean debootstrap chroot of
+# Debian 12 and speaks a sentence there through the installed system units' command lines (root,
+# and Debian's mirror; tests/deploy/deb-test.sh, README.md "Debian package").
+test-deb:
+	DEB_BUILD=$(DEB_BUILD) JOBS=$(JOBS) tests/deploy/deb-test.sh
 
 clean:
 	rm -rf $(BUILD)

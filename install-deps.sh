@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs the Debian 12 packages ttsd needs to build and run (make run); installs only what is missing.
-# Usage: ./install-deps.sh [--test] [--train] [--fuzz] [--torch2]   (--test adds what the tests use: GoogleTest,
+# Usage: ./install-deps.sh [--test] [--train] [--fuzz] [--torch2] [--deb]   (--test adds what the tests use: GoogleTest,
 # PulseAudio, ffmpeg, Chromium, python3-torch, OpenAI's Python client, pinned below, in the venv
 # .venv/openai, the Python websockets package in .venv/elevenlabs and Pipecat's ElevenLabs service in
 # .venv/pipecat, pinned below; --train the corpus/training/evaluation tools; --fuzz the
 # clang toolchain of the libFuzzer targets: make fuzz-smoke; --torch2 then puts PyPI's PyTorch, pinned below,
-# into the venv .venv/torch2 for the libtorch 2.x build: make test-torch2)
+# into the venv .venv/torch2 for the libtorch 2.x build: make test-torch2; --deb the Debian packaging tools
+# and debootstrap: make deb, make test-deb)
 set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config git python3
@@ -54,6 +55,11 @@ FUZZ_PKGS="clang-19 libclang-rt-19-dev llvm"
 # libcudart and libcupti even on CPU; those two come from their own wheels. Changing a pin rebuilds the venv.
 TORCH2_PINS="torch==2.11.0 nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85"
 TORCH2_PKGS="python3-venv"
+
+# The Debian package (README.md "Debian package"): debhelper and help2man build it, lintian checks it,
+# debootstrap makes the clean Debian 12 it is installed into (tests/deploy/deb-test.sh).
+DEB_PKGS="debhelper help2man lintian dpkg-dev fakeroot debootstrap"
+
 torch2=""
 test=""
 
@@ -63,6 +69,7 @@ for arg in "$@"; do
     --train) PKGS="$PKGS $TRAIN_PKGS" ;;
     --fuzz) PKGS="$PKGS $FUZZ_PKGS" ;;
     --torch2) PKGS="$PKGS $TORCH2_PKGS"; torch2=1 ;;
+    --deb) PKGS="$PKGS $DEB_PKGS" ;;
   esac
 done
 
