@@ -9,15 +9,11 @@
 // it): requests/s, audio seconds per second, request time p50/p95, CPU of the instances, of HAProxy, of the clients
 // (this program) and of every other process on the machine (what the instances could not have), the load average.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -38,6 +34,7 @@
 #include <vector>
 
 #include "support/daemon-spawn.h"
+#include "support/haproxy-process.h"
 #include "support/proc-stats.h"
 #include "support/stats.h"
 #include "texts.h"
@@ -149,60 +146,18 @@ class SpeechClient {
   std::string in_;
 };
 
-// haproxy -db -f CFG, stopped at destruction.
-class Haproxy {
- public:
-  // env: "NAME=value" for the variables the recipe reads.
-  Haproxy(const std::string& binary, const std::string& cfg, const std::string& log,
-          const std::vector<std::string>& env) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(out, 1);
-      dup2(out, 2);
-      for (const auto& variable : env) putenv(const_cast<char*>(variable.c_str()));
-      execl(binary.c_str(), binary.c_str(), "-db", "-f", cfg.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  ~Haproxy() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// How many servers of backend ttsd_http HAProxy reports UP (stats socket, `show stat`).
+// How many servers of backend ttsd_http HAProxy reports UP.
 int ServersUp(const std::string& socket_path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, socket_path.c_str(), sizeof(addr.sun_path) - 1);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return 0;
-  }
-  send(fd, "show stat\n", 10, MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, static_cast<size_t>(n));
-  close(fd);
   int up = 0;
-  std::stringstream csv(out);
-  for (std::string line; std::getline(csv, line);) {
-    if (line.starts_with("ttsd_http,ttsd") && line.find(",UP,") != std::string::npos) ++up;
+  for (const auto& [server, state] : ttsd::testing::HaproxyServerStates(socket_path)) {
+    up += server.starts_with("ttsd_http/") && state == "UP";
   }
   return up;
 }
 
 // The recipe for n instances: their ports on server lines 1..n (127.0.0.1:510I and :1020I in the file), lines
 // beyond n removed. Empty when the file has fewer than n of either. The frontends and the stats socket come from
-// the environment the recipe reads (Haproxy).
+// the environment the recipe reads (HaproxyProcess).
 std::string Recipe(const std::string& path, const std::vector<std::pair<int, int>>& ports) {
   std::stringstream in(ReadFile(path));
   std::string out;
@@ -281,15 +236,6 @@ void Drive(int port, int clients, double warmup_s, double duration_s, Row& row) 
   for (auto& t : threads) t.join();
 }
 
-std::string FindHaproxy(const std::string& given) {
-  if (given.find('/') != std::string::npos) return given;
-  std::stringstream path(std::string(getenv("PATH") ? getenv("PATH") : "") + ":/usr/sbin:/usr/local/sbin");
-  for (std::string dir; std::getline(path, dir, ':');) {
-    if (!dir.empty() && access((dir + "/" + given).c_str(), X_OK) == 0) return dir + "/" + given;
-  }
-  return "";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -314,7 +260,7 @@ int main(int argc, char** argv) {
   app.add_option("--json", json_path, "write the results here");
   CLI11_PARSE(app, argc, argv);
 
-  const std::string haproxy = FindHaproxy(haproxy_name);
+  const std::string haproxy = ttsd::testing::FindHaproxy(haproxy_name);
   if (haproxy.empty()) {
     std::fprintf(stderr, "haproxy-scale-bench: no haproxy (apt-get install -y haproxy)\n");
     return 1;
@@ -348,7 +294,7 @@ int main(int argc, char** argv) {
       ports.push_back({std::stoi(http), std::stoi(wyoming)});
       daemons.push_back(std::move(*d));
     }
-    std::unique_ptr<Haproxy> proxy;
+    std::unique_ptr<ttsd::testing::HaproxyProcess> proxy;
     int port = ports.front().first;
     if (through_haproxy) {
       port = FreePort();
@@ -359,10 +305,10 @@ int main(int argc, char** argv) {
         return 1;
       }
       std::ofstream(cfg) << text;
-      proxy = std::make_unique<Haproxy>(
+      proxy = std::make_unique<ttsd::testing::HaproxyProcess>(
           haproxy, cfg, dir + "/haproxy.log",
           std::vector<std::string>{
-              "TTSD_HTTP_TOKEN=" + std::string(kToken), "TTSD_LB_HTTP=127.0.0.1:" + std::to_string(port),
+              "TTSD_LB_HTTP=127.0.0.1:" + std::to_string(port),
               "TTSD_LB_WYOMING=127.0.0.1:" + std::to_string(FreePort()), "TTSD_LB_STATS=" + stats});
       const auto deadline = Clock::now() + 20s;
       while (ServersUp(stats) < n) {

@@ -84,8 +84,14 @@ trap cleanup EXIT
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
 
 t=$(now)
-debootstrap --variant=minbase bookworm "$root" "$MIRROR" >"$DEB_BUILD/debootstrap.log" 2>&1 ||
-  { tail -20 "$DEB_BUILD/debootstrap.log"; fail "debootstrap"; }
+# A mirror's hiccup is retried once from nothing (debootstrap cannot resume), apt's downloads 5 times.
+if ! debootstrap --variant=minbase bookworm "$root" "$MIRROR" >"$DEB_BUILD/debootstrap.log" 2>&1; then
+  tail -5 "$DEB_BUILD/debootstrap.log"
+  say "debootstrap failed; once more"
+  find "$root" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  debootstrap --variant=minbase bookworm "$root" "$MIRROR" >"$DEB_BUILD/debootstrap.log" 2>&1 ||
+    { tail -20 "$DEB_BUILD/debootstrap.log"; fail "debootstrap"; }
+fi
 t_debootstrap=$(since "$t")
 bootstrap_bytes=$(find "$root/var/cache/apt/archives" -name '*.deb' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
 say "debootstrap --variant=minbase bookworm: $t_debootstrap s, $(find "$root/var/cache/apt/archives" -name '*.deb' | wc -l)" \
@@ -102,6 +108,7 @@ mount --bind /dev "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 # Nothing may start services in the chroot (there is no systemd running anyway).
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 755 "$root/usr/sbin/policy-rc.d"
+echo 'Acquire::Retries "5";' >"$root/etc/apt/apt.conf.d/80retries"
 
 t=$(now)
 in_root apt-get update >"$DEB_BUILD/apt-update.log" 2>&1 || { cat "$DEB_BUILD/apt-update.log"; fail "apt-get update"; }

@@ -5,9 +5,7 @@
 // spreads over all three (leastconn); a SIGKILLed instance's open requests end at once and later requests go to
 // the others; a SIGTERMed instance finishes its open request while new ones go elsewhere; a Wyoming request
 // passes the TCP frontend. The figures deploy/haproxy/README.md quotes are the [ HAPROXY ] lines this prints.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/daemon-process.h"
+#include "support/haproxy-process.h"
 #include "support/http-client.h"
 #include "support/wyoming-client.h"
 
@@ -55,19 +54,6 @@ size_t Count(const std::string& haystack, const std::string& needle, size_t from
   size_t n = 0;
   for (size_t at = haystack.find(needle, from); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
   return n;
-}
-
-// The haproxy binary: PATH, then where Debian puts it (sbin is not on every user's PATH). Empty if none.
-std::string FindHaproxy() {
-  std::vector<std::string> dirs;
-  std::stringstream path(getenv("PATH") ? getenv("PATH") : "");
-  for (std::string dir; std::getline(path, dir, ':');) dirs.push_back(dir);
-  for (const char* dir : {"/usr/sbin", "/usr/local/sbin", "/sbin"}) dirs.push_back(dir);
-  for (const auto& dir : dirs) {
-    const std::string candidate = dir + "/haproxy";
-    if (!dir.empty() && access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
 }
 
 // A TCP port nothing listens on now (the kernel's choice for an ephemeral bind).
@@ -132,7 +118,7 @@ std::string RecipeFor(const std::vector<int>& http_ports, const std::vector<int>
     subs.push_back(
         {"127.0.0.1:1020" + std::to_string(i + 1) + "\n", "127.0.0.1:" + std::to_string(wyoming_ports[i]) + "\n"});
   }
-  for (const char* variable : {"${TTSD_LB_HTTP-", "${TTSD_LB_WYOMING-", "${TTSD_LB_STATS-", "${TTSD_HTTP_TOKEN}"}) {
+  for (const char* variable : {"${TTSD_LB_HTTP-", "${TTSD_LB_WYOMING-", "${TTSD_LB_STATS-"}) {
     subs.push_back({variable, variable});
   }
   for (const auto& [from, to] : subs) {
@@ -142,74 +128,6 @@ std::string RecipeFor(const std::vector<int>& http_ports, const std::vector<int>
     if (const size_t at = cfg.find(from); at != std::string::npos) cfg.replace(at, from.size(), to);
   }
   return cfg;
-}
-
-// haproxy -db -f CFG in the foreground, its output in a file; stopped (SIGTERM) at destruction.
-class HaproxyProcess {
- public:
-  // env: more variables for it, "NAME=value".
-  HaproxyProcess(const std::string& binary, const std::string& cfg_path, const std::string& log_path,
-                 const std::vector<std::string>& env)
-      : log_path_(log_path) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGTERM);
-      const int out = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(out, 1);
-      dup2(out, 2);
-      for (const auto& variable : env) putenv(const_cast<char*>(variable.c_str()));
-      execl(binary.c_str(), binary.c_str(), "-db", "-f", cfg_path.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  ~HaproxyProcess() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 200 && waitpid(pid_, nullptr, WNOHANG) == 0; ++i) std::this_thread::sleep_for(10ms);
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-  bool Running() {
-    if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) pid_ = -1;
-    return pid_ > 0;
-  }
-  std::string Log() const { return ReadFile(log_path_); }
-
- private:
-  pid_t pid_ = -1;
-  std::string log_path_;
-};
-
-// One command on HAProxy's stats socket; its whole answer.
-std::string StatsCommand(const std::string& socket_path, const std::string& command) {
-  const int fd = ConnectUnix(socket_path);
-  if (fd < 0) return "";
-  const std::string line = command + "\n";
-  send(fd, line.data(), line.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    pollfd p{fd, POLLIN, 0};
-    if (poll(&p, 1, 2000) <= 0) break;
-    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
-}
-
-// "backend/server" -> status (UP, DOWN, ...) from `show stat` (CSV: pxname, svname, ..., status is field 17).
-std::map<std::string, std::string> ServerStates(const std::string& socket_path) {
-  std::map<std::string, std::string> states;
-  std::stringstream csv(StatsCommand(socket_path, "show stat"));
-  for (std::string line; std::getline(csv, line);) {
-    std::vector<std::string> f;
-    std::stringstream fields(line);
-    for (std::string v; std::getline(fields, v, ',');) f.push_back(v);
-    if (f.size() > 17 && f[1].starts_with("ttsd")) states[f[0] + "/" + f[1]] = f[17];
-  }
-  return states;
 }
 
 // Three instances and HAProxy in front of them, all up.
@@ -242,11 +160,11 @@ class Cluster {
     haproxy_ = std::make_unique<HaproxyProcess>(
         haproxy_binary_, cfg_path, dir_.path() + "/haproxy.log",
         std::vector<std::string>{
-            "TTSD_HTTP_TOKEN=" + std::string(kToken), "TTSD_LB_HTTP=127.0.0.1:" + std::to_string(lb_http_),
+            "TTSD_LB_HTTP=127.0.0.1:" + std::to_string(lb_http_),
             "TTSD_LB_WYOMING=127.0.0.1:" + std::to_string(lb_wyoming_), "TTSD_LB_STATS=" + stats_socket_});
     const auto deadline = Clock::now() + 20s;
     for (;;) {
-      const auto states = ServerStates(stats_socket_);
+      const auto states = HaproxyServerStates(stats_socket_);
       const bool all_up = states.size() == 2 * kInstances &&
                           std::ranges::all_of(states, [](const auto& s) { return s.second == "UP"; });
       if (all_up) break;
@@ -265,7 +183,7 @@ class Cluster {
   int wyoming_port() const { return lb_wyoming_; }
   DaemonProcess& instance(int i) { return *instances_[i]; }
   std::string HaproxyLog() const { return haproxy_ ? haproxy_->Log() : ""; }
-  std::map<std::string, std::string> States() const { return ServerStates(stats_socket_); }
+  std::map<std::string, std::string> States() const { return HaproxyServerStates(stats_socket_); }
   // Milliseconds from since until HAProxy reports server ("backend/server") in state; -1 if not within 10 s.
   double MsUntil(const std::string& server, const std::string& state, Clock::time_point since) const {
     while (Clock::now() < since + 10s) {

@@ -306,8 +306,15 @@ TEST_F(HttpApi, TheTokenCanComeFromAFile) {
   const std::string file = dir.path() + "/token";
   { std::ofstream(file) << "  from-a-file \n"; }
   Start({"--http-token-file", file});
-  EXPECT_EQ(Get("/health").status, 401);
-  EXPECT_EQ(Get("/health", {"Authorization: Bearer from-a-file"}).status, 200);
+  EXPECT_EQ(Get("/v1/voices").status, 401);
+  EXPECT_EQ(Get("/v1/voices", {"Authorization: Bearer from-a-file"}).status, 200);
+  // /health without the token is a probe's: "ok" and nothing else; with it, the voices and uptime.
+  auto probe = Get("/health");
+  EXPECT_EQ(probe.status, 200);
+  EXPECT_EQ(json::parse(probe.body), json({{"status", "ok"}}));
+  auto full = Get("/health", {"Authorization: Bearer from-a-file"});
+  EXPECT_EQ(full.status, 200);
+  EXPECT_TRUE(json::parse(full.body).contains("voices")) << full.body;
 }
 
 TEST(HttpApiStartup, RefusesToListenBeyondLoopbackWithoutAToken) {

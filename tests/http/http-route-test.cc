@@ -118,6 +118,12 @@ TEST(RouteRequest, RefusalsInTheOrderTheyAreChecked) {
     EXPECT_EQ(Refusal(Head("GET", "/health", host)), (R{0, ""})) << host;
   }
   EXPECT_EQ(Refusal(Head("GET", "/health"), "", /*shutting_down=*/true), (R{503, "shutting_down"}));
+  // A probe that names the pod's address or carries no token learns only that ttsd is up.
+  EXPECT_EQ(Refusal(Head("GET", "/health", "evil.example")), (R{0, ""}));
+  EXPECT_EQ(RouteRequest(Head("GET", "/health", "10.1.2.3:5002"), "", false)->handler, HttpHandler::kLiveness);
+  EXPECT_EQ(RouteRequest(Head("GET", "/health"), "", false)->handler, HttpHandler::kHealth);
+  EXPECT_EQ(Refusal(Head("GET", "/health", "10.1.2.3:5002"), "", /*shutting_down=*/true), (R{503, "shutting_down"}));
+  EXPECT_EQ(Refusal(Head("POST", "/health", "10.1.2.3:5002")), (R{403, "forbidden_host"}));
   EXPECT_EQ(Refusal(Head("GET", "/v1/channels/bad%20name")), (R{400, "invalid_channel"}));
   EXPECT_EQ(Refusal(Head("POST", "/v1/channels/bad%20name/skip")), (R{400, "invalid_channel"}));
   EXPECT_EQ(Refusal(Head("POST", "/v1/channels/stream")), (R{405, "method_not_allowed"}));

@@ -181,6 +181,7 @@ void HttpConnection::Route() {
     case HttpHandler::kVoiceAdd: return HandleVoiceAdd();
     case HttpHandler::kVoiceRemove: return HandleVoiceRemove(route->name);
     case HttpHandler::kHealth: return HandleVoices(true);
+    case HttpHandler::kLiveness: return ReplyJson(200, R"({"status":"ok"})");
     case HttpHandler::kModels: return HandleModels();
     case HttpHandler::kAudioVoices: return HandleAudioVoices();
     case HttpHandler::kAudioModels:

@@ -145,7 +145,13 @@ std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, st
     if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
     return get ? route(HttpHandler::kNativeWs) : not_allowed("GET");
   }
-  if (auto ok = CheckAccess(head, token, /*needs_token=*/true); !ok) return std::unexpected(ok.error());
+  if (auto ok = CheckAccess(head, token, /*needs_token=*/true); !ok) {
+    // A probe (Kubernetes' httpGet, a load balancer's check) carries no token and names the pod's
+    // address: it learns that ttsd is up and nothing more. The voices and uptime need the token.
+    if (path != "/health" || !get) return std::unexpected(ok.error());
+    if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
+    return route(HttpHandler::kLiveness);
+  }
   if (shutting_down) return std::unexpected(ToHttpError({ErrorCode::kShuttingDown, "the daemon is shutting down"}));
   if (path == "/v1/audio/speech" || path == "/dev/captioned_speech") {  // the second: Kokoro-FastAPI's path
     if (!post) return not_allowed("POST");

@@ -29,7 +29,8 @@ enum class HttpHandler {
   kChannel, kEvents,
   kElevenLabs,  // ElevenLabs' WebSocket API: an upgrade to (multi-)stream-input
   kNativeWs,    // ttsd's own protocol over WebSocket: an upgrade to /v1/ws
-  kMetrics      // GET /metrics: Prometheus' text format
+  kMetrics,     // GET /metrics: Prometheus' text format
+  kLiveness     // GET /health from a caller the token or Host check refuses: {"status": "ok"} and nothing else
 };
 
 struct HttpRoute {
