@@ -14,8 +14,9 @@ libtorch-dev libopenblas0-pthread
 libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
 libsndfile1-dev libsoxr-dev libsystemd-dev systemd libssl-dev
 libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
-libmp3lame-dev libflac-dev libvo-aacenc-dev
+libmp3lame-dev libflac-dev libvo-aacenc-dev libebur128-dev
 flite1-dev unicode-data libxml2-dev prometheus-cpp-dev"
+# libebur128-dev (MIT): EBU R128 loudness and true peak, to even out voices' loudness (codec/).
 
 TEST_PKGS="libgtest-dev libgmock-dev
 pulseaudio pulseaudio-utils alsa-utils ffmpeg curl chromium haproxy
