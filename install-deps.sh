@@ -15,8 +15,12 @@ libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
 libsndfile1-dev libsoxr-dev libsystemd-dev systemd libssl-dev
 libopus-dev libopusenc-dev portaudio19-dev libasound2-plugins
 libmp3lame-dev libflac-dev libvo-aacenc-dev libebur128-dev
-flite1-dev unicode-data libxml2-dev prometheus-cpp-dev"
+flite1-dev unicode-data libxml2-dev prometheus-cpp-dev
+libtomlplusplus-dev python3-jieba opencc"
 # libebur128-dev (MIT): EBU R128 loudness and true peak, to even out voices' loudness (codec/).
+# libtomlplusplus-dev: ttsc chat's rules file (TOML with line numbers in its errors; client/chat).
+# python3-jieba (MIT): the Chinese word list with frequencies, opencc (Apache-2.0): traditional to
+# simplified; both read at build time only, into the frontend's Mandarin tables (frontend/README.md).
 
 TEST_PKGS="libgtest-dev libgmock-dev
 pulseaudio pulseaudio-utils alsa-utils ffmpeg curl chromium haproxy

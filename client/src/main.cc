@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,11 +16,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "ttsd/chat/backoff.h"
 #include "ttsd/client/audio-sink.h"
 #include "ttsd/client/connection.h"
 #include "ttsd/client/marks-writer.h"
@@ -29,7 +32,10 @@
 #include "ttsd/client/synthesis.h"
 #include "ttsd/client/text-pump.h"
 #include "ttsd/version.h"
+#include "ttsc/channel-command.h"
 #include "ttsc/cli.h"
+#include "ttsc/chat-command.h"
+#include "ttsc/phonemes-command.h"
 #include "ttsc/voice-command.h"
 
 namespace {
@@ -80,6 +86,8 @@ struct SayOptions {
   std::string channel;  // speak on this output channel instead of writing audio here
   bool interrupt = false;
   bool no_wait = false;
+  std::string author;           // with --channel: who asked (shown in the channel's status and events)
+  std::string source = "ttsc";  // with --channel: through what
   // Style: a one-off cloned speaker, emotion, total length.
   std::vector<std::string> refs;
   std::string ref_text;      // what the first --ref says (GPT-SoVITS voices)
@@ -99,12 +107,12 @@ struct SayOptions {
   bool ssml = false;
 };
 
-struct ChannelOptions {
+struct ChannelOptions {  // listen
   std::string channel;
-  OutputOptions output;  // listen only
+  OutputOptions output;
   std::string format = "s16le";
-  bool json = false;
   std::string events_file;  // listen: the channel's events as JSON lines ("-": standard output)
+  bool items = false;       // listen --events: the items' events too (queued, started, ...)
 };
 
 // A listen for events only has no audio to put anywhere.
@@ -185,12 +193,15 @@ int RunSayOnChannel(const SayOptions& say, const GlobalOptions& global) {
   request.speed = say.speed;
   request.channel = say.channel;
   request.interrupt = say.interrupt;
+  request.author = say.author;
+  request.source = say.source;
   auto refs = ApplyStyle(say, &request);
   if (!refs) return Usage("say: " + refs.error().message);
   auto conn = Connect(global);
   if (!conn) return Report(conn.error(), kExitNoConnection);
   InstallSignalHandlers();
   const auto start = std::chrono::steady_clock::now();
+  double accepted_ms = 0;
   auto started = Synthesis::Start(conn->get(), request, *refs);
   if (!started) return Report(started.error(), kExitFailed);
   const std::optional<uint32_t> id = started->request_id();
@@ -213,13 +224,23 @@ int RunSayOnChannel(const SayOptions& say, const GlobalOptions& global) {
     }
     const auto& h = frame->header;
     if (h.request_id != *id && h.request_id != 0) continue;
-    if (h.type == ttsd::protocol::FrameType::kAccepted && say.no_wait && !pump) return kExitOk;
+    if (h.type == ttsd::protocol::FrameType::kAccepted) {
+      accepted_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      // Nobody hears a channel without listeners (a mistyped name, a listener that is down): say so.
+      auto accepted = ttsd::protocol::ParseAccepted(frame->payload);
+      if (accepted && accepted->item != 0 && accepted->listeners == 0) {
+        std::cerr << "ttsc: warning: channel '" << say.channel << "' has no listeners: item #" << accepted->item
+                  << " is queued but nothing is heard until one attaches (is the name right?)\n";
+      }
+      if (say.no_wait && !pump) return kExitOk;
+    }
     if (h.type == ttsd::protocol::FrameType::kDone) {
       if (pump) pump->Stop();
       if (say.stats) {
         auto done = ttsd::protocol::ParseDone(frame->payload);
         nlohmann::json j = {{"request_id", *id},
                             {"channel", say.channel},
+                            {"accepted_ms", std::round(accepted_ms * 10) / 10},
                             {"audio_s", done ? done->audio_s : 0.0},
                             {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()},
                             {"status", "ok"}};
@@ -237,6 +258,12 @@ int RunSayOnChannel(const SayOptions& say, const GlobalOptions& global) {
   return 128 + g_signal;
 }
 
+// Whether a listen ended because ttsd went away (to come back), not because it was refused.
+bool IsListenLost(const ttsd::Error& e) {
+  return e.code == ttsd::ErrorCode::kShuttingDown || e.code == ttsd::ErrorCode::kIo ||
+         e.code == ttsd::ErrorCode::kTimeout;
+}
+
 int RunListen(const ChannelOptions& opts, const GlobalOptions& global) {
   OutputOptions output = opts.output;
   const bool audio = output.any() || opts.events_file.empty();
@@ -250,7 +277,7 @@ int RunListen(const ChannelOptions& opts, const GlobalOptions& global) {
                  "pipe it");
   }
   spec->cancel = &g_interrupted;
-  auto conn = Connect(global);
+  auto conn = Connect(global);  // the first connection fails at once: a wrong --socket is a mistake
   if (!conn) return Report(conn.error(), kExitNoConnection);
   InstallSignalHandlers();
   if (opts.events_file == "-" && audio &&
@@ -278,8 +305,7 @@ int RunListen(const ChannelOptions& opts, const GlobalOptions& global) {
   request.sample_format = ttsd::protocol::ParseSampleFormat(opts.format).value();
   request.audio = audio;
   request.events = events != nullptr;
-  auto listen = Synthesis::Listen(conn->get(), request);
-  if (!listen) return Report(listen.error(), kExitFailed);
+  request.items = events != nullptr && opts.items;
   ReceiveOptions options;
   if (events != nullptr) {  // one JSON line per event, flushed: a caption or lip-sync tool follows it live
     options.on_channel_event = [events](std::span<const uint8_t> json) -> ttsd::Status {
@@ -291,40 +317,37 @@ int RunListen(const ChannelOptions& opts, const GlobalOptions& global) {
   }
   options.cancel = &g_interrupted;
   if (global.timeout_s > 0) options.idle_timeout = global.timeout();  // frames come every 20 ms
-  ttsd::Status status = listen->Receive(sink.get(), options);
+  // A listen never ends by itself. When ttsd goes away (restarted, upgraded: `shutting_down`, or the
+  // connection lost) the sink stays open (OBS stays connected to it) and the listen comes back, with
+  // backoff, on a new connection; only a refusal of the listen itself ends it.
+  ttsd::chat::Backoff backoff(std::chrono::milliseconds(250), std::chrono::seconds(5));
+  ttsd::Status status;
+  for (;;) {
+    auto listen = Synthesis::Listen(conn->get(), request);
+    if (!listen) {
+      status = std::unexpected(listen.error());
+    } else {
+      backoff.Reset();
+      status = listen->Receive(sink.get(), options);
+    }
+    if (g_interrupted || status || !IsListenLost(status.error())) break;
+    std::cerr << "ttsc: listen: " << status.error().message << "; reconnecting to ttsd\n";
+    for (;;) {
+      const auto wait = backoff.Next();
+      for (auto slept = std::chrono::milliseconds(0); slept < wait && !g_interrupted; slept += std::chrono::milliseconds(50)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (g_interrupted) break;
+      conn = Connect(global);
+      if (conn) break;
+    }
+    if (g_interrupted) break;
+    std::cerr << "ttsc: listen: reconnected; listening to channel '" << opts.channel << "' again\n";
+  }
   if (events != nullptr && events != stdout) std::fclose(events);
   if (g_interrupted) return 128 + g_signal;
   if (!status) return Report(status.error(), kExitFailed);
   return kExitOk;
-}
-
-int RunChannelControl(const ChannelOptions& opts, ttsd::protocol::ChannelControl::Action action,
-                      const GlobalOptions& global) {
-  auto conn = Connect(global);
-  if (!conn) return Report(conn.error(), kExitNoConnection);
-  const uint32_t id = (*conn)->NextRequestId();
-  ttsd::protocol::ChannelControl control{opts.channel, action};
-  if (auto s = (*conn)->Send(ttsd::protocol::FrameType::kChannelControl, 0, id, ttsd::protocol::Serialize(control));
-      !s) {
-    return Report(s.error(), kExitFailed);
-  }
-  for (;;) {
-    auto frame = (*conn)->ReadFrame(global.timeout_s > 0 ? std::optional(global.timeout()) : std::nullopt);
-    if (!frame) return Report(frame.error(), kExitFailed);
-    if (frame->header.type == ttsd::protocol::FrameType::kError) return Report(ErrorFromFrame(*frame), kExitFailed);
-    if (frame->header.request_id != id || frame->header.type != ttsd::protocol::FrameType::kChannelStatus) continue;
-    auto st = ttsd::protocol::ParseChannelStatus(frame->payload);
-    if (!st) return Report(st.error(), kExitFailed);
-    if (opts.json) {
-      std::cout << nlohmann::json::parse(frame->payload.begin(), frame->payload.end()).dump(2) << '\n';
-      return kExitOk;
-    }
-    std::cout << "channel " << st->channel << ": " << st->listeners << " listening, "
-              << (st->playing ? "playing #" + std::to_string(st->current.id) + " \"" + st->current.text + "\"" : "idle")
-              << ", " << st->queue.size() << " queued\n";
-    for (const auto& e : st->queue) std::cout << "  #" << e.id << " \"" << e.text << "\"\n";
-    return kExitOk;
-  }
 }
 
 int RunSay(const SayOptions& say, const GlobalOptions& global) {
@@ -551,13 +574,21 @@ int main(int argc, char** argv) {
                     "without it");
   say_cmd->add_flag("--stats", say.stats,
                     "print one JSON line to stderr at the end: ttfa_ms, audio_s, wall_s, chunks, ... (playing: "
-                    "underruns, played_s, prefill_ms)");
+                    "underruns, played_s, prefill_ms). With --channel the audio is not sent here, so: request_id, "
+                    "channel, accepted_ms, audio_s (played on the channel), wall_s (until it was played out)");
 
   say_cmd->add_option("--channel", say.channel,
                       "speak on this output channel (its listeners hear it, queued after what is already "
                       "there); waits until it has been played");
   say_cmd->add_flag("--interrupt", say.interrupt, "with --channel: cut what the channel is playing and go first");
   say_cmd->add_flag("--no-wait", say.no_wait, "with --channel: return once queued");
+  say_cmd->add_option("--author", say.author,
+                      "with --channel: who asked, shown with the item in the channel's status and events (at most " +
+                          std::to_string(ttsd::protocol::kMaxAuthorBytes) + " bytes)");
+  say_cmd->add_option("--source", say.source,
+                      "with --channel: through what it came (at most " +
+                          std::to_string(ttsd::protocol::kMaxSourceBytes) + " bytes)")
+      ->capture_default_str();
   say_cmd->add_option("--ref", say.refs,
                       "clone the speaker from this recording, for this request only (repeatable, up to " +
                           std::to_string(kMaxReferences) + "; 3 s or more in all, 1-15 s each; WAV, FLAC, Ogg...)")
@@ -599,23 +630,23 @@ int main(int argc, char** argv) {
   ChannelOptions channel_opts;
   CLI::App* listen_cmd = app.add_subcommand(
       "listen", "Receive everything spoken on an output channel as one continuous 48 kHz stream (silence "
-                "in between), until Ctrl-C.");
+                "in between), until Ctrl-C. When ttsd stops or restarts, the output stays open and the listen "
+                "comes back on its own (reconnecting with backoff, said on stderr).");
   listen_cmd->add_option("--channel", channel_opts.channel, "the channel")->required();
   listen_cmd->add_option("--events", channel_opts.events_file,
                          "write the channel's events as JSON lines to FILE ('-': standard output) as they are "
                          "played: utterance_start, sentence, word (text, start_s, end_s), utterance_end; "
+                         "with --items also each item queued, started, finished, removed, refused; "
                          "without -o, --play, --rtp or --http: events only, no audio");
+  listen_cmd->add_flag("--items", channel_opts.items,
+                       "with --events: also each item's queued, started, finished, removed and refused (id, author, "
+                       "source, text, reason) and the channel's paused and resumed");
   AddOutputOptions(listen_cmd, &channel_opts.output);
   listen_cmd->add_option("--format", channel_opts.format, "sample format")
       ->capture_default_str()
       ->check(CLI::IsMember({"s16le", "f32le"}));
-  CLI::App* skip_cmd = app.add_subcommand("skip", "Drop what an output channel is playing now.");
-  CLI::App* clear_cmd = app.add_subcommand("clear", "Drop what an output channel is playing and everything queued.");
-  CLI::App* channel_cmd = app.add_subcommand("channel", "Show an output channel: listeners, what plays, the queue.");
-  for (CLI::App* cmd : {skip_cmd, clear_cmd, channel_cmd}) {
-    cmd->add_option("--channel", channel_opts.channel, "the channel")->required();
-    cmd->add_flag("--json", channel_opts.json, "print the channel's status as JSON");
-  }
+  ChannelCommand channel_cmd;
+  AddChannelCommands(&app, &channel_cmd);
 
   bool voices_json = false;
   CLI::App* voices_cmd = app.add_subcommand("voices", "List ttsd's voices and their speakers.");
@@ -623,6 +654,12 @@ int main(int argc, char** argv) {
 
   VoiceCommand voice;
   AddVoiceCommand(&app, &voice);
+
+  ChatCommand chat;
+  AddChatCommand(&app, &chat);
+
+  PhonemesCommand phonemes;
+  AddPhonemesCommand(&app, &phonemes);
 
   CLI::App* ping_cmd = app.add_subcommand("ping", "Check that ttsd answers and print the round-trip time.");
   CLI::App* devices_cmd = app.add_subcommand("devices", "List the audio output devices --play can use.");
@@ -637,11 +674,10 @@ int main(int argc, char** argv) {
   if (*say_cmd) return RunSay(say, global);
   if (*voices_cmd) return RunVoices(voices_json, global);
   if (*voice.cmd) return RunVoiceCommand(voice, global);
-  using Action = ttsd::protocol::ChannelControl::Action;
+  if (*chat.cmd) return RunChatCommand(chat, global);
+  if (*phonemes.cmd) return RunPhonemesCommand(phonemes);
   if (*listen_cmd) return RunListen(channel_opts, global);
-  if (*skip_cmd) return RunChannelControl(channel_opts, Action::kSkip, global);
-  if (*clear_cmd) return RunChannelControl(channel_opts, Action::kClear, global);
-  if (*channel_cmd) return RunChannelControl(channel_opts, Action::kStatus, global);
+  if (channel_cmd.chosen()) return RunChannelCommand(channel_cmd, global);
   if (*ping_cmd) return RunPing(global);
   if (*devices_cmd) return RunDevices();
   return kExitUsage;

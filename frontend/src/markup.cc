@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "mandarin-reader.h"
 #include "mandarin-readings.h"
 #include "ttsd/frontend/inline-tags.h"
 #include "phone-notation.h"
@@ -37,9 +38,9 @@ bool LooksLikePinyin(std::string_view text) {
   return tone;
 }
 
-// A pinyin override in parentheses at s[i]: its tone-number syllable and where it ends; an empty
-// syllable when there is none.
-Result<std::pair<std::string, size_t>> Override(std::string_view s, size_t i) {
+}  // namespace
+
+Result<std::pair<std::string, size_t>> PinyinOverride(std::string_view s, size_t i) {
   const std::string_view rest = s.substr(i);
   size_t open = 0;
   if (rest.starts_with('(')) open = 1;
@@ -58,8 +59,6 @@ Result<std::pair<std::string, size_t>> Override(std::string_view s, size_t i) {
   return std::pair{std::string(), i};
 }
 
-}  // namespace
-
 bool IsHan(int32_t cp) { return cp >= 0x2E80 && !MandarinReading(cp).empty(); }
 
 size_t InlinePhonesEnd(std::string_view s, size_t i) {
@@ -68,7 +67,7 @@ size_t InlinePhonesEnd(std::string_view s, size_t i) {
   return s.size() >= i + 2 + kMaxInlinePhonesBytes + 2 ? kNotMarkup : kOpen;
 }
 
-Result<MarkedText> FoldWithMarkup(std::string_view utf8) {
+Result<MarkedText> FoldWithMarkup(std::string_view utf8, const UserLexicon* user) {
   MarkedText out;
   size_t run = 0;  // start of the plain text not yet folded
   auto plain = [&](size_t end) {
@@ -112,18 +111,31 @@ Result<MarkedText> FoldWithMarkup(std::string_view utf8) {
         continue;
       }
     }
-    const size_t start = i;
-    const int32_t cp = DecodeUtf8(utf8, &i);
-    const std::string_view reading = cp >= 0x2E80 ? MandarinReading(cp) : std::string_view();
-    if (reading.empty()) continue;
-    auto override = Override(utf8, i);
-    if (!override) {
-      return MakeError(ErrorCode::kUnsupportedText,
-                       override.error().message + " (after " + std::string(utf8.substr(start, i - start)) + ")");
+    // Chinese: a run of characters and numbers read word by word (mandarin-reader.h), one item
+    // per syllable.
+    std::vector<MandarinUnit> chinese;
+    auto end = CollectMandarinRun(utf8, i, &chinese);
+    if (!end) return std::unexpected(end.error());
+    if (*end == i || chinese.empty()) {
+      i = SkipNonChinese(utf8, i);
+      continue;
     }
-    item(start, override->second,
-         Token{TokenKind::kSyllable, override->first.empty() ? std::string(reading) : override->first});
-    run = i = override->second;
+    for (const MandarinWord& word : ReadMandarinRun(chinese, user)) {
+      for (size_t k = 0; k < word.syllables.size(); ++k) {
+        const ByteSpan span = word.syllable_spans[k];  // a number's syllables share its span
+        if (span.begin >= run) {
+          plain(span.begin);
+          run = span.begin;
+        }
+        out.ascii += ' ';
+        out.ascii += kMarkupMark;
+        out.ascii += ' ';
+        out.source.resize(out.ascii.size(), span);
+        out.items.push_back(Token{TokenKind::kSyllable, word.syllables[k]});
+        run = std::max<size_t>(run, span.end);
+      }
+    }
+    run = i = *end;
   }
   plain(utf8.size());
   return out;

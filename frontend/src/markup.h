@@ -11,10 +11,12 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "normalizer.h"
 #include "text-fold.h"
+#include "ttsd/frontend/user-lexicon.h"
 #include "ttsd/protocol/error.h"
 
 namespace ttsd::frontend {
@@ -30,10 +32,12 @@ struct MarkedText {
                                    // kMarkupMark and its spaces: the whole item)
 };
 
+// Chinese is read word by word (mandarin-reader.h), one kSyllable item per syllable; user (may be
+// null) is the user lexicon whose Chinese words win.
 // Errors: kUnsupportedText for [[...]] with a symbol that is no phone, or a pinyin override with
-// a tone that is no syllable ("重(chóngg)"). Parentheses after a character that hold no tone mark
-// or digit are plain text ("他(he)").
-Result<MarkedText> FoldWithMarkup(std::string_view utf8);
+// a tone that is no syllable ("重(chóngg)"), or a Chinese character with no known reading.
+// Parentheses after a character that hold no tone mark or digit are plain text ("他(he)").
+Result<MarkedText> FoldWithMarkup(std::string_view utf8, const UserLexicon* user = nullptr);
 
 // Where the [[ at s[i] is closed: just past its "]]". kOpen if s may still close it (it ends
 // within kMaxInlinePhonesBytes of the opening), kNotMarkup if it never does.
@@ -43,5 +47,9 @@ size_t InlinePhonesEnd(std::string_view s, size_t i);
 
 // True for a Chinese character that has a Mandarin reading.
 bool IsHan(int32_t cp);
+
+// A pinyin override in parentheses at s[i] (right after a Chinese character): its tone-number
+// syllable and where it ends; an empty syllable and i when there is none. Errors: as FoldWithMarkup.
+Result<std::pair<std::string, size_t>> PinyinOverride(std::string_view s, size_t i);
 
 }  // namespace ttsd::frontend

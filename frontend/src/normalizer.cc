@@ -643,7 +643,7 @@ class Writer {
 
 Result<std::vector<Token>> NormalizeTokens(std::string_view text, const LexiconCheck& in_lexicon,
                                            const UserLexicon* user) {
-  auto marked = FoldWithMarkup(text);
+  auto marked = FoldWithMarkup(text, user);
   if (!marked) return std::unexpected(marked.error());
   MarkedText& folded = *marked;
   // All-capital text is shouting, not a row of acronyms.

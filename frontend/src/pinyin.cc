@@ -146,6 +146,13 @@ std::vector<std::string> PinyinPhones(std::string_view syllable) {
   if (syllable.size() < 2 || syllable.back() < '1' || syllable.back() > '5') return phones;
   const char stress = syllable.back() == '5' ? '0' : '1';
   const std::string_view letters = syllable.substr(0, syllable.size() - 1);
+  if (letters.size() > 2 && letters.ends_with('r')) {  // erhua, "dianr3": the syllable, then r
+    std::string plain(letters.substr(0, letters.size() - 1));
+    plain += syllable.back();
+    phones = PinyinPhones(plain);
+    if (!phones.empty()) phones.emplace_back("r");
+    return phones;
+  }
   for (const Final& s : kSyllabic) {
     if (letters == s.spelled) {
       AppendPhones(phones, s.phones, stress);

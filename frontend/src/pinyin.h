@@ -20,7 +20,8 @@ namespace ttsd::frontend {
 // says whether a tone mark or digit was written.
 std::optional<std::string> ParsePinyin(std::string_view written, bool* had_tone = nullptr);
 
-// CMU phones of a tone-number syllable; empty if it is not one.
+// CMU phones of a tone-number syllable; empty if it is not one. An erhua syllable ("dianr3", the
+// r before the tone) is the syllable's phones and r.
 std::vector<std::string> PinyinPhones(std::string_view syllable);
 
 }  // namespace ttsd::frontend

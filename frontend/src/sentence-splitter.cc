@@ -50,10 +50,10 @@ size_t CloserLength(std::string_view s, size_t i) {
                            "\u3011"});
 }
 
-// Chinese sentence ends 。！？ and clause marks ，、；： (no space follows them).
+// Chinese sentence ends 。！？ and clause marks ，、；： and the ellipsis …… (no space follows them).
 size_t ChineseTerminalLength(std::string_view s, size_t i) { return MarkLength(s, i, {"\u3002", "\uFF01", "\uFF1F"}); }
 size_t ChineseClauseLength(std::string_view s, size_t i) {
-  return MarkLength(s, i, {"\uFF0C", "\u3001", "\uFF1B", "\uFF1A"});
+  return MarkLength(s, i, {"\uFF0C", "\u3001", "\uFF1B", "\uFF1A", "\u2026"});
 }
 
 // Length of a Chinese character at s[i], 0 if none, npos when s ends inside a character.

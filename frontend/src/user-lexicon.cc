@@ -3,7 +3,10 @@
 #include <fstream>
 #include <mutex>
 
+#include "mandarin-dict.h"
+#include "markup.h"
 #include "phone-notation.h"
+#include "pinyin.h"
 #include "text-fold.h"
 #include "text-lexer.h"
 
@@ -39,6 +42,19 @@ std::string Key(std::string_view word) {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
+// A word of Chinese characters, simplified; empty if it holds anything else.
+std::string ChineseKey(std::string_view word, size_t* chars) {
+  std::string key;
+  *chars = 0;
+  for (size_t i = 0; i < word.size();) {
+    const int32_t cp = DecodeUtf8(word, &i);
+    if (cp < 0x2E80 || !IsHan(cp)) return "";
+    AppendUtf8(key, Simplified(cp));
+    ++*chars;
+  }
+  return key;
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const UserLexicon>> UserLexicon::Parse(std::string_view text, std::string_view origin) {
@@ -67,6 +83,31 @@ Result<std::shared_ptr<const UserLexicon>> UserLexicon::Parse(std::string_view t
     if (phones.starts_with("[[") && phones.ends_with("]]") && phones.size() >= 4) {
       phones = phones.substr(2, phones.size() - 4);
     }
+    size_t chars = 0;
+    if (std::string chinese = ChineseKey(word, &chars); !chinese.empty()) {
+      // A Chinese word: pinyin syllables, one per character (tone marks or digits).
+      std::vector<std::string> syllables;
+      for (size_t start = 0; start < phones.size();) {
+        size_t end = start;
+        while (end < phones.size() && !IsBlank(phones[end])) ++end;
+        const std::string_view written = phones.substr(start, end - start);
+        auto syllable = ParsePinyin(written);
+        if (!syllable) return fail("'" + std::string(written) + "' is not a pinyin syllable (in '" + std::string(word) + "')");
+        syllables.push_back(std::move(*syllable));
+        start = end;
+        while (start < phones.size() && IsBlank(phones[start])) ++start;
+      }
+      if (syllables.size() != chars) {
+        return fail("'" + std::string(word) + "' has " + std::to_string(chars) + " characters and " +
+                    std::to_string(syllables.size()) + " syllables");
+      }
+      if (const auto it = first_line.find(chinese); it != first_line.end()) {
+        return fail("'" + std::string(word) + "' is already given on line " + std::to_string(it->second));
+      }
+      first_line.emplace(chinese, number);
+      lexicon->pinyin_.emplace(std::move(chinese), std::move(syllables));
+      continue;
+    }
     const std::string key = Key(word);
     if (key.empty()) {
       return fail("'" + std::string(word) + "' is not a word (letters, digits, inner ' and -)");
@@ -94,6 +135,12 @@ Result<std::shared_ptr<const UserLexicon>> UserLexicon::Load(const std::string& 
   in.seekg(0);
   if (!in.read(text.data(), size)) return MakeError(ErrorCode::kIo, "cannot read lexicon " + path);
   return Parse(text, path);
+}
+
+const std::vector<std::string>* UserLexicon::FindPinyin(std::string_view word) const {
+  if (pinyin_.empty()) return nullptr;
+  const auto it = pinyin_.find(std::string(word));
+  return it == pinyin_.end() ? nullptr : &it->second;
 }
 
 const std::vector<std::string>* UserLexicon::Find(std::string_view word) const {

@@ -27,6 +27,7 @@ std::string_view ErrorCodeName(ErrorCode code) {
     case ErrorCode::kBadAudio: return "bad_audio";
     case ErrorCode::kNotSupported: return "not_supported";
     case ErrorCode::kVoiceExists: return "voice_exists";
+    case ErrorCode::kUnknownItem: return "unknown_item";
   }
   return "unknown_error";
 }

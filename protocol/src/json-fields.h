@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "ttsd/protocol/error.h"
+#include "ttsd/protocol/limits.h"
+#include "ttsd/protocol/messages.h"
 
 namespace ttsd::protocol::json_fields {
 
@@ -84,6 +86,38 @@ inline Status GetStringList(const json& j, const char* key, std::vector<std::str
     out->push_back(v.get<std::string>());
   }
   return {};
+}
+
+inline Status GetFormat(const json& j, const char* key, SampleFormat* out) {
+  std::string name;
+  if (auto s = GetString(j, key, &name); !s) return s;
+  if (name.empty()) return {};
+  auto f = ParseSampleFormat(name);
+  if (!f) return std::unexpected(f.error());
+  *out = *f;
+  return {};
+}
+
+// A short label shown to people (a channel item's author or source): UTF-8, at most max_bytes, no
+// control characters. Errors: kBadRequest, kMalformedFrame (not UTF-8).
+inline Status GetLabel(const json& j, const char* key, size_t max_bytes, std::string* out) {
+  if (auto s = GetString(j, key, out); !s) return s;
+  if (out->size() > max_bytes) {
+    return MakeError(ErrorCode::kBadRequest,
+                     std::string("'") + key + "' is longer than " + std::to_string(max_bytes) + " bytes");
+  }
+  if (!IsValidUtf8(*out)) return MakeError(ErrorCode::kMalformedFrame, std::string("'") + key + "' is not valid UTF-8");
+  for (unsigned char c : *out) {
+    if (c < 0x20 || c == 0x7f) {
+      return MakeError(ErrorCode::kBadRequest, std::string("'") + key + "' must not hold control characters");
+    }
+  }
+  return {};
+}
+
+inline std::unexpected<Error> BadChannelName() {
+  return MakeError(ErrorCode::kBadRequest,
+                   "'channel' must be 1-" + std::to_string(kMaxChannelNameBytes) + " characters of a-z A-Z 0-9 - _ .");
 }
 
 }  // namespace ttsd::protocol::json_fields

@@ -16,16 +16,6 @@ namespace {
 using nlohmann::json;
 using namespace json_fields;
 
-Status GetFormat(const json& j, const char* key, SampleFormat* out) {
-  std::string name;
-  if (auto s = GetString(j, key, &name); !s) return s;
-  if (name.empty()) return {};
-  auto f = ParseSampleFormat(name);
-  if (!f) return std::unexpected(f.error());
-  *out = *f;
-  return {};
-}
-
 Status GetEmotion(const json& j, const char* key, std::optional<EmotionWeights>* out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return {};
@@ -46,11 +36,6 @@ Status GetEmotion(const json& j, const char* key, std::optional<EmotionWeights>*
   }
   *out = w;
   return {};
-}
-
-std::unexpected<Error> BadChannelName() {
-  return MakeError(ErrorCode::kBadRequest,
-                   "'channel' must be 1-" + std::to_string(kMaxChannelNameBytes) + " characters of a-z A-Z 0-9 - _ .");
 }
 
 }  // namespace
@@ -120,6 +105,8 @@ Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
   TTSD_TRY(GetBool(*j, "interrupt", &m.interrupt));
   if (!m.channel.empty() && !IsValidChannelName(m.channel)) return BadChannelName();
   if (m.interrupt && m.channel.empty()) return MakeError(ErrorCode::kBadRequest, "'interrupt' needs a 'channel'");
+  TTSD_TRY(GetLabel(*j, "author", kMaxAuthorBytes, &m.author));
+  TTSD_TRY(GetLabel(*j, "source", kMaxSourceBytes, &m.source));
   if (!IsValidUtf8(m.text)) return MakeError(ErrorCode::kMalformedFrame, "text is not valid UTF-8");
   TTSD_TRY(GetEmotion(*j, "emotion", &m.emotion));
   TTSD_TRY(GetString(*j, "emotion_text", &m.emotion_text));
@@ -238,6 +225,8 @@ Result<Accepted> ParseAccepted(std::span<const uint8_t> payload) {
   TTSD_TRY(GetFormat(*j, "sample_format", &m.sample_format));
   TTSD_TRY(GetU32(*j, "channels", &m.channels));
   TTSD_TRY(GetString(*j, "channel", &m.channel));
+  TTSD_TRY(GetU64(*j, "item", &m.item));
+  TTSD_TRY(GetU32(*j, "listeners", &m.listeners));
   return m;
 }
 
@@ -313,147 +302,6 @@ Result<std::string> ParseText(std::span<const uint8_t> payload) {
   return s;
 }
 
-bool IsValidChannelName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxChannelNameBytes) return false;
-  for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
-  }
-  return true;
-}
-
-Result<ListenRequest> ParseListen(std::span<const uint8_t> payload) {
-  auto j = ParseObject(payload);
-  if (!j) return std::unexpected(j.error());
-  ListenRequest m;
-  TTSD_TRY(GetString(*j, "channel", &m.channel));
-  TTSD_TRY(GetFormat(*j, "sample_format", &m.sample_format));
-  if (!IsValidChannelName(m.channel)) return BadChannelName();
-  TTSD_TRY(GetBool(*j, "audio", &m.audio));
-  TTSD_TRY(GetBool(*j, "events", &m.events));
-  if (!m.audio && !m.events) return MakeError(ErrorCode::kBadRequest, "a listen needs 'audio' or 'events'");
-  return m;
-}
-
-std::string_view ChannelEventName(ChannelEvent::Kind kind) {
-  switch (kind) {
-    case ChannelEvent::Kind::kStart: return "utterance_start";
-    case ChannelEvent::Kind::kSentence: return "sentence";
-    case ChannelEvent::Kind::kWord: return "word";
-    case ChannelEvent::Kind::kEnd: return "utterance_end";
-  }
-  return "word";
-}
-
-Result<ChannelEvent> ParseChannelEvent(std::span<const uint8_t> payload) {
-  auto j = ParseObject(payload);
-  if (!j) return std::unexpected(j.error());
-  ChannelEvent m;
-  std::string type;
-  TTSD_TRY(GetString(*j, "type", &type));
-  bool known = false;
-  for (auto kind : {ChannelEvent::Kind::kStart, ChannelEvent::Kind::kSentence, ChannelEvent::Kind::kWord,
-                    ChannelEvent::Kind::kEnd}) {
-    if (type == ChannelEventName(kind)) m.kind = kind, known = true;
-  }
-  if (!known) return MakeError(ErrorCode::kMalformedFrame, "unknown channel event '" + type + "'");
-  TTSD_TRY(GetU64(*j, "id", &m.utterance));
-  TTSD_TRY(GetString(*j, "text", &m.text));
-  TTSD_TRY(GetU64(*j, "text_begin", &m.text_begin));
-  TTSD_TRY(GetU64(*j, "text_end", &m.text_end));
-  TTSD_TRY(GetDouble(*j, "start_s", &m.start_s));
-  TTSD_TRY(GetDouble(*j, "end_s", &m.end_s));
-  TTSD_TRY(GetString(*j, "reason", &m.reason));
-  TTSD_TRY(GetDouble(*j, "played_s", &m.played_s));
-  return m;
-}
-
-Result<ChannelControl> ParseChannelControl(std::span<const uint8_t> payload) {
-  auto j = ParseObject(payload);
-  if (!j) return std::unexpected(j.error());
-  ChannelControl m;
-  std::string action = "status";
-  TTSD_TRY(GetString(*j, "channel", &m.channel));
-  TTSD_TRY(GetString(*j, "action", &action));
-  if (!IsValidChannelName(m.channel)) return BadChannelName();
-  if (action == "status") m.action = ChannelControl::Action::kStatus;
-  else if (action == "skip") m.action = ChannelControl::Action::kSkip;
-  else if (action == "clear") m.action = ChannelControl::Action::kClear;
-  else return MakeError(ErrorCode::kBadRequest, "'action' must be status, skip or clear");
-  return m;
-}
-
-Result<Done> ParseDone(std::span<const uint8_t> payload) {
-  auto j = ParseObject(payload);
-  if (!j) return std::unexpected(j.error());
-  Done m;
-  TTSD_TRY(GetDouble(*j, "audio_s", &m.audio_s));
-  return m;
-}
-
-Result<ChannelStatus> ParseChannelStatus(std::span<const uint8_t> payload) {
-  auto j = ParseObject(payload);
-  if (!j) return std::unexpected(j.error());
-  ChannelStatus m;
-  TTSD_TRY(GetString(*j, "channel", &m.channel));
-  TTSD_TRY(GetU32(*j, "listeners", &m.listeners));
-  TTSD_TRY(GetBool(*j, "playing", &m.playing));
-  auto entry = [](const json& e, ChannelEntry* out) -> Status {
-    if (!e.is_object()) return MakeError(ErrorCode::kMalformedFrame, "channel entries must be objects");
-    auto id = e.find("id");
-    if (id != e.end() && id->is_number_unsigned()) out->id = id->get<uint64_t>();
-    TTSD_TRY(GetString(e, "text", &out->text));
-    TTSD_TRY(GetDouble(e, "played_s", &out->played_s));
-    return {};
-  };
-  if (auto it = j->find("current"); it != j->end() && !it->is_null()) TTSD_TRY(entry(*it, &m.current));
-  if (auto it = j->find("queue"); it != j->end() && it->is_array()) {
-    for (const auto& e : *it) {
-      ChannelEntry ce;
-      TTSD_TRY(entry(e, &ce));
-      m.queue.push_back(std::move(ce));
-    }
-  }
-  if (auto it = j->find("underruns"); it != j->end() && it->is_number_unsigned()) m.underruns = it->get<uint64_t>();
-  return m;
-}
-
-std::vector<uint8_t> Serialize(const ListenRequest& m) {
-  json j = {{"channel", m.channel}, {"sample_format", SampleFormatName(m.sample_format)}};
-  if (!m.audio) j["audio"] = false;
-  if (m.events) j["events"] = true;
-  return Dump(j);
-}
-
-std::vector<uint8_t> Serialize(const ChannelEvent& m) {
-  auto ms = [](double s) { return std::round(s * 1000) / 1000; };
-  json j = {{"type", ChannelEventName(m.kind)}, {"id", m.utterance}};
-  switch (m.kind) {
-    case ChannelEvent::Kind::kStart: j["text"] = m.text; break;
-    case ChannelEvent::Kind::kSentence:
-    case ChannelEvent::Kind::kWord:
-      j["text"] = m.text;
-      j["text_begin"] = m.text_begin;
-      j["text_end"] = m.text_end;
-      j["start_s"] = ms(m.start_s);
-      j["end_s"] = ms(m.end_s);
-      break;
-    case ChannelEvent::Kind::kEnd:
-      j["reason"] = m.reason;
-      j["played_s"] = ms(m.played_s);
-      break;
-  }
-  return Dump(j);  // a start's text is cut at 80 bytes, maybe inside a character: replaced, never thrown
-}
-
-std::vector<uint8_t> Serialize(const ChannelControl& m) {
-  const char* action = m.action == ChannelControl::Action::kSkip    ? "skip"
-                       : m.action == ChannelControl::Action::kClear ? "clear"
-                                                                    : "status";
-  return Dump({{"channel", m.channel}, {"action", action}});
-}
-
-std::vector<uint8_t> Serialize(const Done& m) { return Dump({{"audio_s", m.audio_s}}); }
-
 std::vector<uint8_t> Serialize(const Marks& m) {
   json marks = json::array();
   for (const MarkInfo& e : m.marks) {
@@ -465,18 +313,6 @@ std::vector<uint8_t> Serialize(const Marks& m) {
                      {"end", e.end}});
   }
   return Dump({{"marks", marks}});
-}
-
-std::vector<uint8_t> Serialize(const ChannelStatus& m) {
-  auto entry = [](const ChannelEntry& e) { return json{{"id", e.id}, {"text", e.text}, {"played_s", e.played_s}}; };
-  json queue = json::array();
-  for (const auto& e : m.queue) queue.push_back(entry(e));
-  return Dump({{"channel", m.channel},
-               {"listeners", m.listeners},
-               {"playing", m.playing},
-               {"current", m.playing ? entry(m.current) : json(nullptr)},
-               {"queue", queue},
-               {"underruns", m.underruns}});
 }
 
 std::vector<uint8_t> Serialize(const Hello& m) {
@@ -494,6 +330,8 @@ std::vector<uint8_t> Serialize(const SynthesizeRequest& m) {
   if (m.speed != 1.0) j["speed"] = m.speed;
   if (!m.channel.empty()) j["channel"] = m.channel;
   if (m.interrupt) j["interrupt"] = true;
+  if (!m.author.empty()) j["author"] = m.author;
+  if (!m.source.empty()) j["source"] = m.source;
   if (m.emotion) {
     json e = json::object();
     for (size_t i = 0; i < kEmotionAxes; ++i) {
@@ -525,6 +363,10 @@ std::vector<uint8_t> Serialize(const Accepted& m) {
             {"sample_format", SampleFormatName(m.sample_format)},
             {"channels", m.channels}};
   if (!m.channel.empty()) j["channel"] = m.channel;
+  if (m.item != 0) {  // a channel request: its item, and how many hear it (0 is worth a warning)
+    j["item"] = m.item;
+    j["listeners"] = m.listeners;
+  }
   return Dump(j);
 }
 

@@ -40,6 +40,40 @@ TEST(DaemonConfig, ReferenceDefaultsAreCheckedAndBecomeLimits) {
   EXPECT_NE(DaemonConfig{}.ToString().find("max_reference_bytes=16777216"), std::string::npos);
 }
 
+TEST(DaemonConfig, ChannelCapsAreChecked) {
+  DaemonConfig c;
+  EXPECT_EQ(c.channel_max_queue, 64u);
+  EXPECT_EQ(c.channel_max_queued_s, 300.0);
+  EXPECT_EQ(c.channel_loudness, -16.0);
+  c.socket_path = "/tmp/x.sock";
+  c.voice_dirs = {"/tmp"};
+  c.channel_max_queued_s = 0;  // no time cap
+  EXPECT_TRUE(c.Validate());
+  for (auto [queue, seconds] : {std::pair{size_t{0}, 300.0}, std::pair{size_t{10001}, 300.0},
+                                std::pair{size_t{64}, -1.0}, std::pair{size_t{64}, 86401.0}}) {
+    DaemonConfig b = c;
+    b.channel_max_queue = queue;
+    b.channel_max_queued_s = seconds;
+    auto s = b.Validate();
+    ASSERT_FALSE(s) << queue << " " << seconds;
+    EXPECT_NE(s.error().message.find("channel_max_queue"), std::string::npos) << s.error().message;
+  }
+  EXPECT_NE(DaemonConfig{}.ToString().find("channel_max_queue=64 channel_max_queued_s=300 channel_loudness=-16"),
+            std::string::npos);
+  for (double lufs : {0.0, -23.0, -70.0, -5.0}) {  // 0: off
+    DaemonConfig b = c;
+    b.channel_loudness = lufs;
+    EXPECT_TRUE(b.Validate()) << lufs;
+  }
+  for (double lufs : {-3.0, -71.0, 5.0}) {
+    DaemonConfig b = c;
+    b.channel_loudness = lufs;
+    auto s = b.Validate();
+    ASSERT_FALSE(s) << lufs;
+    EXPECT_NE(s.error().message.find("channel_loudness"), std::string::npos) << s.error().message;
+  }
+}
+
 TEST(DaemonConfig, AddFlagsRegistersEveryFlagWithItsDefault) {
   DaemonConfig c;
   CLI::App app;
@@ -52,6 +86,7 @@ TEST(DaemonConfig, AddFlagsRegistersEveryFlagWithItsDefault) {
       {"--max-requests-per-client", "16"}, {"--max-requests-total", "256"},
       {"--max-connections", "128"}, {"--max-outbound-bytes", "524288"},
       {"--idle-timeout", "600"},   {"--drain-timeout", "10"},
+      {"--channel-max-queue", "64"}, {"--channel-max-queued-s", "300"}, {"--channel-loudness", "-16"},
       {"--log-level", "info"},     {"--max-reference-bytes", "16777216"},
       {"--min-reference-s", "3"},  {"--max-reference-s", "15"},
       {"--wyoming", "off"},        {"--http", "127.0.0.1:5002"},

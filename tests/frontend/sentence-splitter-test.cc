@@ -194,6 +194,10 @@ TEST(SentenceSplitter, ChineseCharactersAreWords) {
   // 一二三，四五六七: over 5 words, cut after the Chinese comma.
   EXPECT_EQ(SplitAll("\u4E00\u4E8C\u4E09\uFF0C\u56DB\u4E94\u516D\u4E03", 5),
             (std::vector<std::string>{"\u4E00\u4E8C\u4E09\uFF0C", "\u56DB\u4E94\u516D\u4E03"}));
+  // 然后走了……我们一起去吧: cut after the ellipsis, not inside 我们.
+  EXPECT_EQ(SplitAll("\u7136\u540E\u8D70\u4E86\u2026\u2026\u6211\u4EEC\u4E00\u8D77\u53BB\u5427", 6),
+            (std::vector<std::string>{"\u7136\u540E\u8D70\u4E86\u2026\u2026",
+                                      "\u6211\u4EEC\u4E00\u8D77\u53BB\u5427"}));
   // An override stays with its character: cuts fall before a character, never after it.
   EXPECT_EQ(SplitAll("\u91CD(ch\u00F3ng)\u8981\u91CD(ch\u00F3ng)\u8981", 3),
             (std::vector<std::string>{"\u91CD(ch\u00F3ng)\u8981\u91CD(ch\u00F3ng)", "\u8981"}));

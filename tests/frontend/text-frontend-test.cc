@@ -93,7 +93,7 @@ TEST_F(TextFrontendTest, NormalizeReadsNumbersAndAcronyms) {
   auto empty = fe().Normalize(" \n");
   ASSERT_FALSE(empty.has_value());
   EXPECT_EQ(empty.error().code, ErrorCode::kEmptyText);
-  EXPECT_EQ(fe().Normalize("\u4F60\u597D"), "ni3 hao3");  // Chinese is read as Mandarin syllables
+  EXPECT_EQ(fe().Normalize("\u4F60\u597D"), "ni2 hao3");  // Chinese is read as Mandarin syllables (sandhi)
   auto thai = fe().Normalize("\u0E2A\u0E27\u0E31\u0E2A\u0E14\u0E35");
   ASSERT_FALSE(thai.has_value());
   EXPECT_EQ(thai.error().code, ErrorCode::kUnsupportedText);

@@ -89,7 +89,9 @@ TEST(HttpBrowser, SpeakButtonQueuesSpeechThatAListenerHears) {
   EXPECT_GT(listener.peak(), 0.01f) << "the listener on the channel heard only silence";
   EXPECT_TRUE(daemon.WaitForLog("connection")) << daemon.Log();
 
-  // Clear empties the channel; the view follows.
+  // Clear asks once more (it drops everything), then empties the channel; the view follows.
+  ASSERT_TRUE(chromium.Click("#clear"));
+  EXPECT_EQ(chromium.Eval("document.getElementById('clear').textContent"), "Clear all?");
   ASSERT_TRUE(chromium.Click("#clear"));
   EXPECT_TRUE(chromium.WaitFor("document.querySelectorAll('#queue li').length === 0"));
 }
@@ -146,6 +148,73 @@ TEST(HttpBrowser, APageWithoutTheTokenIsRefused) {
   // Null-safe: under load the page may still be loading when the first check runs.
   EXPECT_TRUE(chromium.WaitFor("(document.getElementById('message')?.textContent ?? '').includes('Bearer')"))
       << chromium.Eval("document.getElementById('message')?.textContent ?? null").dump();
+}
+
+// Moderating the queue from the page: each item with its author and a remove button, text cut with an
+// ellipsis, Pause/Resume, the volume slider, Interrupt that unticks itself after use, a warning when
+// nobody listens, and a mistyped channel that never becomes the default.
+TEST(HttpBrowser, TheQueueIsModeratedFromThePage) {
+  HeadlessChromium chromium;
+  std::string why;
+  if (!chromium.Start(&why)) GTEST_SKIP() << why;
+  DaemonProcess daemon({"--http", "127.0.0.1:0"});
+  const int port = HttpPort(daemon);
+  ASSERT_GT(port, 0);
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  auto speak = [&](const std::string& text, const std::string& author) {
+    nlohmann::json body = {{"input", text}, {"channel", "dock"}, {"author", author}};
+    return nlohmann::json::parse(HttpRequest(port, "POST", "/v1/audio/speech", body.dump()).body);
+  };
+
+  // Nobody listens to "dokc" (a typo): the page warns, and does not remember it.
+  ASSERT_TRUE(chromium.Open(base + "/?channel=dokc"));
+  ASSERT_TRUE(chromium.WaitFor("document.body && document.body.dataset.ready === 'true'")) << chromium.Log();
+  ASSERT_TRUE(chromium.Click("#text"));
+  ASSERT_TRUE(chromium.Type("Is anybody there?"));
+  chromium.Eval("document.getElementById('interrupt').checked = true");
+  ASSERT_TRUE(chromium.Click("#speak"));
+  EXPECT_TRUE(chromium.WaitFor("document.getElementById('message').className === 'warn'"))
+      << chromium.Eval("document.getElementById('message').textContent").dump();
+  EXPECT_NE(chromium.Eval("document.getElementById('message').textContent").get<std::string>().find("no listeners"),
+            std::string::npos);
+  EXPECT_EQ(chromium.Eval("document.getElementById('interrupt').checked"), false);  // used once, unticked
+  EXPECT_EQ(chromium.Eval("localStorage.getItem('ttsd.channel')"), nullptr);
+
+  // The real channel, with a listener: remembered, and its items moderated.
+  Listener listener(daemon.socket_path(), "dock");
+  ASSERT_TRUE(chromium.Open(base + "/?channel=dock"));
+  ASSERT_TRUE(chromium.WaitFor("document.getElementById('channel-state').textContent.includes('1 listening')"));
+  EXPECT_EQ(chromium.Eval("localStorage.getItem('ttsd.channel')"), "dock");
+  const std::string long_text =
+      "This first message is long enough to keep playing while the moderator works on the queue.";
+  speak(long_text, "alice");
+  const uint64_t second = speak("Second message, to be removed.", "bob")["item"].get<uint64_t>();
+  speak("Third.", "carol");
+  ASSERT_TRUE(chromium.WaitFor("document.querySelectorAll('#queue li').length === 3"));
+  EXPECT_NE(chromium.Eval("document.querySelector('#queue li.current').textContent").get<std::string>().find("…"),
+            std::string::npos);  // 80 bytes of a longer text
+  const auto who = chromium.Eval("document.querySelector('#queue li:nth-child(2) .meta').textContent");
+  EXPECT_NE(who.get<std::string>().find("bob"), std::string::npos);
+  // Paused, the view holds still (nothing plays on), and the second item is removed by its button.
+  ASSERT_TRUE(chromium.Click("#pause"));
+  EXPECT_TRUE(chromium.WaitFor("document.getElementById('pause').textContent === 'Resume'"));
+  auto status = nlohmann::json::parse(HttpRequest(port, "GET", "/v1/channels/dock").body);
+  EXPECT_TRUE(status["paused"].get<bool>());
+  const std::string item = "#queue li[data-item=\"" + std::to_string(second) + "\"]";
+  ASSERT_TRUE(chromium.Click(item + " .remove"));
+  EXPECT_TRUE(chromium.WaitFor("document.querySelectorAll('#queue li').length === 2"));
+  EXPECT_EQ(chromium.Eval("document.querySelector('" + item + "') === null"), true);
+  ASSERT_TRUE(chromium.Click("#pause"));
+  EXPECT_TRUE(chromium.WaitFor("document.getElementById('pause').textContent === 'Pause'"));
+
+  chromium.Eval(
+      "const v = document.getElementById('volume'); v.value = 0.5; v.dispatchEvent(new Event('change')); true");
+  for (int i = 0; i < 50; ++i) {
+    status = nlohmann::json::parse(HttpRequest(port, "GET", "/v1/channels/dock").body);
+    if (status["gain"] == 0.5) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status["gain"], 0.5);
 }
 
 }  // namespace

@@ -212,5 +212,30 @@ TEST(EqualsNoCase, AsciiOnly) {
   EXPECT_FALSE(EqualsNoCase("\xc3\xa9", "\xc3\x89"));  // é and É: bytes, not letters
 }
 
+// Moderating a channel: pause, resume, volume (JSON), and an item by id (DELETE).
+TEST(RouteRequest, ChannelModeration) {
+  using R = std::pair<int, std::string>;
+  for (const char* action : {"pause", "resume"}) {
+    auto route = RouteRequest(Head("POST", std::string("/v1/channels/stream/") + action), "", false);
+    ASSERT_TRUE(route) << action;
+    EXPECT_EQ(route->handler, HttpHandler::kChannel);
+    EXPECT_EQ(route->action, action);
+  }
+  HttpRequestHead volume = Head("POST", "/v1/channels/stream/volume");
+  EXPECT_EQ(Refusal(volume), (R{415, "unsupported_media_type"}));
+  volume.content_type = "application/json";
+  EXPECT_EQ(RouteRequest(volume, "", false)->action, "volume");
+  auto remove = RouteRequest(Head("DELETE", "/v1/channels/stream/items/42"), "", false);
+  ASSERT_TRUE(remove);
+  EXPECT_EQ(remove->action, "remove");
+  EXPECT_EQ(remove->item, 42u);
+  EXPECT_EQ(Refusal(Head("POST", "/v1/channels/stream/items/42")), (R{405, "method_not_allowed"}));
+  for (const char* bad : {"/v1/channels/stream/items/", "/v1/channels/stream/items/0", "/v1/channels/stream/items/x1",
+                          "/v1/channels/stream/items/-1", "/v1/channels/stream/items/99999999999999999999"}) {
+    EXPECT_EQ(Refusal(Head("DELETE", bad)), (R{400, "invalid_item"})) << bad;
+  }
+  EXPECT_EQ(Refusal(Head("GET", "/v1/channels/stream/pause")), (R{405, "method_not_allowed"}));
+}
+
 }  // namespace
 }  // namespace ttsd::daemon

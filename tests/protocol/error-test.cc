@@ -44,6 +44,7 @@ constexpr CodeRow kCodes[] = {
     {ErrorCode::kBadAudio, 20, "bad_audio"},
     {ErrorCode::kNotSupported, 21, "not_supported"},
     {ErrorCode::kVoiceExists, 22, "voice_exists"},
+    {ErrorCode::kUnknownItem, 23, "unknown_item"},
 };
 
 TEST(ErrorCode, UnderlyingTypeIsSixteenBits) {
@@ -76,6 +77,7 @@ TEST(ErrorCode, NumbersArePinnedBecauseTheyAreOnTheWire) {
   EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kBadAudio), 20);
   EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kNotSupported), 21);
   EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kVoiceExists), 22);
+  EXPECT_EQ(static_cast<uint16_t>(ErrorCode::kUnknownItem), 23);
 }
 
 TEST(ErrorCodeName, NamesEveryCode) {
@@ -107,7 +109,7 @@ TEST(ErrorCodeName, CodesAreDenseAndTheTableIsComplete) {
 }
 
 TEST(ErrorCodeName, NumbersThisBuildDoesNotKnowAreUnknownError) {
-  for (uint16_t n : {uint16_t{23}, uint16_t{24}, uint16_t{100}, uint16_t{0x7fff}, uint16_t{0xffff}}) {
+  for (uint16_t n : {uint16_t{24}, uint16_t{25}, uint16_t{100}, uint16_t{0x7fff}, uint16_t{0xffff}}) {
     EXPECT_EQ(ErrorCodeName(static_cast<ErrorCode>(n)), "unknown_error") << n;
   }
 }

@@ -1,10 +1,13 @@
 #include "ttsd/daemon/channel-hub.h"
 
+#include "channel-hub-parts.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "ttsd/codec/loudness-normalizer.h"
 #include "ttsd/codec/resampler.h"
 
 namespace ttsd::daemon {
@@ -29,53 +32,8 @@ Result<std::vector<float>> ToChannelRate(codec::Resampler& resampler, const engi
 
 }  // namespace
 
-// A sentence or word mark waiting for the listeners to reach it.
-struct ChannelHub::PlayMark {
-  ChannelEvent::Kind kind = ChannelEvent::Kind::kWord;
-  std::string text;
-  uint64_t text_begin = 0, text_end = 0;
-  uint64_t start_samples = 0;  // at the channel rate, from the utterance's first sample
-  double start_s = 0, end_s = 0;
-};
-
-struct ChannelHub::Utterance {
-  uint64_t id = 0;
-  std::string channel;
-  std::string text;
-  std::shared_ptr<Job> job;
-  EndCallback on_end;
-  std::deque<float> audio;     // at the channel rate, not yet played
-  std::deque<PlayMark> marks;  // by start, not yet reached
-  bool generated_all = false;
-  bool started = false;   // some audio has been played
-  bool finished = false;  // all of it has been played: it ends at the next tick (Settle)
-  bool dropped = false;
-  size_t played = 0;
-  // Shared with the job's callbacks on worker threads.
-  std::shared_ptr<std::atomic<size_t>> buffered = std::make_shared<std::atomic<size_t>>(0);
-  std::shared_ptr<std::atomic<bool>> may_generate = std::make_shared<std::atomic<bool>>(false);
-};
-
-struct ChannelHub::Channel {
-  explicit Channel(asio::any_io_executor io, std::string n) : name(std::move(n)), timer(io) {}
-  std::string name;
-  std::shared_ptr<Utterance> current;
-  std::deque<std::shared_ptr<Utterance>> queue;
-  struct Listener {
-    ListenerCallback on_frame;
-    std::function<void(const Error&)> on_end;
-  };
-  std::map<uint64_t, Listener> listeners;
-  asio::steady_timer timer;
-  Clock::time_point next_frame;
-  bool clock_running = false;
-  uint64_t underruns = 0;
-
-  bool idle() const { return !current && queue.empty(); }
-};
-
-ChannelHub::ChannelHub(asio::any_io_executor io, InferenceScheduler* scheduler)
-    : io_(std::move(io)), scheduler_(scheduler) {}
+ChannelHub::ChannelHub(asio::any_io_executor io, InferenceScheduler* scheduler, ChannelLimits limits)
+    : io_(std::move(io)), scheduler_(scheduler), limits_(limits) {}
 
 ChannelHub::~ChannelHub() { *alive_ = false; }
 
@@ -86,25 +44,64 @@ ChannelHub::Channel& ChannelHub::Get(const std::string& name) {
 }
 
 Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr<engine::Stream> stream,
-                                     std::string text, bool interrupt, EndCallback on_end) {
+                                     ChannelItem item, EndCallback on_end) {
   if (shut_down_) return MakeError(ErrorCode::kShuttingDown, "the daemon is shutting down");
   Channel& ch = Get(channel);
-  if (ch.queue.size() >= kMaxQueued) {
-    return MakeError(ErrorCode::kBusy, "channel '" + channel + "' already has " + std::to_string(kMaxQueued) +
-                                           " utterances queued");
+  auto u = std::make_shared<Utterance>();
+  u->channel = channel;
+  u->AddText(item.text);
+  u->author = std::move(item.author);
+  u->source = std::move(item.source);
+  u->voice = std::move(item.voice);
+  u->speaker = std::move(item.speaker);
+  u->speed = item.speed > 0 ? item.speed : 1;
+  u->duration_s = item.duration_s;
+  // The caps: refused with busy, and a "refused" event under an id of its own that no item has.
+  auto refuse = [&](const char* cap, std::string message) -> Result<uint64_t> {
+    u->id = next_id_++;
+    spdlog::info("channel {}: refused an item ({})", channel, message);
+    EmitItem(ch, *u, ChannelEvent::Kind::kRefused, cap);
+    ForgetIfIdle(channel);
+    return MakeError(ErrorCode::kBusy, std::move(message));
+  };
+  if (ch.queue.size() >= limits_.max_queue) {
+    return refuse("max_queue", "channel '" + channel + "' already has " + std::to_string(ch.queue.size()) +
+                                   " items queued, its cap (channel-max-queue " + std::to_string(limits_.max_queue) +
+                                   ")");
+  }
+  if (const double ahead = QueuedSeconds(ch); !item.interrupt && limits_.max_queued_s > 0 &&
+                                              ahead >= limits_.max_queued_s) {
+    return refuse("max_queued_s", "channel '" + channel + "' has " + std::to_string(static_cast<int>(ahead)) +
+                                      " s of speech queued ahead, its cap is " +
+                                      std::to_string(static_cast<int>(limits_.max_queued_s)) +
+                                      " s (channel-max-queued-s)");
   }
   auto created = codec::Resampler::Create(static_cast<uint32_t>(stream->sample_rate()), protocol::kChannelSampleRate);
   if (!created) {
     spdlog::error("channel {}: cannot resample {} Hz audio: {}", channel, stream->sample_rate(),
                   created.error().ToString());
+    ForgetIfIdle(channel);
     return std::unexpected(created.error());
   }
   // Used by one worker at a time (the job's), never by two at once.
   auto resampler = std::make_shared<codec::Resampler>(std::move(*created));
-  auto u = std::make_shared<Utterance>();
+  // Every utterance at one loudness, whatever its voice and speaker; the voice's loudness last time is
+  // the prior that makes its first words right (codec/README.md).
+  std::shared_ptr<codec::LoudnessNormalizer> normalizer;
+  const std::string loudness_key = u->voice + ":" + u->speaker;
+  if (limits_.loudness_lufs != 0) {
+    codec::LoudnessOptions options;
+    options.target_lufs = limits_.loudness_lufs;
+    auto made = codec::LoudnessNormalizer::Create(protocol::kChannelSampleRate, options);
+    if (made) {
+      normalizer = std::make_shared<codec::LoudnessNormalizer>(std::move(*made));
+      auto prior = loudness_.find(loudness_key);
+      normalizer->Start(prior == loudness_.end() ? std::nullopt : std::optional<double>(prior->second));
+    } else {
+      spdlog::warn("channel {}: utterance not normalized: {}", channel, made.error().ToString());
+    }
+  }
   u->id = next_id_++;
-  u->channel = channel;
-  u->text = text.substr(0, 80);
   u->on_end = std::move(on_end);
   auto job = std::make_shared<Job>();
   job->serial = u->id;
@@ -118,7 +115,8 @@ Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr
   // utterance ends with that error (logged, and the requester told) rather than playing silence or a gap.
   auto resample_failed = std::make_shared<bool>(false);  // touched by the job's worker only
   const double rate = job->stream->sample_rate();
-  job->on_chunk = [this, alive, weak, buffered, resampler, resample_failed, rate](const engine::Chunk& chunk) {
+  job->on_chunk = [this, alive, weak, buffered, resampler, resample_failed, rate, normalizer,
+                   loudness_key](const engine::Chunk& chunk) {
     if (*resample_failed) return;  // the utterance is being dropped; its job is being cancelled
     auto out = ToChannelRate(*resampler, chunk);
     if (!out) {
@@ -132,6 +130,7 @@ Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr
       });
       return;
     }
+    if (normalizer) Normalize(*normalizer, chunk.is_last, *out, alive, loudness_key);
     std::vector<PlayMark> marks;
     for (const engine::Mark& m : chunk.marks) {
       if (m.kind == engine::MarkKind::kPhone) continue;
@@ -161,7 +160,8 @@ Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr
   u->job = job;
   utterance_channel_[u->id] = channel;
 
-  if (interrupt) {
+  EmitItem(ch, *u, ChannelEvent::Kind::kQueued);
+  if (item.interrupt) {
     Settle(ch);
     if (ch.current) {
       Drop(ch, ch.current, "interrupted");
@@ -177,6 +177,26 @@ Result<uint64_t> ChannelHub::Enqueue(const std::string& channel, std::unique_ptr
   StartClock(ch);
   spdlog::debug("channel {}: utterance #{} queued ({} waiting)", channel, u->id, ch.queue.size());
   return u->id;
+}
+
+void ChannelHub::Normalize(codec::LoudnessNormalizer& n, bool last, std::vector<float>& samples,
+                           const std::weak_ptr<bool>& alive, const std::string& key) {
+  auto done = n.Process(samples);
+  if (!done) {  // libebur128 failed (out of memory): the rest passes as it is; one block stays behind
+    spdlog::warn("channel: loudness: {}", done.error().ToString());
+    return;
+  }
+  std::vector<float> out(done->begin(), done->end());
+  if (last) {
+    if (auto rest = n.Finish()) out.insert(out.end(), rest->begin(), rest->end());
+    if (auto lufs = n.measured_lufs()) {
+      asio::post(io_, [this, alive, key, lufs = *lufs] {
+        auto a = alive.lock();
+        if (a && *a) loudness_[key] = lufs;
+      });
+    }
+  }
+  samples = std::move(out);
 }
 
 void ChannelHub::Advance(Channel& ch) {
@@ -200,94 +220,11 @@ void ChannelHub::Drop(Channel& ch, const std::shared_ptr<Utterance>& u, const st
   utterance_channel_.erase(u->id);
   spdlog::info("channel {}: utterance #{} {}", ch.name, u->id, why);
   EmitEnd(ch, *u, why);
-  if (u->on_end) u->on_end(MakeError(why == "shutting down" ? ErrorCode::kShuttingDown : ErrorCode::kCancelled, why));
-}
-
-bool ChannelHub::Cancel(uint64_t utterance_id) {
-  auto it = utterance_channel_.find(utterance_id);
-  if (it == utterance_channel_.end()) return false;
-  Channel& ch = Get(it->second);
-  Settle(ch);
-  if (!utterance_channel_.contains(utterance_id)) return false;  // it has just played out
-  if (ch.current && ch.current->id == utterance_id) {
-    Drop(ch, ch.current, "cancelled");
-    ch.current = nullptr;
-    Advance(ch);
-    return true;
+  EmitItem(ch, *u, ChannelEvent::Kind::kRemoved, why);
+  const std::string message = why == "removed" ? "removed from channel '" + ch.name + "'" : why;
+  if (u->on_end) {
+    u->on_end(MakeError(why == "shutting down" ? ErrorCode::kShuttingDown : ErrorCode::kCancelled, message));
   }
-  auto q = std::find_if(ch.queue.begin(), ch.queue.end(), [&](const auto& u) { return u->id == utterance_id; });
-  if (q == ch.queue.end()) return false;
-  auto u = *q;
-  ch.queue.erase(q);
-  Drop(ch, u, "cancelled");
-  AllowGeneration(ch);
-  return true;
-}
-
-std::shared_ptr<Job> ChannelHub::FindJob(uint64_t utterance_id) const {
-  auto it = utterance_channel_.find(utterance_id);
-  if (it == utterance_channel_.end()) return nullptr;
-  const Channel& ch = *channels_.at(it->second);
-  if (ch.current && ch.current->id == utterance_id) return ch.current->job;
-  for (const auto& u : ch.queue) {
-    if (u->id == utterance_id) return u->job;
-  }
-  return nullptr;
-}
-
-bool ChannelHub::Skip(const std::string& channel) {
-  auto it = channels_.find(channel);
-  if (it == channels_.end()) return false;
-  Channel& ch = *it->second;
-  Settle(ch);
-  if (!ch.current) return false;
-  Drop(ch, ch.current, "skipped");
-  ch.current = nullptr;
-  Advance(ch);
-  return true;
-}
-
-size_t ChannelHub::Clear(const std::string& channel) {
-  auto it = channels_.find(channel);
-  if (it == channels_.end()) return 0;
-  Channel& ch = *it->second;
-  Settle(ch);
-  size_t n = 0;
-  if (ch.current) {
-    Drop(ch, ch.current, "cleared");
-    ch.current = nullptr;
-    ++n;
-  }
-  auto queue = std::move(ch.queue);
-  ch.queue.clear();
-  for (const auto& u : queue) {
-    Drop(ch, u, "cleared");
-    ++n;
-  }
-  return n;
-}
-
-protocol::ChannelStatus ChannelHub::Status(const std::string& channel) const {
-  protocol::ChannelStatus st;
-  st.channel = channel;
-  auto it = channels_.find(channel);
-  if (it == channels_.end()) return st;
-  const Channel& ch = *it->second;
-  st.listeners = static_cast<uint32_t>(ch.listeners.size());
-  st.underruns = ch.underruns;
-  if (ch.current) {
-    st.playing = true;
-    st.current = {ch.current->id, ch.current->text,
-                  static_cast<double>(ch.current->played) / protocol::kChannelSampleRate};
-  }
-  for (const auto& u : ch.queue) st.queue.push_back({u->id, u->text, 0});
-  return st;
-}
-
-std::vector<MetricsSample::Channel> ChannelHub::Sample() const {
-  std::vector<MetricsSample::Channel> out;
-  for (const auto& [name, ch] : channels_) out.push_back({name, ch->queue.size(), ch->listeners.size(), ch->underruns});
-  return out;
 }
 
 uint64_t ChannelHub::AddListener(const std::string& channel, ListenerCallback callback,
@@ -341,7 +278,7 @@ void ChannelHub::ProduceFrame(Channel& ch) {
   Settle(ch);
   if (ch.current) EmitReached(ch, *ch.current, /*all=*/false);
   std::vector<float> frame(kFrameSamples, 0.0f);
-  if (auto u = ch.current) {
+  if (auto u = ch.paused ? nullptr : ch.current) {  // paused: silence, and the utterance keeps its place
     const size_t take = std::min<size_t>(kFrameSamples, u->audio.size());
     std::copy_n(u->audio.begin(), take, frame.begin());
     u->audio.erase(u->audio.begin(), u->audio.begin() + static_cast<std::ptrdiff_t>(take));
@@ -350,6 +287,7 @@ void ChannelHub::ProduceFrame(Channel& ch) {
     if (take > 0) {
       if (!u->started) {
         u->started = true;
+        EmitItem(ch, *u, ChannelEvent::Kind::kStarted);
         ChannelEvent start;
         start.kind = ChannelEvent::Kind::kStart;
         start.utterance = u->id;
@@ -364,9 +302,22 @@ void ChannelHub::ProduceFrame(Channel& ch) {
       ch.underruns++;
     }
   }
+  ApplyGain(ch, frame);
   for (auto it = ch.listeners.begin(); it != ch.listeners.end();) {
     it = it->second.on_frame(frame) ? std::next(it) : ch.listeners.erase(it);
   }
+}
+
+// The channel's volume, ramped across the frame from the last frame's gain so that a change never clicks;
+// clipped to full scale.
+void ChannelHub::ApplyGain(Channel& ch, std::vector<float>& frame) {
+  if (ch.gain == 1 && ch.applied_gain == 1) return;
+  const double from = ch.applied_gain, step = (ch.gain - from) / static_cast<double>(frame.size());
+  for (size_t i = 0; i < frame.size(); ++i) {
+    const double g = from + step * static_cast<double>(i + 1);
+    frame[i] = static_cast<float>(std::clamp(frame[i] * g, -1.0, 1.0));
+  }
+  ch.applied_gain = ch.gain;
 }
 
 void ChannelHub::Settle(Channel& ch) {
@@ -378,6 +329,7 @@ void ChannelHub::Settle(Channel& ch) {
   const double played_s = static_cast<double>(u->played) / protocol::kChannelSampleRate;
   spdlog::debug("channel {}: utterance #{} played ({:.2f} s)", ch.name, u->id, played_s);
   EmitEnd(ch, *u, "played");
+  EmitItem(ch, *u, ChannelEvent::Kind::kFinished);
   if (u->on_end) u->on_end(played_s);
   Advance(ch);
 }
@@ -410,9 +362,10 @@ void ChannelHub::EmitEnd(Channel& ch, const Utterance& u, const std::string& rea
 
 // Callbacks may drop their handles (Watch), which erases from watchers_: each is looked up again.
 void ChannelHub::Emit(const std::string& channel, const ChannelEvent& event) {
+  const bool item = protocol::IsItemEvent(event.kind);
   std::vector<uint64_t> ids;
   for (const auto& [id, w] : watchers_) {
-    if (w.channel == channel) ids.push_back(id);
+    if (w.channel == channel && (item ? w.kinds.items : w.kinds.play)) ids.push_back(id);
   }
   for (uint64_t id : ids) {
     auto it = watchers_.find(id);
@@ -422,9 +375,24 @@ void ChannelHub::Emit(const std::string& channel, const ChannelEvent& event) {
   }
 }
 
-std::shared_ptr<void> ChannelHub::Watch(const std::string& channel, EventCallback on_event) {
+// An item event: the item as status shows it, and why it ended or was refused.
+void ChannelHub::EmitItem(Channel& ch, const Utterance& u, ChannelEvent::Kind kind, const std::string& reason) {
+  ChannelEvent e;
+  e.kind = kind;
+  e.utterance = u.id;
+  e.text = u.text;
+  e.author = u.author;
+  e.source = u.source;
+  e.voice = u.voice;
+  e.speaker = u.speaker;
+  e.reason = reason;
+  e.played_s = static_cast<double>(u.played) / protocol::kChannelSampleRate;
+  Emit(ch.name, e);
+}
+
+std::shared_ptr<void> ChannelHub::Watch(const std::string& channel, WatchKinds kinds, EventCallback on_event) {
   const uint64_t id = next_id_++;
-  watchers_.emplace(id, Watcher{channel, std::move(on_event)});
+  watchers_.emplace(id, Watcher{channel, kinds, std::move(on_event)});
   return std::shared_ptr<void>(nullptr, [this, alive = std::weak_ptr<bool>(alive_), id](void*) {
     auto a = alive.lock();
     if (a && *a) watchers_.erase(id);
@@ -435,6 +403,7 @@ void ChannelHub::OnAudio(const std::shared_ptr<Utterance>& u, std::vector<float>
                          bool last) {
   if (u->dropped) return;
   u->audio.insert(u->audio.end(), samples.begin(), samples.end());
+  u->generated += samples.size();
   for (auto& m : marks) u->marks.push_back(std::move(m));
   if (last) u->generated_all = true;
 }
@@ -453,15 +422,15 @@ void ChannelHub::OnJobError(const std::shared_ptr<Utterance>& u, const Error& er
   }
   spdlog::warn("channel {}: utterance #{} failed: {}", ch.name, u->id, error.ToString());
   EmitEnd(ch, *u, "failed");
+  EmitItem(ch, *u, ChannelEvent::Kind::kRemoved, "failed");
   if (u->on_end) u->on_end(std::unexpected(error));
   Advance(ch);
+  AllowGeneration(ch);  // a failed queued item may have been the next one
 }
 
 void ChannelHub::ForgetIfIdle(const std::string& name) {
   auto it = channels_.find(name);
-  if (it != channels_.end() && it->second->idle() && it->second->listeners.empty() && !it->second->clock_running) {
-    channels_.erase(it);
-  }
+  if (it != channels_.end() && it->second->forgettable()) channels_.erase(it);
 }
 
 void ChannelHub::Shutdown() {

@@ -28,6 +28,16 @@ Status DaemonConfig::Validate() const {
   if (max_outbound_bytes < 16 * 1024) return MakeError(ErrorCode::kBadRequest, "max_outbound_bytes must be >= 16384");
   if (idle_timeout_s < 0) return MakeError(ErrorCode::kBadRequest, "idle_timeout_s must be >= 0 (0 disables it)");
   if (drain_timeout_s < 0) return MakeError(ErrorCode::kBadRequest, "drain_timeout_s must be >= 0");
+  if (channel_max_queue < 1 || channel_max_queue > kMaxChannelQueue) {
+    return MakeError(ErrorCode::kBadRequest, "channel_max_queue must be 1 to " + std::to_string(kMaxChannelQueue));
+  }
+  if (!(channel_max_queued_s >= 0 && channel_max_queued_s <= kMaxChannelQueuedS)) {
+    return MakeError(ErrorCode::kBadRequest, "channel_max_queued_s must be 0 (no cap) to " +
+                                                 std::to_string(static_cast<int>(kMaxChannelQueuedS)) + " seconds");
+  }
+  if (channel_loudness != 0 && !(channel_loudness >= -70 && channel_loudness <= -5)) {
+    return MakeError(ErrorCode::kBadRequest, "channel_loudness must be 0 (off) or -70 to -5 LUFS");
+  }
   if (max_reference_bytes < 1024 || max_reference_bytes > (1u << 30)) {
     return MakeError(ErrorCode::kBadRequest, "max_reference_bytes must be 1024 to 1073741824");
   }
@@ -83,6 +93,17 @@ void DaemonConfig::AddFlags(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--drain-timeout", drain_timeout_s, "seconds open requests may finish after SIGTERM")
       ->capture_default_str();
+  app.add_option("--channel-max-queue", channel_max_queue,
+                 "items an output channel holds waiting behind the one playing; more are refused (busy)")
+      ->capture_default_str();
+  app.add_option("--channel-max-queued-s", channel_max_queued_s,
+                 "seconds of speech (estimated until synthesized) a channel may hold ahead of a new item; "
+                 "more are refused (busy); 0: no cap")
+      ->capture_default_str();
+  app.add_option("--channel-loudness", channel_loudness,
+                 "LUFS each utterance on an output channel is brought to (EBU R128, true peak under -1 dBTP), so "
+                 "voices and speakers sound equally loud; 0: off")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.add_option("--voice-store", voice_store, "directory of saved voices (default: $XDG_DATA_HOME/ttsd/voices)");
   app.add_option("--max-reference-bytes", max_reference_bytes, "largest reference audio file accepted, bytes")
@@ -110,6 +131,7 @@ std::string DaemonConfig::ToString() const {
      << " voice_store=" << voice_store << " max_reference_bytes=" << max_reference_bytes
      << " min_reference_s=" << min_reference_s << " max_reference_s=" << max_reference_s
      << " idle_timeout_s=" << idle_timeout_s << " drain_timeout_s=" << drain_timeout_s
+     << " channel_max_queue=" << channel_max_queue << " channel_max_queued_s=" << channel_max_queued_s << " channel_loudness=" << channel_loudness
      << " lexicon=" << (lexicon_path.empty() ? "(none)" : lexicon_path) << " wyoming=" << wyoming
      << " wyoming_socket=" << (wyoming_socket.empty() ? "(none)" : wyoming_socket) << " " << http.ToString()
      << " " << engine.ToString();

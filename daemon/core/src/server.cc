@@ -21,7 +21,7 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
                InferenceScheduler& scheduler, VoiceStore* store, Metrics* metrics)
     : io_(io),
       config_(config),
-      channels_(io.get_executor(), &scheduler),
+      channels_(io.get_executor(), &scheduler, ChannelLimits{config.channel_max_queue, config.channel_max_queued_s, config.channel_loudness}),
       listener_(io),
       signals_(io, SIGTERM, SIGINT),
       hangup_(io, SIGHUP),

@@ -247,6 +247,7 @@ void Session::OnText(const protocol::Frame& frame) {
   if (!job) return SendError(id, {ErrorCode::kUnknownRequest, "request " + std::to_string(id) + " is not open"});
   auto text = protocol::ParseText(frame.payload);
   if (!text) return context_->scheduler->Cancel(job, text.error());  // ends the request with this error
+  if (auto* utterance = Find<ChannelUtterance>(id)) context_->channels->AddText(utterance->utterance, *text);
   const bool flush = version_ >= 3 && (frame.header.flags & protocol::kFlagFlush) != 0;
   context_->scheduler->AppendText(job, std::move(*text), (frame.header.flags & protocol::kFlagFinal) != 0, flush);
 }
@@ -275,14 +276,17 @@ void Session::EnqueueOnChannel(uint32_t id, const protocol::SynthesizeRequest& r
     }
   };
   context_->open_requests.fetch_add(1);
-  auto queued = context_->channels->Enqueue(request.channel, std::move(stream), request.text, request.interrupt,
-                                            std::move(on_end));
+  ChannelItem item{request.text,     request.author, request.source, accepted.voice, accepted.speaker,
+                   request.speed,    request.duration_s, request.interrupt};
+  auto queued = context_->channels->Enqueue(request.channel, std::move(stream), std::move(item), std::move(on_end));
   if (!queued) {
     context_->open_requests.fetch_sub(1);
     return RefuseSpeech(id, queued.error(), accepted.voice);
   }
   *holder = *queued;
   requests_.emplace(id, ChannelUtterance{*queued});
+  accepted.item = *queued;
+  accepted.listeners = static_cast<uint32_t>(context_->channels->Listeners(request.channel));
   Send(protocol::EncodeFrame(FrameType::kAccepted, 0, id, protocol::Serialize(accepted)));
 }
 
@@ -292,8 +296,8 @@ void Session::OnListen(const protocol::Frame& frame) {
   if (auto error = CheckNewRequest(id)) return SendError(id, *error);
   auto listen = protocol::ParseListen(frame.payload);
   if (!listen) return SendError(id, listen.error());
-  if (version_ < 3 && (!listen->audio || listen->events)) {
-    return SendError(id, {ErrorCode::kBadRequest, "a listen's 'audio' and 'events' need protocol version 3"});
+  if (version_ < 3 && (!listen->audio || listen->events || listen->items)) {
+    return SendError(id, {ErrorCode::kBadRequest, "a listen's 'audio', 'events' and 'items' need protocol version 3"});
   }
   protocol::Accepted accepted;
   accepted.sample_rate = protocol::kChannelSampleRate;
@@ -303,8 +307,9 @@ void Session::OnListen(const protocol::Frame& frame) {
 
   auto weak = weak_self();
   ChannelListen entry{listen->channel, 0, nullptr};
-  if (listen->events) {
-    entry.watch = context_->channels->Watch(listen->channel, [weak, id](const ChannelEvent& event) {
+  if (listen->events || listen->items) {
+    const WatchKinds kinds{listen->events, listen->items};
+    entry.watch = context_->channels->Watch(listen->channel, kinds, [weak, id](const ChannelEvent& event) {
       if (auto self = weak.lock()) {
         self->Send(protocol::EncodeFrame(FrameType::kChannelEvent, 0, id, protocol::Serialize(event)));
       }
@@ -339,13 +344,28 @@ void Session::OnChannelControl(const protocol::Frame& frame) {
   auto control = protocol::ParseChannelControl(frame.payload);
   if (!control) return SendError(id, control.error());
   using Action = protocol::ChannelControl::Action;
-  if (control->action == Action::kSkip) {
-    spdlog::info("connection {}: skip on channel {}", id_, control->channel);
-    context_->channels->Skip(control->channel);
-  } else if (control->action == Action::kClear) {
-    spdlog::info("connection {}: clear on channel {}", id_, control->channel);
-    context_->channels->Clear(control->channel);
+  ChannelHub& hub = *context_->channels;
+  const std::string& name = control->channel;
+  Status done;
+  switch (control->action) {
+    case Action::kStatus: break;
+    case Action::kSkip:
+      spdlog::info("connection {}: skip on channel {}", id_, name);
+      done = hub.Skip(name, control->item);
+      break;
+    case Action::kClear:
+      spdlog::info("connection {}: clear on channel {}", id_, name);
+      hub.Clear(name);
+      break;
+    case Action::kRemove:
+      spdlog::info("connection {}: remove item {} on channel {}", id_, control->item, name);
+      done = hub.Remove(name, control->item);
+      break;
+    case Action::kPause: hub.Pause(name); break;
+    case Action::kResume: hub.Resume(name); break;
+    case Action::kVolume: hub.SetGain(name, control->gain); break;
   }
+  if (!done) return SendError(id, done.error());
   Send(protocol::EncodeFrame(FrameType::kChannelStatus, 0, id,
                              protocol::Serialize(context_->channels->Status(control->channel))));
 }

@@ -187,7 +187,7 @@ void HttpConnection::Route() {
     case HttpHandler::kAudioModels:
       // What Open WebUI asks for its model menu; ttsd ignores "model".
       return ReplyJson(200, R"({"models":[{"id":"tts-1"},{"id":"tts-1-hd"},{"id":"gpt-4o-mini-tts"}]})");
-    case HttpHandler::kChannel: return HandleChannel(route->channel, route->action);
+    case HttpHandler::kChannel: return HandleChannel(*route);
     case HttpHandler::kEvents: return HandleEvents(route->channel);
     case HttpHandler::kElevenLabs: return HandleElevenLabs(*route);
     case HttpHandler::kNativeWs: return HandleNativeWs();

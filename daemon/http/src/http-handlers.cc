@@ -220,18 +220,39 @@ void HttpConnection::HandleVoiceRemove(const std::string& name) {
   });
 }
 
-void HttpConnection::HandleChannel(const std::string& channel, std::string_view action) {
+// GET status; POST skip, clear, pause, resume, volume ({"gain": G}); DELETE items/ID (remove). Each is
+// answered with the channel's status after it.
+void HttpConnection::HandleChannel(const HttpRoute& route) {
   protocol::ChannelControl control;
-  control.channel = channel;
+  control.channel = route.channel;
   using Action = protocol::ChannelControl::Action;
-  control.action = action == "skip" ? Action::kSkip : action == "clear" ? Action::kClear : Action::kStatus;
+  const std::string_view action = route.action;
+  control.action = action == "skip"     ? Action::kSkip
+                   : action == "clear"  ? Action::kClear
+                   : action == "pause"  ? Action::kPause
+                   : action == "resume" ? Action::kResume
+                   : action == "volume" ? Action::kVolume
+                   : action == "remove" ? Action::kRemove
+                                        : Action::kStatus;
+  control.item = route.item;
+  if (control.action == Action::kVolume) {
+    const json body = json::parse(request_.body(), nullptr, /*allow_exceptions=*/false);
+    const bool ok = body.is_object() && body.contains("gain") && body["gain"].is_number() &&
+                    body["gain"].get<double>() >= 0 && body["gain"].get<double>() <= protocol::kMaxChannelGain;
+    if (!ok) {
+      return ReplyError({400, "invalid_request_error", "invalid_value",
+                         "send {\"gain\": G}, G from 0 to 2 (linear: 0.5 is about -6 dB, 1 unchanged)", "gain"});
+    }
+    control.gain = body["gain"].get<double>();
+  }
   Ask(FrameType::kChannelControl, protocol::Serialize(control), [this](protocol::Frame frame) {
     ReplyJson(200, std::string(frame.payload.begin(), frame.payload.end()));
   });
 }
 
 // Server-sent events: the channel's status whenever it changes (polled every 200 ms); what it plays as
-// it plays it (ChannelHub::Watch: utterance_start, sentence, word, utterance_end); a comment every
+// it plays it (ChannelHub::Watch: utterance_start, sentence, word, utterance_end) and what happens to its
+// items (queued, started, finished, removed, refused, paused, resumed); a comment every
 // 15 s so that proxies and browsers keep the stream open.
 void HttpConnection::HandleEvents(const std::string& channel) {
   auto link = OpenLink();
@@ -257,13 +278,14 @@ void HttpConnection::HandleEvents(const std::string& channel) {
   StreamBytes(Bytes("retry: 2000\n\n"));
   events_->last_sent = std::chrono::steady_clock::now();
   // The channel's utterances and words as they are played: a listen for its events alone.
-  protocol::ListenRequest listen{channel, protocol::SampleFormat::kS16Le, /*audio=*/false, /*events=*/true};
+  protocol::ListenRequest listen{channel, protocol::SampleFormat::kS16Le, /*audio=*/false, /*events=*/true,
+                                 /*items=*/true};
   link_->Send(protocol::EncodeFrame(FrameType::kListen, 0, kEventsListenId, protocol::Serialize(listen)));
   PollEvents();
 }
 
-// A channel event frame as a server-sent event of its type: utterance_start, sentence, word,
-// utterance_end, with the frame's JSON as its data. A reader so far behind that a quarter MiB waits
+// A channel event frame as a server-sent event of its type (utterance_start, sentence, word,
+// utterance_end, queued, started, ...), with the frame's JSON as its data. A reader so far behind that a quarter MiB waits
 // for it misses words rather than growing the queue.
 void HttpConnection::OnChannelEvent(const protocol::Frame& frame) {
   if (!events_ || state_ != State::kStreaming || Behind()) return;
@@ -428,11 +450,17 @@ void HttpConnection::OnSpeechAccepted(const protocol::Accepted& accepted) {
   s.accepted = true;
   if (!s.request.channel.empty()) {
     // Queued: the utterance keeps its place when this link closes.
-    return ReplyJson(202, json{{"status", "queued"},
-                               {"channel", accepted.channel},
-                               {"voice", accepted.voice},
-                               {"speaker", accepted.speaker}}
-                              .dump());
+    json answer = {{"status", "queued"},
+                   {"channel", accepted.channel},
+                   {"voice", accepted.voice},
+                   {"speaker", accepted.speaker},
+                   {"item", accepted.item},
+                   {"listeners", accepted.listeners}};
+    if (accepted.listeners == 0) {  // a mistyped channel name, or the listener is down: nobody hears it
+      answer["warning"] = "channel '" + accepted.channel +
+                          "' has no listeners: nothing is heard until one attaches (is the name right?)";
+    }
+    return ReplyJson(202, answer.dump());
   }
   auto body = SpeechBody::Create(s.request, accepted.sample_rate);
   if (!body) {

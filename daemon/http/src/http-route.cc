@@ -197,8 +197,31 @@ std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, st
       return Refuse(400, "invalid_channel", "channel names are 1-64 characters of a-z A-Z 0-9 - _ .", "channel");
     }
     if (action.empty()) return get ? route(HttpHandler::kChannel, channel, "status") : not_allowed("GET");
-    if (action == "skip" || action == "clear") {
+    if (action == "skip" || action == "clear" || action == "pause" || action == "resume") {
       return post ? route(HttpHandler::kChannel, channel, action) : not_allowed("POST");
+    }
+    if (action == "volume") {
+      if (!post) return not_allowed("POST");
+      if (!IsType(head.content_type, "application/json")) {
+        return Refuse(415, "unsupported_media_type", "send the volume as JSON: {\"gain\": 0.5}");
+      }
+      return route(HttpHandler::kChannel, channel, action);
+    }
+    // DELETE /v1/channels/NAME/items/ID: one item, queued or playing.
+    if (action.starts_with("items/")) {
+      const std::string id = action.substr(std::string_view("items/").size());
+      uint64_t item = 0;
+      const bool number = !id.empty() && id.size() <= 19 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+                            return std::isdigit(c);
+                          });
+      if (number) item = std::stoull(id);
+      if (item == 0) {
+        return Refuse(400, "invalid_item", "an item is its id from the channel's status: a number from 1", "item");
+      }
+      if (head.method != "DELETE") return not_allowed("DELETE");
+      HttpRoute r{HttpHandler::kChannel, "", channel, "remove", "", false};
+      r.item = item;
+      return r;
     }
     if (action == "events") return get ? route(HttpHandler::kEvents, channel) : not_allowed("GET");
   }

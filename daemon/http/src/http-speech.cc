@@ -69,6 +69,7 @@ HttpError ToHttpError(const Error& error) {
       h.type = "rate_limit_error";
       break;
     case ErrorCode::kVoiceExists: h.status = 409; break;
+    case ErrorCode::kUnknownItem: h.status = 404; break;
     case ErrorCode::kShuttingDown:
       h.status = 503;
       h.type = "server_error";
@@ -189,9 +190,12 @@ std::expected<SpeechRequest, HttpError> Parse(std::string_view body, bool captio
   native["voice"] = voice;
   out.openai_voice = std::find(kOpenAiVoices.begin(), kOpenAiVoices.end(), voice) != kOpenAiVoices.end();
 
-  for (const char* key : {"speed", "emotion", "emotion_text", "emotion_alpha", "duration", "channel", "interrupt"}) {
+  for (const char* key :
+       {"speed", "emotion", "emotion_text", "emotion_alpha", "duration", "channel", "interrupt", "author", "source"}) {
     if (in.contains(key)) native[key] = in[key];
   }
+  // A channel's item says where it came from: "http" unless the caller (the control page: "page") says.
+  if (native.contains("channel") && !given("source")) native["source"] = "http";
   // OpenAI's style instructions: read by the voice's emotion-from-text stage where it has one.
   if (given("instructions")) {
     if (!in["instructions"].is_string()) return Bad("'instructions' must be a string", "instructions");

@@ -1,7 +1,8 @@
 // ttsd control page. Talks to the HTTP API of the ttsd that served it:
 //   GET /v1/voices, POST /v1/audio/speech (with "channel": queued, 202), GET /v1/channels/NAME/events
 //   (server-sent events, read with fetch so that the bearer token can go in a header),
-//   POST /v1/channels/NAME/skip and /clear, POST /v1/voices (a saved voice from recordings, multipart),
+//   POST /v1/channels/NAME/skip, /clear, /pause, /resume, /volume, DELETE /v1/channels/NAME/items/ID,
+//   POST /v1/voices (a saved voice from recordings, multipart),
 //   and GET /v1/ws, ttsd's own protocol over a WebSocket, to speak in the page as the user types.
 'use strict';
 
@@ -117,13 +118,16 @@ function style() {
 async function speak() {
   const text = $('text').value.trim();
   if (!text) return say('Type something first.', 'error');
-  const body = Object.assign({ input: text, channel: channel() }, style());
+  const body = Object.assign({ input: text, channel: channel(), source: 'page' }, style());
   if ($('interrupt').checked) body.interrupt = true;
   $('speak').disabled = true;
   try {
-    await api('POST', '/v1/audio/speech', body);
-    say('Queued on ' + body.channel + '.', 'ok');
+    const queued = await api('POST', '/v1/audio/speech', body);
+    // Nobody listens (a mistyped name, OBS not running): queued, but say it plainly.
+    if (queued.warning) say(queued.warning, 'warn');
+    else say('Queued on ' + body.channel + '.', 'ok');
     $('text').value = '';
+    $('interrupt').checked = false;  // one interruption, not every message after it
   } catch (err) {
     say(err.message, 'error');
   } finally {
@@ -132,12 +136,40 @@ async function speak() {
   }
 }
 
-async function control(action) {
+async function control(action, body) {
   try {
-    render(await api('POST', `/v1/channels/${encodeURIComponent(channel())}/${action}`));
+    render(await api('POST', `/v1/channels/${encodeURIComponent(channel())}/${action}`, body));
   } catch (err) {
     say(err.message, 'error');
   }
+}
+
+async function removeItem(id) {
+  try {
+    render(await api('DELETE', `/v1/channels/${encodeURIComponent(channel())}/items/${id}`));
+  } catch (err) {
+    say(err.message, 'error');
+  }
+}
+
+// Clear drops everything: the first click arms it for 3 s, the second clears.
+let clearArmed = null;
+function clearClicked() {
+  const button = $('clear');
+  if (clearArmed) {
+    clearTimeout(clearArmed);
+    clearArmed = null;
+    button.textContent = 'Clear';
+    button.classList.remove('confirm');
+    return control('clear');
+  }
+  button.textContent = 'Clear all?';
+  button.classList.add('confirm');
+  clearArmed = setTimeout(() => {
+    clearArmed = null;
+    button.textContent = 'Clear';
+    button.classList.remove('confirm');
+  }, 3000);
 }
 
 // ---- speaking here, over the WebSocket ----
@@ -386,26 +418,55 @@ async function saveVoice() {
 
 // ---- the queue, live ----
 
-function render(status) {
-  const parts = [status.playing ? 'playing' : 'idle', `${status.listeners} listening`];
-  if (status.underruns) parts.push(`${status.underruns} underruns`);
-  $('channel-state').textContent = `${status.channel}: ${parts.join(' · ')}`;
-  const items = [];
-  if (status.playing && status.current) {
-    const li = document.createElement('li');
-    li.className = 'current';
-    li.textContent = status.current.text;
+let paused = false;  // as the last status said
+
+// One queue entry: its text (with an ellipsis when the daemon cut it), who asked and through what, and
+// a button that removes that item by its id.
+function entryItem(entry, current) {
+  const li = document.createElement('li');
+  li.dataset.item = entry.id;
+  if (current) li.className = 'current';
+  li.append(entry.text + (entry.text_cut ? '…' : ''));
+  const who = [entry.author, entry.source].filter(Boolean).join(' · ');
+  if (who) {
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    meta.textContent = who;
+    li.append(meta);
+  }
+  if (current) {
     const played = document.createElement('span');
     played.className = 'played';
-    played.textContent = status.current.played_s.toFixed(1) + ' s';
+    played.textContent = entry.played_s.toFixed(1) + ' s';
     li.append(played);
-    items.push(li);
   }
-  for (const entry of status.queue) {
-    const li = document.createElement('li');
-    li.textContent = entry.text;
-    items.push(li);
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.className = 'remove';
+  remove.title = 'Remove this item';
+  remove.textContent = '✕';
+  remove.addEventListener('click', () => removeItem(entry.id));
+  li.append(remove);
+  return li;
+}
+
+function render(status) {
+  const parts = [status.paused ? 'paused' : status.playing ? 'playing' : 'idle', `${status.listeners} listening`];
+  if (status.underruns) parts.push(`${status.underruns} underruns`);
+  const state = $('channel-state');
+  state.textContent = `${status.channel}: ${parts.join(' · ')}`;
+  state.classList.toggle('warn', status.listeners === 0);
+  // The channel becomes the default only once something listens to it: a mistyped name never does.
+  if (status.listeners > 0 && status.channel === channel()) localStorage.setItem('ttsd.channel', status.channel);
+  paused = !!status.paused;
+  $('pause').textContent = paused ? 'Resume' : 'Pause';
+  if (typeof status.gain === 'number' && document.activeElement !== $('volume')) {
+    $('volume').value = status.gain;
+    $('volume-value').textContent = status.gain.toFixed(2);
   }
+  const items = [];
+  if (status.playing && status.current) items.push(entryItem(status.current, true));
+  for (const entry of status.queue) items.push(entryItem(entry, false));
   $('queue').replaceChildren(...items);
 }
 
@@ -454,10 +515,7 @@ function start() {
   });
   $('speaker').addEventListener('change', () => localStorage.setItem('ttsd.speaker', $('speaker').value));
   $('intensity').addEventListener('input', () => ($('intensity-value').textContent = Number($('intensity').value).toFixed(2)));
-  $('channel').addEventListener('change', () => {
-    localStorage.setItem('ttsd.channel', channel());
-    follow();
-  });
+  $('channel').addEventListener('change', follow);  // remembered once it has listeners: render
   $('speak').addEventListener('click', speak);
   $('text').addEventListener('keydown', (e) => {
     if (e.key !== 'Enter') return;
@@ -472,7 +530,10 @@ function start() {
   $('live').addEventListener('change', () => ($('live').checked ? goLive() : leaveLive()));
   $('stop').addEventListener('click', stop);
   $('skip').addEventListener('click', () => control('skip'));
-  $('clear').addEventListener('click', () => control('clear'));
+  $('clear').addEventListener('click', clearClicked);
+  $('pause').addEventListener('click', () => control(paused ? 'resume' : 'pause'));
+  $('volume').addEventListener('input', () => ($('volume-value').textContent = Number($('volume').value).toFixed(2)));
+  $('volume').addEventListener('change', () => control('volume', { gain: Number($('volume').value) }));
   $('nv-save').addEventListener('click', saveVoice);
   loadVoices().then(() => (document.body.dataset.ready = 'true'), (err) => say('Voices: ' + err.message, 'error'));
   follow();

@@ -74,7 +74,7 @@ class TextFrontend {
 // Cuts a growing text into sentences as soon as they are complete, for text that arrives in
 // pieces (an LLM's output). A sentence is complete at . ! ? or a newline followed by whitespace
 // (not after abbreviations like "Dr." or inside "3.5"), at Chinese 。！？, or when the buffer
-// holds more than max_words words with no such end (then it cuts after the last , ; : ，、；：
+// holds more than max_words words with no such end (then it cuts after the last , ; : ，、；：…
 // if any, else after max_words words) so that unpunctuated text still streams. A Chinese
 // character counts as a word. Markup is never cut: a [[...]] waits for its "]]".
 // Thread-safety: not thread-safe; one per request.

@@ -36,6 +36,7 @@ enum class ErrorCode : uint16_t {
   kBadAudio = 20,           // reference audio unreadable, silent, too short or too long
   kNotSupported = 21,       // the voice lacks the stage a feature needs (cloning, emotion)
   kVoiceExists = 22,        // a saved voice of that name exists (and replace was not asked)
+  kUnknownItem = 23,        // no item of that id is queued or playing on the channel (it may have just ended)
 };
 
 // "unknown_voice" etc.; "unknown_error" for numbers this build does not know.

@@ -53,6 +53,10 @@ struct SynthesizeRequest {
   // Non-empty: the audio goes to this output channel's listeners, not to the requester, who gets kDone.
   std::string channel;
   bool interrupt = false;  // channel only: cut what the channel is playing and go first
+  // Channel only: who asked (a chat user, at most kMaxAuthorBytes) and through what ("twitch", "http",
+  // at most kMaxSourceBytes), shown with the item in status and events. Ignored without a channel.
+  std::string author = {};
+  std::string source = {};
   // Style. Absent fields keep the voice's own manner.
   std::optional<EmotionWeights> emotion = {};  // wire: object axis name -> 0..1
   std::string emotion_text = {};  // a description of the emotion, at most kMaxEmotionTextBytes
@@ -101,31 +105,49 @@ bool IsValidChannelName(std::string_view name);
 struct ListenRequest {
   std::string channel;
   SampleFormat sample_format = SampleFormat::kS16Le;
-  // Version 3: the channel's audio (false: none; the listen then counts as no listener), and its
-  // events in kChannelEvent frames. At least one of them.
+  // Version 3: the channel's audio (false: none; the listen then counts as no listener), its play-by-play
+  // events (utterance_start, sentence, word, utterance_end) and its items' lifecycle events (queued,
+  // started, finished, removed, refused, paused, resumed), both in kChannelEvent frames. At least one.
   bool audio = true;
   bool events = false;
+  bool items = false;
 };
 
+inline constexpr size_t kMaxAuthorBytes = 64;       // "author" of a channel request
+inline constexpr size_t kMaxSourceBytes = 32;       // "source" of a channel request
+inline constexpr size_t kChannelItemTextBytes = 80;  // an item's text in status and events, cut at a character
+inline constexpr double kMaxChannelGain = 2.0;      // "gain" of channel_control volume: linear, 0..this
+
 // What a channel plays, as it plays it (kChannelEvent, version 3): an utterance starts, the played
-// position passes the start of one of its sentences or words, it ends.
+// position passes the start of one of its sentences or words, it ends (listen "events"); and what
+// happens to its items (listen "items").
 struct ChannelEvent {
-  enum class Kind : uint8_t { kStart, kSentence, kWord, kEnd };  // wire "type": utterance_start, sentence, word, utterance_end
+  // wire "type": utterance_start, sentence, word, utterance_end; queued, started, finished, removed,
+  // refused, paused, resumed
+  enum class Kind : uint8_t { kStart, kSentence, kWord, kEnd, kQueued, kStarted, kFinished, kRemoved, kRefused,
+                              kPaused, kResumed };
   Kind kind = Kind::kStart;
-  uint64_t utterance = 0;                 // wire "id": the daemon-wide utterance number
-  std::string text;                       // kStart: its first 80 bytes; kSentence, kWord: as read
+  // wire "id": the daemon-wide utterance (item) number; kPaused, kResumed: the current one, 0: none
+  uint64_t utterance = 0;
+  std::string text;                       // kStart, items: first kChannelItemTextBytes; kSentence, kWord: as read
   uint64_t text_begin = 0, text_end = 0;  // kSentence, kWord: bytes of the utterance's text
   double start_s = 0, end_s = 0;          // kSentence, kWord: seconds from the utterance's first sample
-  std::string reason;                     // kEnd: played, skipped, cleared, interrupted, cancelled, failed, shutting down
-  double played_s = 0;                    // kEnd: seconds of it played
+  std::string reason;                     // kEnd, kRemoved: played, skipped, cleared, interrupted, cancelled, removed,
+                                          // failed, shutting down; kRefused: max_queue, max_queued_s
+  double played_s = 0;                    // kEnd, kFinished, kRemoved: seconds of it played
+  // Item events (kQueued ... kRefused): who asked, through what, and the voice that speaks it.
+  std::string author = {}, source = {}, voice = {}, speaker = {};
   bool operator==(const ChannelEvent&) const = default;
 };
 std::string_view ChannelEventName(ChannelEvent::Kind kind);
+bool IsItemEvent(ChannelEvent::Kind kind);  // kQueued and after: sent to listens with "items"
 
 struct ChannelControl {
-  enum class Action { kStatus, kSkip, kClear };
+  enum class Action { kStatus, kSkip, kClear, kRemove, kPause, kResume, kVolume };
   std::string channel;
   Action action = Action::kStatus;
+  uint64_t item = 0;  // kRemove: the item (required); kSkip: only if this item is playing (0: whatever plays)
+  double gain = 1;    // kVolume: linear, 0..kMaxChannelGain
 };
 
 // Terminal frame of a channel request: its audio has been played out on the channel.
@@ -135,8 +157,11 @@ struct Done {
 
 struct ChannelEntry {
   uint64_t id = 0;          // daemon-wide utterance number
-  std::string text;         // the first 80 bytes of its text
+  std::string text;         // the first kChannelItemTextBytes of its text, cut at a character
   double played_s = 0;      // current entry only
+  bool text_cut = false;    // its text is longer than `text`
+  std::string author = {}, source = {}, voice = {}, speaker = {};
+  double length_s = 0;      // its length in seconds: exact once synthesized, else estimated (protocol/README.md)
 };
 
 struct ChannelStatus {
@@ -146,6 +171,11 @@ struct ChannelStatus {
   ChannelEntry current;     // meaningful when playing
   std::vector<ChannelEntry> queue;
   uint64_t underruns = 0;   // 20 ms frames that had to be filled with silence mid-utterance
+  bool paused = false;
+  double gain = 1;          // linear, applied to what listeners get
+  double queued_s = 0;      // audio ahead of a new item: the rest of the current one and the queue (estimated)
+  uint32_t max_queue = 0;   // the daemon's caps; 0: not told (an older server)
+  double max_queued_s = 0;
 };
 
 struct Accepted {
@@ -155,6 +185,8 @@ struct Accepted {
   SampleFormat sample_format = SampleFormat::kS16Le;
   uint32_t channels = 1;
   std::string channel;  // set for channel requests and listens
+  uint64_t item = 0;       // channel requests: the item's daemon-wide id (0: not told)
+  uint32_t listeners = 0;  // channel requests: listeners attached when it was queued
 };
 
 struct AudioHeader {

@@ -17,6 +17,8 @@
 namespace ttsd::daemon {
 
 struct DaemonConfig {
+  static constexpr size_t kMaxChannelQueue = 10000;     // channel_max_queue's largest
+  static constexpr double kMaxChannelQueuedS = 86400;   // channel_max_queued_s's largest
   std::string socket_path;                // resolved by protocol::ResolveSocketPath
   std::vector<std::string> voice_dirs;    // each a voice package or a directory of packages
   std::string default_voice;              // empty: the first voice by name
@@ -28,6 +30,13 @@ struct DaemonConfig {
   size_t max_outbound_bytes = 512 * 1024; // per connection; generation pauses above it
   int idle_timeout_s = 600;               // a connection with no open request and no input is closed
   int drain_timeout_s = 10;               // on SIGTERM, how long in-flight requests may finish
+  // Output channels' caps (busy past them): items waiting behind the one playing, and seconds of speech
+  // ahead of a new item (estimated for text not yet synthesized: ChannelHub; 0: no cap).
+  size_t channel_max_queue = 64;
+  double channel_max_queued_s = 300;
+  // Each utterance on a channel brought to this loudness (LUFS, EBU R128; true peak under -1 dBTP), so
+  // voices and speakers sound equally loud on stream; 0: off.
+  double channel_loudness = -16;
   std::string log_level = "info";         // trace, debug, info, warn, error
   std::string lexicon_path;               // user pronunciation lexicon, re-read on SIGHUP; empty: none
   // Wyoming (Home Assistant): tcp://HOST:PORT, unix:///PATH, "on" (tcp://127.0.0.1:10200) or "off".

@@ -88,7 +88,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void HandleVoiceAdd();
   void HandleVoiceRemove(const std::string& name);
   void SendSpeechBytes(std::vector<uint8_t> bytes);
-  void HandleChannel(const std::string& channel, std::string_view action);
+  void HandleChannel(const HttpRoute& route);
   void HandleEvents(const std::string& channel);
   void OnChannelEvent(const protocol::Frame& frame);  // a kChannelEvent of the events listen
   void PollEvents();

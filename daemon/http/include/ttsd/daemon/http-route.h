@@ -37,9 +37,10 @@ struct HttpRoute {
   HttpHandler handler = HttpHandler::kAsset;
   std::string asset;    // kAsset: the file, "/index.html" for "/", "/captions.html" for "/captions"
   std::string channel;  // kChannel, kEvents: a valid channel name
-  std::string action;   // kChannel: "status", "skip" or "clear"
+  std::string action;   // kChannel: "status", "skip", "clear", "pause", "resume", "volume" or "remove"
   std::string name;     // kVoiceRemove: a valid saved voice name; kElevenLabs: the voice, percent-decoded
   bool multi = false;   // kElevenLabs: multi-stream-input (else stream-input)
+  uint64_t item = 0;    // kChannel "remove": the item's id (DELETE /v1/channels/NAME/items/ID)
 };
 
 // token: http-token, empty when none (then only requests addressed to a loopback name may call).
@@ -49,9 +50,9 @@ struct HttpRoute {
 // Errors, in the order checked: 405 method_not_allowed for the pages (control, captions) asked with another
 // method than GET; 403 forbidden_origin (an Origin other than our Host), 403 forbidden_host, 401
 // invalid_api_key (a token is set and the request lacks it; the page needs none); 503
-// shutting_down; 400 invalid_channel or invalid_name; 405 method_not_allowed; 404 not_found; 415
+// shutting_down; 400 invalid_channel, invalid_item or invalid_name; 405 method_not_allowed; 404 not_found; 415
 // unsupported_media_type for speech (or captioned speech) sent as anything but JSON, or an upload as anything but
-// multipart/form-data. GET /metrics (kMetrics) is checked like the rest of the API.
+// multipart/form-data, or a channel's volume as anything but JSON. GET /metrics (kMetrics) is checked like the rest of the API.
 std::expected<HttpRoute, HttpError> RouteRequest(const HttpRequestHead& head, std::string_view token,
                                                  bool shutting_down);
 

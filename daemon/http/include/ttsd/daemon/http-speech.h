@@ -74,7 +74,7 @@ struct SpeechRequest {
 // names), model (ignored), response_format (mp3 default, wav, pcm, opus, flac, aac), speed,
 // stream_format ("audio" or "sse"), instructions (see SpeechRequest), sample_rate (8000-48000),
 // volume (0-4), and ttsd's speaker, emotion, emotion_text, emotion_alpha, duration, channel,
-// interrupt. Values are checked by ttsd's own synthesize parser afterwards. Errors: 400 naming the field.
+// interrupt, author and source (a channel's item; source "http" unless given). Values are checked by ttsd's own synthesize parser afterwards. Errors: 400 naming the field.
 // return_timestamps (default false) needs stream_format "sse".
 std::expected<SpeechRequest, HttpError> ParseSpeechRequest(std::string_view body);
 
