@@ -15,6 +15,7 @@
 #include "../../frontend/src/pinyin.h"
 #include "../../frontend/src/text-fold.h"
 #include "fuzz-check.h"
+#include "fuzz-utf8.h"
 #include "ttsd/frontend/mandarin.h"
 #include "ttsd/frontend/text-frontend.h"
 #include "ttsd/protocol/messages.h"
@@ -24,25 +25,7 @@ namespace {
 using namespace ttsd;
 using namespace ttsd::frontend;
 
-std::string ValidUtf8(std::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size();) {
-    size_t len = 1;
-    const auto c = static_cast<unsigned char>(in[i]);
-    if (c >= 0xF0) len = 4;
-    else if (c >= 0xE0) len = 3;
-    else if (c >= 0xC0) len = 2;
-    const std::string_view piece = in.substr(i, len);
-    if (piece.size() == len && protocol::IsValidUtf8(piece)) {
-      out += piece;
-      i += len;
-    } else {
-      out += "\uFFFD";
-      ++i;
-    }
-  }
-  return out;
-}
+using ttsd::fuzz::ValidUtf8;
 
 const TextFrontend& Frontend() {
   static const std::unique_ptr<TextFrontend> frontend = [] {
