@@ -126,4 +126,9 @@ int32_t Simplified(int32_t cp) {
   return it != kT2s.end() && it->first == static_cast<uint32_t>(cp) ? static_cast<int32_t>(it->second) : cp;
 }
 
+int32_t ReadingForm(int32_t cp) {
+  const int32_t simplified = Simplified(cp);
+  return simplified == cp || MandarinReading(simplified).empty() ? cp : simplified;
+}
+
 }  // namespace ttsd::frontend

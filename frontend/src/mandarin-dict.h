@@ -35,6 +35,10 @@ std::string_view CharReading(int32_t cp);
 // The simplified form of a traditional character (OpenCC's t2s), or cp itself.
 int32_t Simplified(int32_t cp);
 
+// The form a character is read and looked up in (words, the user lexicon): Simplified(cp), unless
+// that has no reading of its own (a few simplified forms are newer characters), then cp.
+int32_t ReadingForm(int32_t cp);
+
 // Appends cp in UTF-8 (nothing for a negative cp or a surrogate).
 void AppendUtf8(std::string& out, int32_t cp);
 

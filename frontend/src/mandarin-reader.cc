@@ -8,7 +8,6 @@
 
 #include "mandarin-dict.h"
 #include "mandarin-numbers.h"
-#include "mandarin-readings.h"
 #include "mandarin-tones.h"
 #include "markup.h"
 #include "text-fold.h"
@@ -123,9 +122,7 @@ Result<size_t> CollectMandarinRun(std::string_view utf8, size_t i, std::vector<M
                          override.error().message + " (after " + std::string(utf8.substr(pos, next - pos)) + ")");
       }
       MandarinUnit unit;
-      // Simplified, unless the simplified form has no reading of its own (some are newer characters).
-      const int32_t simplified = Simplified(cp);
-      unit.cp = static_cast<char32_t>(MandarinReading(simplified).empty() ? cp : simplified);
+      unit.cp = static_cast<char32_t>(ReadingForm(cp));
       unit.span = {static_cast<uint32_t>(pos), static_cast<uint32_t>(override->second)};
       if (!override->first.empty()) {
         unit.reading = override->first;

@@ -49,7 +49,7 @@ std::string ChineseKey(std::string_view word, size_t* chars) {
   for (size_t i = 0; i < word.size();) {
     const int32_t cp = DecodeUtf8(word, &i);
     if (cp < 0x2E80 || !IsHan(cp)) return "";
-    AppendUtf8(key, Simplified(cp));
+    AppendUtf8(key, ReadingForm(cp));
     ++*chars;
   }
   return key;

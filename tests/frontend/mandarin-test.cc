@@ -157,6 +157,9 @@ TEST(ReadMandarin, UserLexiconWordsWin) {
   UserLexicon::Install(*lexicon);
   EXPECT_EQ(Pinyin("我在银行"), "wo3 zai4 yin2 xing2");
   EXPECT_EQ(Pinyin("重慶"), "zhong4 qing4");  // traditional matches too
+  UserLexicon::Install(*UserLexicon::Parse("菕 pa4\n", "test"));
+  // 菕 folds to a simplified form with no reading of its own, so it is read (and matched) as itself.
+  EXPECT_EQ(Pinyin("菕"), "pa4");
   UserLexicon::Install(nullptr);
   EXPECT_EQ(Pinyin("我在银行"), "wo3 zai4 yin2 hang2");
 }

@@ -1,7 +1,9 @@
-// Fuzzes the user lexicon's parser (engine/include/ttsd/frontend/user-lexicon.h), the one file
+// Fuzzes the user lexicon's parser (frontend/include/ttsd/frontend/user-lexicon.h), the one file
 // format ttsd reads besides its config. Checks, beyond the sanitizers: every word of an accepted
-// lexicon is found again with phones of CmuPhoneInventory(), and with the lexicon installed the
-// frontend phonemizes each word into a well-formed segment.
+// lexicon is found again, an English word with phones of CmuPhoneInventory(), a Chinese word
+// (looked up in its reading form, simplified) with one sayable pinyin syllable per character; with the
+// lexicon installed the frontend phonemizes each word into a well-formed segment, and the Mandarin
+// reader reads a Chinese word as the one word the lexicon gives.
 // Input: a lexicon file (any bytes).
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +11,12 @@
 #include <string>
 #include <string_view>
 
+#include "../../frontend/src/mandarin-dict.h"
+#include "../../frontend/src/markup.h"
+#include "../../frontend/src/pinyin.h"
+#include "../../frontend/src/text-fold.h"
 #include "fuzz-check.h"
+#include "ttsd/frontend/mandarin.h"
 #include "ttsd/frontend/text-frontend.h"
 #include "ttsd/frontend/user-lexicon.h"
 #include "ttsd/protocol/messages.h"
@@ -19,6 +26,19 @@ namespace {
 using namespace ttsd::frontend;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+// The simplified form of a word of Chinese characters; empty for any other word.
+std::string Simplify(std::string_view word, size_t* chars) {
+  std::string key;
+  *chars = 0;
+  for (size_t i = 0; i < word.size();) {
+    const int32_t cp = DecodeUtf8(word, &i);
+    if (cp < 0x2E80 || !IsHan(cp)) return "";
+    AppendUtf8(key, ReadingForm(cp));
+    ++*chars;
+  }
+  return key;
+}
 
 const std::set<std::string>& Inventory() {
   static const std::set<std::string> inventory(CmuPhoneInventory().begin(), CmuPhoneInventory().end());
@@ -49,6 +69,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     while (gap < line.size() && !IsBlank(line[gap])) ++gap;
     const std::string_view word = line.substr(0, gap);
     if (word.empty()) continue;
+    size_t chars = 0;
+    if (const std::string chinese = Simplify(word, &chars); !chinese.empty()) {
+      const auto* syllables = (*lexicon)->FindPinyin(chinese);
+      FUZZ_CHECK(syllables && syllables->size() == chars, "an accepted Chinese word is not found whole");
+      for (const std::string& s : *syllables) FUZZ_CHECK(!PinyinPhones(s).empty(), "a syllable no voice can say");
+      auto words = ReadMandarin(word);
+      FUZZ_CHECK(words && words->size() == 1 && (*words)[0].text == chinese, "a lexicon word is not read whole");
+      continue;
+    }
     const auto* phones = (*lexicon)->Find(word);
     FUZZ_CHECK(phones && !phones->empty(), "an accepted word is not found");
     for (const std::string& p : *phones) FUZZ_CHECK(Inventory().contains(p), "a phone outside the CMU inventory");

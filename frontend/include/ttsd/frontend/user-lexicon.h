@@ -43,7 +43,8 @@ class UserLexicon {
 
   // The CMU phones of a word (any case), or nullptr if the lexicon does not have it.
   const std::vector<std::string>* Find(std::string_view word) const;
-  // The pinyin of a Chinese word (UTF-8, simplified), tone-number syllables, or nullptr.
+  // The pinyin of a Chinese word (UTF-8, simplified as the Mandarin reader reads it), tone-number
+  // syllables, or nullptr.
   const std::vector<std::string>* FindPinyin(std::string_view word) const;
   size_t size() const { return entries_.size() + pinyin_.size(); }
   bool empty() const { return entries_.empty() && pinyin_.empty(); }
