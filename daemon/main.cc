@@ -100,14 +100,14 @@ int Run(int argc, char** argv) {
   {  // the front ends and their signal handlers live in here
     ttsd::daemon::VoiceStore store(config.voice_store);
     for (const auto& saved : store.List()) {
-      if (!voices->Find(saved->voice)) {
+      if (!(*voices)->Find(saved->voice)) {
         spdlog::warn("saved voice '{}' is made from voice '{}', which is not loaded: kept, not served", saved->name, saved->voice);
-      } else if (voices->Find(saved->name)) {
+      } else if ((*voices)->Find(saved->name)) {
         spdlog::warn("saved voice '{}' has the name of a voice package: kept, not served", saved->name);
       }
     }
     spdlog::info("voice store {}: {} saved voices", config.voice_store, store.List().size());
-    ttsd::daemon::Server server(io, config, *voices, scheduler, &store, &metrics);
+    ttsd::daemon::Server server(io, config, **voices, scheduler, &store, &metrics);
     // Home Assistant's protocol (config wyoming, wyoming_socket), on the native server's context.
     // It listens first: a bad Wyoming address leaves no native socket file.
     ttsd::daemon::WyomingServer wyoming(io, server.context());
@@ -139,9 +139,9 @@ int Run(int argc, char** argv) {
         server.AddFrontEnd(http.get());
       }
     }
-    sd_notifyf(0, "READY=1\nSTATUS=serving %zu voices, default %s", voices->Describe().voices.size(),
-               voices->default_voice().c_str());
-    spdlog::info("ready: default voice '{}'", voices->default_voice());
+    sd_notifyf(0, "READY=1\nSTATUS=serving %zu voices, default %s", (*voices)->Describe().voices.size(),
+               (*voices)->default_voice().c_str());
+    spdlog::info("ready: default voice '{}'", (*voices)->default_voice());
     io.run();
     scheduler.Stop();
   }

@@ -105,6 +105,9 @@ struct SayOptions {
   bool mark_phones = false;
   std::string subtitles_file;  // .srt or .vtt
   bool ssml = false;
+  // Each utterance at one loudness: --loudness (the default target) or --loudness-target LUFS.
+  bool loudness = false;
+  std::optional<double> loudness_target;
 };
 
 struct ChannelOptions {  // listen
@@ -202,9 +205,23 @@ int RunSayOnChannel(const SayOptions& say, const GlobalOptions& global) {
   InstallSignalHandlers();
   const auto start = std::chrono::steady_clock::now();
   double accepted_ms = 0;
+  uint64_t item = 0;
+  uint32_t listeners = 0;
   auto started = Synthesis::Start(conn->get(), request, *refs);
   if (!started) return Report(started.error(), kExitFailed);
   const std::optional<uint32_t> id = started->request_id();
+  // --stats: what a requester of a channel can know (its audio goes to the listeners, not here).
+  auto print_stats = [&](const char* status, std::optional<double> audio_s) {
+    nlohmann::json j = {{"request_id", *id},
+                        {"channel", say.channel},
+                        {"item", item},
+                        {"listeners", listeners},
+                        {"accepted_ms", std::round(accepted_ms * 10) / 10}};
+    if (audio_s) j["audio_s"] = *audio_s;
+    j["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    j["status"] = status;
+    std::cerr << j.dump() << std::endl;
+  };
   std::unique_ptr<TextPump> pump;
   if (say.from_stdin) pump = std::make_unique<TextPump>(conn->get(), *id, STDIN_FILENO);
   bool cancel_sent = false;
@@ -228,23 +245,24 @@ int RunSayOnChannel(const SayOptions& say, const GlobalOptions& global) {
       accepted_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
       // Nobody hears a channel without listeners (a mistyped name, a listener that is down): say so.
       auto accepted = ttsd::protocol::ParseAccepted(frame->payload);
+      if (accepted) {
+        item = accepted->item;
+        listeners = accepted->listeners;
+      }
       if (accepted && accepted->item != 0 && accepted->listeners == 0) {
         std::cerr << "ttsc: warning: channel '" << say.channel << "' has no listeners: item #" << accepted->item
                   << " is queued but nothing is heard until one attaches (is the name right?)\n";
       }
-      if (say.no_wait && !pump) return kExitOk;
+      if (say.no_wait && !pump) {
+        if (say.stats) print_stats("queued", std::nullopt);
+        return kExitOk;
+      }
     }
     if (h.type == ttsd::protocol::FrameType::kDone) {
       if (pump) pump->Stop();
       if (say.stats) {
         auto done = ttsd::protocol::ParseDone(frame->payload);
-        nlohmann::json j = {{"request_id", *id},
-                            {"channel", say.channel},
-                            {"accepted_ms", std::round(accepted_ms * 10) / 10},
-                            {"audio_s", done ? done->audio_s : 0.0},
-                            {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()},
-                            {"status", "ok"}};
-        std::cerr << j.dump() << std::endl;
+        print_stats("ok", done ? done->audio_s : 0.0);
       }
       return kExitOk;
     }
@@ -357,6 +375,9 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
     if (!say.marks_file.empty() || !say.subtitles_file.empty()) {
       return Usage("say: --marks and --subtitles need the audio here; a channel's words are on its event stream");
     }
+    if (say.loudness || say.loudness_target) {
+      return Usage("say: a channel plays every utterance at its own loudness (ttsd's channel-loudness); drop --loudness");
+    }
     return RunSayOnChannel(say, global);
   }
   OutputOptions output = say.output;
@@ -387,6 +408,11 @@ int RunSay(const SayOptions& say, const GlobalOptions& global) {
   auto refs = ApplyStyle(say, &request);
   if (!refs) return Usage("say: " + refs.error().message);
   request.ssml = say.ssml;
+  if (say.loudness_target) {
+    request.loudness_lufs = *say.loudness_target;
+  } else if (say.loudness) {
+    request.loudness_lufs = ttsd::protocol::kDefaultLoudnessLufs;
+  }
   std::unique_ptr<MarksJsonWriter> marks;
   std::unique_ptr<SubtitleWriter> subtitles;
   if (!say.marks_file.empty()) {
@@ -572,10 +598,21 @@ int main(int argc, char** argv) {
   say_cmd->add_flag("--ssml", say.ssml,
                     "the text is SSML (also assumed when it starts with <speak>); inline [pause:500ms] tags work "
                     "without it");
+  say_cmd->add_flag("--loudness", say.loudness,
+                    "bring each utterance to " + LimitText(ttsd::protocol::kDefaultLoudnessLufs) +
+                        " LUFS (EBU R128, true peak under -1 dBTP), so voices and speakers sound equally loud; "
+                        "ttsd holds the last 10 ms of each chunk back for the next (a channel has its own loudness: "
+                        "channel-loudness)");
+  say_cmd->add_option("--loudness-target", say.loudness_target,
+                      "like --loudness, to this target in LUFS (" + LimitText(ttsd::protocol::kMinLoudnessLufs) +
+                          ".." + LimitText(ttsd::protocol::kMaxLoudnessLufs) + ")")
+      ->check(CLI::Range(ttsd::protocol::kMinLoudnessLufs, ttsd::protocol::kMaxLoudnessLufs));
   say_cmd->add_flag("--stats", say.stats,
                     "print one JSON line to stderr at the end: ttfa_ms, audio_s, wall_s, chunks, ... (playing: "
-                    "underruns, played_s, prefill_ms). With --channel the audio is not sent here, so: request_id, "
-                    "channel, accepted_ms, audio_s (played on the channel), wall_s (until it was played out)");
+                    "underruns, played_s, prefill_ms). With --channel the audio goes to the channel's listeners, "
+                    "not here, so there is no ttfa_ms or chunks; instead: request_id, channel, item, listeners (when "
+                    "queued), accepted_ms, audio_s (played on the channel), wall_s (until it was played out), status "
+                    "\"ok\" (with --no-wait: printed once queued, without audio_s, status \"queued\")");
 
   say_cmd->add_option("--channel", say.channel,
                       "speak on this output channel (its listeners hear it, queued after what is already "

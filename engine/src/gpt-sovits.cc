@@ -159,6 +159,22 @@ Result<std::unique_ptr<GptSovitsModel>> GptSovitsModel::Load(const std::string& 
     *w.module = std::move(*loaded);
   }
 
+  if (!g.bert_file.empty()) {
+    const std::string path = (fs::path(dir) / g.bert_file).string();
+    if (!fs::exists(path)) return MakeError(ErrorCode::kModelError, dir + ": module file '" + g.bert_file + "' is missing");
+    auto loaded = Guarded(("loading " + path).c_str(), [&] {
+      torch::jit::Module mod = torch::jit::load(path, device);
+      mod.eval();
+      return mod;
+    });
+    if (!loaded) return std::unexpected(loaded.error());
+    if (!loaded->find_method("forward")) return MakeError(ErrorCode::kModelError, dir + ": " + g.bert_file + " has no forward");
+    model->bert_ = std::move(*loaded);
+    auto vocab = BertVocab::Read((fs::path(dir) / g.bert_vocab_file).string());
+    if (!vocab) return std::unexpected(vocab.error());
+    model->vocab_ = std::move(*vocab);
+  }
+
   int rate = 0;
   auto audio = ReadMono((fs::path(dir) / g.reference_audio).string(), &rate);
   if (!audio) return std::unexpected(audio.error());
@@ -172,6 +188,11 @@ Result<std::unique_ptr<GptSovitsModel>> GptSovitsModel::Load(const std::string& 
 
 Result<std::vector<int64_t>> GptSovitsModel::SentenceIds(const frontend::Segment& segment,
                                                           std::string_view sentence) const {
+  return SymbolIds(EnglishSymbols(segment, sentence, true));
+}
+
+std::vector<std::string> GptSovitsModel::EnglishSymbols(const frontend::Segment& segment, std::string_view sentence,
+                                                        bool whole) const {
   std::vector<std::string> symbols;
   const auto& phones = segment.phones;
   // A pause inside takes its own mark from the text when the text's marks and the pauses line up
@@ -188,6 +209,7 @@ Result<std::vector<int64_t>> GptSovitsModel::SentenceIds(const frontend::Segment
       const bool last = i + 1 == phones.size();
       if (!last && i > 0) ++next_mark;
       if (symbols.empty()) continue;  // a sentence starts with its first phone
+      if (last && !whole && !trailing) continue;  // a run inside mixed text ends without a mark
       s = last ? EndMark(sentence) : use_marks ? marks[next_mark - 1] : ",";
       if (symbols.back() == "," || symbols.back() == s) {
         symbols.back() = s;  // one mark per pause
@@ -201,10 +223,15 @@ Result<std::vector<int64_t>> GptSovitsModel::SentenceIds(const frontend::Segment
     }
     symbols.push_back(std::move(s));
   }
+  if (!whole) return symbols;
   if (!symbols.empty() && symbols.back() != "." && symbols.back() != "?" && symbols.back() != "!") {
     symbols.push_back(EndMark(sentence));
   }
   if (symbols.size() < 6) symbols.insert(symbols.begin(), ".");  // upstream's rule for short text
+  return symbols;
+}
+
+Result<std::vector<int64_t>> GptSovitsModel::SymbolIds(const std::vector<std::string>& symbols) const {
   std::vector<int64_t> ids;
   ids.reserve(symbols.size());
   for (const std::string& s : symbols) {
@@ -218,6 +245,100 @@ Result<std::vector<int64_t>> GptSovitsModel::SentenceIds(const frontend::Segment
   return ids;
 }
 
+Result<GptSovitsText> GptSovitsModel::SentenceInput(const frontend::Segment& segment, std::string_view sentence) const {
+  const auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
+  if (!HasCjk(sentence)) {
+    auto ids = SentenceIds(segment, sentence);
+    if (!ids) return std::unexpected(ids.error());
+    const auto n = static_cast<int64_t>(ids->size());
+    return GptSovitsText{std::move(*ids), torch::zeros({n, kGptSovitsBertDim}, opts)};
+  }
+  if (!vocab_) {
+    return MakeError(ErrorCode::kUnsupportedText,
+                     "this GPT-SoVITS voice has no Chinese BERT (bert_file and bert_vocab_file in its voice.json), so "
+                     "it speaks English only: package it again with models/gpt-sovits/package.py, which keeps "
+                     "bert_model.pt and vocab.txt");
+  }
+  struct Bert {
+    size_t first;  // its first symbol
+    ZhRun run;
+  };
+  std::vector<std::string> symbols;
+  std::vector<Bert> berts;
+  for (ScriptRun& r : SplitScripts(sentence)) {
+    if (r.zh) {
+      auto run = ReadZhRun(r.text);
+      if (!run) return std::unexpected(run.error());
+      if (run->symbols.empty()) continue;
+      berts.push_back(Bert{symbols.size(), {}});
+      symbols.insert(symbols.end(), run->symbols.begin(), run->symbols.end());
+      berts.back().run = std::move(*run);
+    } else {
+      auto seg = frontend_->Phonemize(r.text);
+      if (!seg) {
+        if (seg.error().code == ErrorCode::kEmptyText) continue;
+        return std::unexpected(seg.error());
+      }
+      auto en = EnglishSymbols(*seg, r.text, false);
+      // A mark where the runs meet is one mark, as upstream's joined text.
+      size_t skip = 0;
+      auto is_mark = [](const std::string& m) { return m == "," || m == "." || m == "!" || m == "?" || m == "-"; };
+      while (skip < en.size() && is_mark(en[skip]) && !symbols.empty() && is_mark(symbols.back())) ++skip;
+      symbols.insert(symbols.end(), en.begin() + static_cast<std::ptrdiff_t>(skip), en.end());
+    }
+  }
+  if (symbols.empty()) return MakeError(ErrorCode::kEmptyText, "nothing to say in '" + std::string(sentence) + "'");
+  const std::string& back = symbols.back();
+  if (back != "." && back != "?" && back != "!" && back != "\xE2\x80\xA6") {
+    if (back == "," || back == "-") symbols.pop_back();  // the sentence's own end replaces an inner mark
+    if (!berts.empty() && berts.back().first + berts.back().run.symbols.size() == symbols.size() + 1) {
+      // The dropped mark was a Chinese run's: its character goes too.
+      ZhRun& last = berts.back().run;
+      last.symbols.pop_back();
+      last.chars.pop_back();
+      last.word2ph.pop_back();
+    }
+    const std::string end = EndMark(sentence);
+    symbols.push_back(end);
+    if (!berts.empty() && berts.back().first + berts.back().run.symbols.size() + 1 == symbols.size()) {
+      ZhRun& last = berts.back().run;  // the end mark is the Chinese run's last character
+      last.symbols.push_back(end);
+      last.chars.push_back(end);
+      last.word2ph.push_back(1);
+    }
+  }
+  if (symbols.size() < 6) {  // upstream's rule for short text: "." ahead, read with the first run
+    symbols.insert(symbols.begin(), ".");
+    for (Bert& b : berts) b.first += 1;
+    if (!berts.empty() && berts.front().first == 1) {
+      ZhRun& first = berts.front().run;
+      berts.front().first = 0;
+      first.symbols.insert(first.symbols.begin(), ".");
+      first.chars.insert(first.chars.begin(), ".");
+      first.word2ph.insert(first.word2ph.begin(), 1);
+    }
+  }
+  auto ids = SymbolIds(symbols);
+  if (!ids) return std::unexpected(ids.error());
+  c10::InferenceMode guard;
+  auto bert = Guarded("Chinese BERT", [&] {
+    torch::Tensor features = torch::zeros({static_cast<int64_t>(ids->size()), kGptSovitsBertDim}, opts);
+    for (const Bert& b : berts) {
+      const std::vector<int64_t> tokens = vocab_->Encode(b.run.chars);
+      const auto n = static_cast<int64_t>(tokens.size());
+      const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device_);
+      torch::Tensor input_ids = torch::tensor(tokens, torch::kLong).view({1, n}).to(device_);
+      torch::Tensor word2ph = torch::tensor(b.run.word2ph, torch::kInt).to(device_);
+      torch::Tensor out = bert_.forward({input_ids, torch::ones({1, n}, long_opts), torch::zeros({1, n}, long_opts), word2ph})
+                              .toTensor();
+      features.narrow(0, static_cast<int64_t>(b.first), out.size(0)).copy_(out);
+    }
+    return features;
+  });
+  if (!bert) return std::unexpected(bert.error());
+  return GptSovitsText{std::move(*ids), std::move(*bert)};
+}
+
 Result<GptSovitsReference> GptSovitsModel::Reference(std::span<const float> audio, int sample_rate,
                                                      std::string_view text, int64_t pad_16k) const {
   const double seconds = sample_rate > 0 ? static_cast<double>(audio.size()) / sample_rate : 0;
@@ -228,8 +349,8 @@ Result<GptSovitsReference> GptSovitsModel::Reference(std::span<const float> audi
   }
   auto segment = frontend_->Phonemize(text);
   if (!segment) return std::unexpected(segment.error());
-  auto ids = SentenceIds(*segment, text);
-  if (!ids) return std::unexpected(ids.error());
+  auto input = SentenceInput(*segment, text);
+  if (!input) return std::unexpected(input.error());
   c10::InferenceMode guard;
   return Guarded("reference", [&] {
     GptSovitsReference ref;
@@ -242,7 +363,8 @@ Result<GptSovitsReference> GptSovitsModel::Reference(std::span<const float> audi
     auto handled = vits_.get_method("ref_handle")({wav32.to(dtype_)}).toTuple();
     ref.refer = handled->elements()[0].toTensor();
     ref.sv_emb = handled->elements()[1].toTensor();
-    ref.ref_seq = torch::tensor(*ids, torch::kLong).view({1, -1}).to(device_);
+    ref.ref_seq = torch::tensor(input->ids, torch::kLong).view({1, -1}).to(device_);
+    ref.ref_bert = input->bert;
     return ref;
   });
 }
@@ -319,6 +441,13 @@ Result<GptSovitsReference> GptSovitsModel::FromPrepared(const TokenReference& r)
                                        [](int64_t t) { return t < 0 || t >= kGptSovitsEos; })) {
     return mismatch("its semantic tokens are out of range");
   }
+  // The transcript's BERT features, when its phones are still what this voice reads from it.
+  torch::Tensor ref_bert;
+  if (HasCjk(r.text)) {
+    auto segment = frontend_->Phonemize(r.text);
+    auto input = segment ? SentenceInput(*segment, r.text) : std::unexpected(segment.error());
+    if (input && input->ids == r.phone_ids) ref_bert = input->bert;
+  }
   c10::InferenceMode guard;
   return Guarded("reference", [&] {
     auto ints = [&](const std::vector<int64_t>& v) {
@@ -331,14 +460,19 @@ Result<GptSovitsReference> GptSovitsModel::FromPrepared(const TokenReference& r)
                     .view({1, r.spectrogram_bins, r.spectrogram_frames()})
                     .to(device_, dtype_);
     ref.sv_emb = torch::tensor(r.speaker, torch::kFloat).view(own.sv_emb.sizes()).to(device_, dtype_);
+    ref.ref_bert = ref_bert;
     return ref;
   });
 }
 
-TokenDecode GptSovitsModel::Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq) const {
+TokenDecode GptSovitsModel::Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq,
+                                    const torch::Tensor& bert) const {
   const auto opts = torch::TensorOptions().dtype(dtype_).device(device_);
-  torch::Tensor ref_bert = torch::zeros({ref.ref_seq.size(1), kGptSovitsBertDim}, opts);
-  torch::Tensor text_bert = torch::zeros({text_seq.size(1), kGptSovitsBertDim}, opts);
+  // Features that do not fit the phones (a reference whose ids were replaced) are zeros.
+  const bool ref_fits = ref.ref_bert.defined() && ref.ref_bert.size(0) == ref.ref_seq.size(1);
+  torch::Tensor ref_bert = ref_fits ? ref.ref_bert : torch::zeros({ref.ref_seq.size(1), kGptSovitsBertDim}, opts);
+  const bool text_fits = bert.defined() && bert.size(0) == text_seq.size(1);
+  torch::Tensor text_bert = text_fits ? bert : torch::zeros({text_seq.size(1), kGptSovitsBertDim}, opts);
   // (Copied out of the tuple: GCC 12 misreads indexing past its three inline slots.)
   const auto out =
       t2s_.get_method("prefill_logits")({ref.prompts, ref.ref_seq, text_seq, ref_bert, text_bert}).toTuple()->elements().vec();

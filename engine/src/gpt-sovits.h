@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "ttsd/engine/voice.h"
+#include "gpt-sovits-zh.h"
 #include "ttsd/frontend/text-frontend.h"
 #include "token-sampler.h"
 
@@ -40,6 +41,13 @@ struct GptSovitsReference {
   torch::Tensor ref_seq;  // [1, Nr] int64: the phone ids of its transcript
   torch::Tensor refer;    // [1, 1025, T]: its linear spectrogram
   torch::Tensor sv_emb;   // [1, 20480]: its speaker-verification embedding
+  torch::Tensor ref_bert;  // [Nr, 1024]: its transcript's BERT features (zeros but on Chinese)
+};
+
+// One sentence as the token model reads it.
+struct GptSovitsText {
+  std::vector<int64_t> ids;  // upstream's symbol ids
+  torch::Tensor bert;        // [ids, 1024] on the device in the voice's dtype: zeros but on Chinese
 };
 
 // One sentence's token loop: what the model's cache and the sampler need between steps.
@@ -93,6 +101,14 @@ class GptSovitsModel {
   // as phones (a pause inside is ",", the end is the sentence's own . ? or !), "." ahead of fewer
   // than 6. Errors: kUnsupportedText for a phone the symbols lack.
   Result<std::vector<int64_t>> SentenceIds(const frontend::Segment& segment, std::string_view sentence) const;
+  // The sentence's ids and BERT features, as upstream's TextPreprocessor lays them out: text without
+  // CJK characters is SentenceIds() of segment (the frontend's phones of the whole sentence) and zeros;
+  // otherwise the sentence is cut by script (SplitScripts), Chinese runs are read by ReadZhRun and
+  // get bert_model.pt's features on the voice's device, the other runs are phonemized on their own
+  // (zeros), then the end mark and the short-text "." as SentenceIds. Errors: kUnsupportedText (Chinese
+  // for a package without bert_model.pt, a phone the symbols lack), kModelError (BERT failed).
+  Result<GptSovitsText> SentenceInput(const frontend::Segment& segment, std::string_view sentence) const;
+  bool speaks_chinese() const { return vocab_.has_value(); }
   // A reference (mono, any rate, 3-10 s) and its transcript; pad_16k zeros go after its 16 kHz
   // copy before HuBERT (upstream's inference: 9600). Errors: kBadAudio, kUnsupportedText,
   // kEmptyText, kModelError.
@@ -110,7 +126,9 @@ class GptSovitsModel {
 
   // The phones and the prompt through the model (t2s.pt's prefill_logits): the first token's logits.
   // Throws on a model error (callers guard).
-  TokenDecode Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq) const;
+  // text_bert: [phones, 1024] (SentenceInput); undefined: zeros (English).
+  TokenDecode Prefill(const GptSovitsReference& ref, const torch::Tensor& text_seq,
+                      const torch::Tensor& text_bert = {}) const;
   // Draws the next token (never the end before the 11th, as upstream) and, unless it ends the
   // sentence (d.ended), runs it through the model (step_logits) for the following one's logits.
   void Step(TokenDecode& d, const Sampling& sampling, TokenSampler& sampler) const;
@@ -125,9 +143,14 @@ class GptSovitsModel {
  private:
   GptSovitsModel() = default;
   torch::Tensor To32k(std::span<const float> audio, int sample_rate) const;  // [1, L] on the device
+  // Upstream's symbols of English text: marks from the text as SentenceIds says; whole: the
+  // sentence's end mark and the short-text "." too (a run inside mixed text gets neither).
+  std::vector<std::string> EnglishSymbols(const frontend::Segment& segment, std::string_view text, bool whole) const;
+  Result<std::vector<int64_t>> SymbolIds(const std::vector<std::string>& symbols) const;
   torch::Device device_{torch::kCPU};
   torch::Dtype dtype_ = torch::kFloat;
-  mutable torch::jit::Module t2s_, vits_, ssl_;
+  mutable torch::jit::Module t2s_, vits_, ssl_, bert_;
+  std::optional<BertVocab> vocab_;  // with bert_: the voice speaks Chinese
   std::unordered_map<std::string, int64_t> symbol_ids_;
   int64_t symbol_count_ = 0;
   const frontend::TextFrontend* frontend_ = nullptr;

@@ -53,13 +53,16 @@ Result<StepResult> Stream::NextTokens(Chunk* chunk) {
         if (segment.error().code == ErrorCode::kEmptyText) continue;
         return fail(segment.error());
       }
-      auto ids = model.SentenceIds(*segment, sentence);
-      if (!ids) return fail(ids.error());
+      auto input = model.SentenceInput(*segment, sentence);
+      if (!input) {
+        if (input.error().code == ErrorCode::kEmptyText) continue;
+        return fail(input.error());
+      }
       times_.frontend_ms += MsSince(frontend_start);
       const auto prefill_start = Clock::now();
       auto decode = Guarded("token model", [&] {
-        ts.text_seq = torch::tensor(*ids, torch::kLong).view({1, -1}).to(model.device());
-        return model.Prefill(*ts.reference, ts.text_seq);
+        ts.text_seq = torch::tensor(input->ids, torch::kLong).view({1, -1}).to(model.device());
+        return model.Prefill(*ts.reference, ts.text_seq, input->bert);
       });
       if (!decode) return fail(decode.error());
       times_.encoder_ms += MsSince(prefill_start);
@@ -68,7 +71,7 @@ Result<StepResult> Stream::NextTokens(Chunk* chunk) {
       const auto [text_begin, text_end] = TextSpan(st.splitter.offset(), st.splitter.offset() + sentence.size());
       ts.sentence_mark = Mark{MarkKind::kSentence, text_begin, text_end, 0, 0, sentence};
       st.sentence_gain = st.gain;
-      SPDLOG_LOGGER_DEBUG(EngineLog(), "token sentence of {} phones: {}", ids->size(), segment->text);
+      SPDLOG_LOGGER_DEBUG(EngineLog(), "token sentence of {} phones: {}", input->ids.size(), segment->text);
     }
 
     // Tokens until a window is ready (or the sentence ends).

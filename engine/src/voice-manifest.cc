@@ -51,6 +51,8 @@ Result<VoiceManifest> ReadGptSovits(const std::string& dir, const json& j) {
     g.repetition_penalty = j.value("repetition_penalty", 1.35);
     g.dtype = j.value("dtype", "fp32");
     g.lexicon_file = j.value("lexicon_file", "");
+    g.bert_file = j.value("bert_file", "");
+    g.bert_vocab_file = j.value("bert_vocab_file", "");
   } catch (const json::exception& e) {
     return std::unexpected(Invalid(dir, e.what()).error());
   }
@@ -78,8 +80,13 @@ Result<VoiceManifest> ReadGptSovits(const std::string& dir, const json& j) {
   for (const std::string* f : {&g.t2s_file, &g.vits_file, &g.ssl_file, &g.symbols_file, &g.reference_audio}) {
     if (!PlainRelative(*f)) return std::unexpected(Invalid(dir, "file '" + *f + "' must be a plain relative path").error());
   }
-  if (!g.lexicon_file.empty() && !PlainRelative(g.lexicon_file)) {
-    return std::unexpected(Invalid(dir, "file '" + g.lexicon_file + "' must be a plain relative path").error());
+  for (const std::string* f : {&g.lexicon_file, &g.bert_file, &g.bert_vocab_file}) {
+    if (!f->empty() && !PlainRelative(*f)) {
+      return std::unexpected(Invalid(dir, "file '" + *f + "' must be a plain relative path").error());
+    }
+  }
+  if (g.bert_file.empty() != g.bert_vocab_file.empty()) {
+    return std::unexpected(Invalid(dir, "bert_file and bert_vocab_file come together (or neither)").error());
   }
   if (g.reference_text.find_first_not_of(" \t\r\n") == std::string::npos) {
     return std::unexpected(Invalid(dir, "reference_text is empty").error());

@@ -12,8 +12,10 @@ It runs GPT-SoVITS's OWN exporters from the checkout, as separate processes with
 
   1. GPT_SoVITS/stream_v2pro.py          -> t2s.pt, vits.pt          (the streaming export)
   2. GPT_SoVITS/export_torch_script.py --export_common_model
-                                         -> ssl_model.pt             (also writes bert_model.pt and the one-shot
-                                                                      gpt_sovits_model.pt, which ttsd does not use)
+                                         -> ssl_model.pt, bert_model.pt (the Chinese BERT, kept with the
+                                                                      checkout's chinese-roberta vocab.txt; also the
+                                                                      one-shot gpt_sovits_model.pt, which ttsd does
+                                                                      not use)
   3. t2s_logits.py (ttsd's, next to this) -> t2s.pt inside a wrapper   (adds prefill_logits and step_logits:
                                                                       ttsd samples in C++ from the logits)
   4. GPT_SoVITS/text/symbols2.py          -> symbols.json             (upstream's v2 symbol table, index = id)
@@ -288,7 +290,8 @@ def main(argv=None):
     ap.add_argument("--ssl-model", metavar="ssl_model.pt",
                     help="reuse an ssl_model.pt exported before (it depends only on the checkout's "
                          "chinese-hubert-base) and skip export_torch_script.py, which is slow: it also traces "
-                         "the one-shot model, running a whole utterance")
+                         "the one-shot model, running a whole utterance; a bert_model.pt beside it is kept "
+                         "too, else the voice speaks English only")
     ap.add_argument("--work-dir", help="where the exporters write (default: a temporary folder, removed "
                                        "unless something fails)")
     ap.add_argument("--force", action="store_true", help="write into --out even if it is not empty")
@@ -391,6 +394,14 @@ def build(args):
                          ["--output_path", common_dir, "--export_common_model"],
                          env, os.path.join(work, "export_torch_script.log"), "export_torch_script.py")
             ssl_path = os.path.join(common_dir, "ssl_model.pt")
+        # export_torch_script.py --export_common_model also writes the Chinese BERT (bert_model.pt);
+        # with --ssl-model it is taken from beside that file when there. Its vocabulary is the
+        # checkout's. Without both the voice speaks English only (ttsd refuses Chinese text).
+        bert_path = os.path.join(os.path.dirname(ssl_path), "bert_model.pt")
+        vocab_path = os.path.join(root, "GPT_SoVITS", "pretrained_models", "chinese-roberta-wwm-ext-large", "vocab.txt")
+        chinese = os.path.isfile(bert_path) and os.path.isfile(vocab_path)
+        if not chinese:
+            log("no bert_model.pt or vocab.txt (%s, %s): the voice will speak English only" % (bert_path, vocab_path))
         t2s_path, vits_path = os.path.join(stream_dir, "t2s.pt"), os.path.join(stream_dir, "vits.pt")
         for p in (t2s_path, vits_path, ssl_path):
             if not os.path.isfile(p):
@@ -418,6 +429,9 @@ def build(args):
         os.makedirs(out, exist_ok=True)
         for src, dst in ((t2s_path, "t2s.pt"), (vits_path, "vits.pt"), (ssl_path, "ssl_model.pt")):
             shutil.copyfile(src, os.path.join(out, dst))
+        if chinese:
+            shutil.copyfile(bert_path, os.path.join(out, "bert_model.pt"))
+            shutil.copyfile(vocab_path, os.path.join(out, "vocab.txt"))
         with open(os.path.join(out, "symbols.json"), "w", encoding="utf-8") as f:
             json.dump(symbols, f, ensure_ascii=False, indent=0)
             f.write("\n")
@@ -431,7 +445,7 @@ def build(args):
             "GPT-SoVITS %s voice (%s, %s), exported by upstream's stream_v2pro.py and export_torch_script.py"
             % (args.version, os.path.basename(args.gpt_weights), os.path.basename(args.sovits_weights)),
             "gpt_sovits_version": args.version,
-            "languages": ["en"],
+            "languages": ["en", "zh"] if chinese else ["en"],
             "sample_rate": 32000,
             "samples_per_token": 1280,
             "min_libtorch": torch_mm,
@@ -448,6 +462,9 @@ def build(args):
             "repetition_penalty": args.repetition_penalty,
             "dtype": "fp16" if args.half else "fp32",
         }
+        if chinese:
+            manifest["bert_file"] = "bert_model.pt"
+            manifest["bert_vocab_file"] = "vocab.txt"
         with open(os.path.join(out, "voice.json"), "w", encoding="utf-8") as f:
             json.dump(manifest, f, ensure_ascii=False, indent=2)
             f.write("\n")

@@ -87,6 +87,23 @@ Result<Welcome> ParseWelcome(std::span<const uint8_t> payload) {
   return m;
 }
 
+// "loudness": absent, null or false: none; true: the default target; a number: that target in LUFS.
+static Status GetLoudness(const json& j, std::optional<double>* out) {
+  auto it = j.find("loudness");
+  if (it == j.end() || it->is_null() || (it->is_boolean() && !it->get<bool>())) return {};
+  if (it->is_boolean()) {
+    *out = kDefaultLoudnessLufs;
+    return {};
+  }
+  if (!it->is_number() || !std::isfinite(it->get<double>()) || it->get<double>() < kMinLoudnessLufs ||
+      it->get<double>() > kMaxLoudnessLufs) {
+    return MakeError(ErrorCode::kBadRequest, "'loudness' must be true or a target of " + LimitText(kMinLoudnessLufs) +
+                                                 " to " + LimitText(kMaxLoudnessLufs) + " LUFS");
+  }
+  *out = it->get<double>();
+  return {};
+}
+
 Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
   auto j = ParseObject(payload);
   if (!j) return std::unexpected(j.error());
@@ -169,6 +186,7 @@ Result<SynthesizeRequest> ParseSynthesize(std::span<const uint8_t> payload) {
     return MakeError(ErrorCode::kBadRequest, "'marks' must be \"words\", \"phones\" or \"none\"");
   }
   TTSD_TRY(GetBool(*j, "ssml", &m.ssml));
+  TTSD_TRY(GetLoudness(*j, &m.loudness_lufs));
   return m;
 }
 
@@ -353,6 +371,7 @@ std::vector<uint8_t> Serialize(const SynthesizeRequest& m) {
   if (m.marks == MarkLevel::kWords) j["marks"] = "words";
   if (m.marks == MarkLevel::kPhones) j["marks"] = "phones";
   if (m.ssml) j["ssml"] = true;
+  if (m.loudness_lufs) j["loudness"] = *m.loudness_lufs;
   return Dump(j);
 }
 

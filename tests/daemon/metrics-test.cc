@@ -226,5 +226,37 @@ TEST_F(MetricsTest, ChannelsHaveTheirListenersAndQueue) {
   EXPECT_EQ(after.at("ttsd_requests_active"), 0);
 }
 
+// Paused channels and each channel's volume, as the HTTP API sets them (issue 21).
+TEST_F(MetricsTest, ChannelsHaveTheirPauseAndVolume) {
+  ASSERT_TRUE(HavePromtool()) << "install promtool: ./install-deps.sh --test, or apt-get install prometheus";
+  Start();
+  RawClient listener(daemon_->socket_path());
+  listener.Handshake();
+  protocol::ListenRequest listen;
+  listen.channel = "desk";
+  ASSERT_TRUE(listener.Send(FrameType::kListen, 1, protocol::Serialize(listen)));
+  auto accepted = listener.Read();
+  ASSERT_TRUE(accepted && accepted->header.type == FrameType::kAccepted);
+
+  const auto before = ParseSeries(CheckedScrape());
+  EXPECT_EQ(before.at(R"(ttsd_channel_paused{channel="desk"})"), 0);
+  EXPECT_EQ(before.at(R"(ttsd_channel_volume{channel="desk"})"), 1);
+
+  const std::vector<std::string> json_auth = {kAuth, "Content-Type: application/json"};
+  EXPECT_EQ(HttpRequest(port_, "POST", "/v1/channels/desk/pause", "", {kAuth}).status, 200);
+  EXPECT_EQ(HttpRequest(port_, "POST", "/v1/channels/desk/volume", R"({"gain": 0.5})", json_auth).status, 200);
+  const std::string text = CheckedScrape();
+  const auto paused = ParseSeries(text);
+  EXPECT_EQ(paused.at(R"(ttsd_channel_paused{channel="desk"})"), 1) << text;
+  EXPECT_EQ(paused.at(R"(ttsd_channel_volume{channel="desk"})"), 0.5) << text;
+  EXPECT_NE(text.find("# TYPE ttsd_channel_paused gauge"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE ttsd_channel_volume gauge"), std::string::npos);
+
+  EXPECT_EQ(HttpRequest(port_, "POST", "/v1/channels/desk/resume", "", {kAuth}).status, 200);
+  const auto resumed = ParseSeries(CheckedScrape());
+  EXPECT_EQ(resumed.at(R"(ttsd_channel_paused{channel="desk"})"), 0);
+  EXPECT_EQ(resumed.at(R"(ttsd_channel_volume{channel="desk"})"), 0.5);
+}
+
 }  // namespace
 }  // namespace ttsd::testing

@@ -73,6 +73,39 @@ TEST_F(TtscChannel, QueueIsListedAndModerated) {
   EXPECT_FALSE(nlohmann::json::parse(skipped.out)["playing"].get<bool>());
 }
 
+// say --channel --stats: the audio goes to the listeners, so no ttfa_ms or chunks; what it prints is what
+// the help says, key for key (issue 21).
+TEST_F(TtscChannel, StatsPrintWhatTheHelpSays) {
+  auto help = Ttsc({"say", "--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.out;
+  // CLI11 wraps the help: compare it with its white space squeezed.
+  const std::string flat = std::regex_replace(help.out, std::regex("\\s+"), " ");
+  EXPECT_NE(flat.find("there is no ttfa_ms or chunks"), std::string::npos) << help.out;
+  auto stats_line = [](const std::string& out) {
+    std::smatch m;
+    EXPECT_TRUE(std::regex_search(out, m, std::regex("(^|\n)(\\{[^\n]*\"request_id\"[^\n]*\\})"))) << out;
+    return nlohmann::json::parse(m.empty() ? "{}" : m.str(2));
+  };
+  auto said = Ttsc({"say", "--channel", "stream", "--stats", "Stats, please."});
+  ASSERT_EQ(said.exit_code, 0) << said.out;
+  const auto done = stats_line(said.out);
+  EXPECT_EQ(done["status"], "ok") << said.out;
+  EXPECT_EQ(done["channel"], "stream");
+  EXPECT_GT(done["item"].get<uint64_t>(), 0u);
+  EXPECT_EQ(done["listeners"], 0);
+  EXPECT_GT(done["audio_s"].get<double>(), 0.3);
+  EXPECT_GE(done["wall_s"].get<double>(), done["audio_s"].get<double>() * 0.9);  // played out in real time
+  for (const auto& [key, value] : done.items()) EXPECT_NE(flat.find(key), std::string::npos) << key << " not in the help";
+  EXPECT_FALSE(done.contains("ttfa_ms") || done.contains("chunks"));
+
+  auto queued = Ttsc({"say", "--channel", "stream", "--stats", "--no-wait", "Queued only."});
+  ASSERT_EQ(queued.exit_code, 0) << queued.out;
+  const auto q = stats_line(queued.out);
+  EXPECT_EQ(q["status"], "queued") << queued.out;
+  EXPECT_FALSE(q.contains("audio_s"));
+  EXPECT_GT(q["item"].get<uint64_t>(), done["item"].get<uint64_t>());
+}
+
 TEST_F(TtscChannel, OverTheCapIsRefusedWithTheCapNamed) {
   daemon_ = std::make_unique<DaemonProcess>(std::vector<std::string>{"--channel-max-queue", "1"});
   const std::string long_text = "This first message is long enough to keep playing while the queue fills up behind it.";

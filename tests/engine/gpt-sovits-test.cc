@@ -7,10 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <torch/version.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -491,6 +493,159 @@ TEST(GptSovitsVoice, BadInputGetsTypedErrors) {
   auto r = (*model)->Reference(short_ref, 32000, "Hello there.");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kBadAudio);
+}
+
+// Chinese (issue 20, item 3): upstream's symbols and the fixture's bert_model.pt features, laid out per
+// phone, non-zero exactly on the phones of Chinese runs.
+bool IsArpabet(const std::string& s) {  // upstream's English symbols: upper case (AA1, TH); not AA EE OO
+  return !s.empty() && std::isupper(static_cast<unsigned char>(s[0])) && s != "AA" && s != "EE" && s != "OO";
+}
+
+std::vector<std::string> SymbolsOf(const VoiceManifest& m, const std::vector<int64_t>& ids) {
+  std::vector<std::string> out;
+  for (int64_t id : ids) out.push_back(m.phonemes.at(static_cast<size_t>(id)));
+  return out;
+}
+
+TEST_F(GptSovitsModelTest, ChineseGetsUpstreamSymbolsAndBertFeaturesPerPhone) {
+  ASSERT_TRUE(model_->speaks_chinese());
+  const std::string text = "我在银行工作。";
+  auto seg = frontend_->Phonemize(text);
+  ASSERT_TRUE(seg);
+  auto input = model_->SentenceInput(*seg, text);
+  ASSERT_TRUE(input) << input.error().message;
+  EXPECT_EQ(SymbolsOf(manifest_, input->ids),
+            (std::vector<std::string>{"w", "o3", "z", "ai4", "y", "in2", "h", "ang2", "g", "ong1", "z", "uo4", "."}));
+  ASSERT_EQ(input->bert.sizes(), (std::vector<int64_t>{13, kGptSovitsBertDim}));
+  // build_phone_level_feature: a character's row once per phone; the next character's differs.
+  const torch::Tensor b = input->bert;
+  for (int64_t i = 0; i < 12; i += 2) {
+    EXPECT_TRUE(torch::equal(b[i], b[i + 1])) << i;
+    EXPECT_FALSE(torch::equal(b[i + 1], b[i + 2])) << i;
+  }
+  EXPECT_GT(b.abs().sum(1).min().item<double>(), 0);
+  // The same characters straight through bert_model.pt, as upstream's TextPreprocessor calls it.
+  auto vocab = BertVocab::Read(kFixture + "/vocab.txt");
+  ASSERT_TRUE(vocab);
+  const auto tokens = vocab->Encode({"我", "在", "银", "行", "工", "作", "."});
+  const auto n = static_cast<int64_t>(tokens.size());
+  auto bert = torch::jit::load(kFixture + "/bert_model.pt");
+  torch::Tensor direct = bert.forward({torch::tensor(tokens).view({1, n}), torch::ones({1, n}, torch::kLong),
+                                       torch::zeros({1, n}, torch::kLong),
+                                       torch::tensor(std::vector<int32_t>{2, 2, 2, 2, 2, 2, 1}, torch::kInt)})
+                             .toTensor();
+  EXPECT_TRUE(torch::allclose(direct, b));
+  // Another character (行 -> 走) changes the features: they depend on the ids.
+  const std::string other = "我在银走工作。";
+  auto other_input = model_->SentenceInput(*frontend_->Phonemize(other), other);
+  ASSERT_TRUE(other_input);
+  EXPECT_FALSE(torch::allclose(other_input->bert, b));
+  // The features reach the token model: the same ids with zeros give other logits.
+  {
+    c10::InferenceMode guard;
+    torch::Tensor ids = Ids(input->ids);
+    const TokenDecode with = model_->Prefill(model_->default_reference(), ids, input->bert);
+    const TokenDecode without = model_->Prefill(model_->default_reference(), ids);
+    EXPECT_FALSE(torch::allclose(with.logits, without.logits));
+  }
+
+  // English alone: SentenceIds' ids and zeros.
+  const std::string english = "Hello world.";
+  auto en = model_->SentenceInput(*frontend_->Phonemize(english), english);
+  ASSERT_TRUE(en);
+  EXPECT_EQ(en->ids, *model_->SentenceIds(*frontend_->Phonemize(english), english));
+  EXPECT_EQ(en->bert.abs().sum().item<double>(), 0);
+}
+
+TEST_F(GptSovitsModelTest, MixedTextHasBertFeaturesExactlyOnTheChinesePhones) {
+  for (const std::string text : {"我喜欢Python编程。", "Hello, 世界!", "今天的 meeting 改到三点, OK?", "好。"}) {
+    auto seg = frontend_->Phonemize(text);
+    ASSERT_TRUE(seg) << text;
+    auto input = model_->SentenceInput(*seg, text);
+    ASSERT_TRUE(input) << text << ": " << input.error().message;
+    const auto symbols = SymbolsOf(manifest_, input->ids);
+    ASSERT_EQ(input->bert.size(0), static_cast<int64_t>(symbols.size()));
+    const torch::Tensor nonzero = input->bert.abs().sum(1) > 0;
+    int zh = 0, en = 0;
+    std::string shown;
+    for (size_t i = 0; i < symbols.size(); ++i) shown += symbols[i] + (nonzero[static_cast<int64_t>(i)].item<bool>() ? "* " : " ");
+    for (size_t i = 0; i < symbols.size(); ++i) {
+      const bool has = nonzero[static_cast<int64_t>(i)].item<bool>();
+      const std::string& s = symbols[i];
+      if (IsArpabet(s)) {
+        EXPECT_FALSE(has) << text << ": " << shown;
+        ++en;
+      } else if (s.size() > 1 || std::isalpha(static_cast<unsigned char>(s[0]))) {
+        EXPECT_TRUE(has) << text << ": " << shown;
+        ++zh;
+      }
+    }
+    EXPECT_GT(zh, 0) << text;
+    if (text != "好。") {
+      EXPECT_GT(en, 0) << text;
+    } else {  // fewer than 6 phones: "." ahead, read by BERT with the Chinese (upstream's ".好。")
+      EXPECT_EQ(symbols, (std::vector<std::string>{".", "h", "ao3", "."})) << shown;
+      EXPECT_TRUE(nonzero.all().item<bool>()) << shown;
+    }
+  }
+  // The last symbol is the sentence's own end.
+  const std::string q = "你去过 Paris 吗?";
+  auto input = model_->SentenceInput(*frontend_->Phonemize(q), q);
+  ASSERT_TRUE(input);
+  EXPECT_EQ(SymbolsOf(manifest_, input->ids).back(), "?");
+}
+
+TEST(GptSovitsVoice, SpeaksChineseAndMixedTextAndAChineseReference) {
+  auto voice = Voice::Load(kFixture, Config());
+  ASSERT_TRUE(voice) << voice.error().message;
+  for (const std::string text : {"我在银行工作。", "今天的 meeting 改到三点。好吗？"}) {
+    const auto audio = Speak(**voice, text, 3);
+    EXPECT_GT(audio.size(), 11u * 1280) << text;
+    for (float s : audio) ASSERT_TRUE(std::isfinite(s));
+    EXPECT_EQ(audio, Speak(**voice, text, 3)) << text;  // seeded: the same audio
+  }
+  // A reference with a Chinese transcript (its features computed again from the prepared text).
+  auto prepared = (*voice)->PrepareReference(std::vector<std::vector<float>>{ReferenceAudio()},
+                                             "这是一个测试，请再试一次。");
+  ASSERT_TRUE(prepared) << prepared.error().message;
+  const auto with_zh_ref = Speak(**voice, "你好，世界。", 5, 0, std::make_shared<TokenReference>(*prepared));
+  EXPECT_GE(with_zh_ref.size(), 11u * 1280);  // at least the 11 tokens before the end may come
+  EXPECT_NE(with_zh_ref, Speak(**voice, "你好，世界。", 5));
+}
+
+TEST(GptSovitsVoice, APackageWithoutBertRefusesChineseNamingTheFix) {
+  const fs::path dir = fs::temp_directory_path() / ("gsv-nobert-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::copy(kFixture, dir);
+  fs::remove(dir / "bert_model.pt");
+  fs::remove(dir / "vocab.txt");
+  json manifest = json::parse(std::ifstream(dir / "voice.json"));
+  manifest.erase("bert_file");
+  manifest.erase("bert_vocab_file");
+  std::ofstream(dir / "voice.json") << manifest.dump(2);
+  auto voice = Voice::Load(dir.string(), Config());
+  ASSERT_TRUE(voice) << voice.error().message;
+  EXPECT_GT(Speak(**voice, "Hello world.", 1).size(), 0u);  // English as before
+  auto stream = (*voice)->Start({.text = "你好。"});
+  std::optional<Error> error;
+  if (!stream) {
+    error = stream.error();
+  } else {
+    Chunk c;
+    auto r = (*stream)->Next(&c);
+    if (!r) error = r.error();
+  }
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, ErrorCode::kUnsupportedText);
+  EXPECT_NE(error->message.find("package.py"), std::string::npos) << error->message;
+
+  // Only one of the two named: the manifest is refused.
+  manifest["bert_file"] = "bert_model.pt";
+  std::ofstream(dir / "voice.json") << manifest.dump(2);
+  auto half = Voice::Load(dir.string(), Config());
+  ASSERT_FALSE(half);
+  EXPECT_EQ(half.error().code, ErrorCode::kModelError);
+  fs::remove_all(dir);
 }
 
 #endif

@@ -4,8 +4,8 @@
 # FUZZ_CHECK, and prints the command that reproduces it. `make fuzz-smoke` calls it.
 #   tests/fuzz/run-fuzzers.sh BUILD_DIR [SECONDS] [TARGET...]   (targets: frame messages wyoming
 #                                                                http multipart elevenlabs native-ws frontend
-#                                                                mandarin lexicon ssml reference saved-voice
-#                                                                irc chat-rules)
+#                                                                mandarin gpt-sovits-zh lexicon ssml reference
+#                                                                saved-voice irc chat-rules)
 # Inputs found along the way go to BUILD_DIR/fuzz-corpus/<target>, never into the committed corpus;
 # a crashing input to BUILD_DIR/fuzz-artifacts/<target>/, the full log to BUILD_DIR/fuzz-logs/.
 set -eu
@@ -13,7 +13,7 @@ build=$(cd "$1" && pwd)
 seconds=${2:-20}
 shift
 [ $# -gt 0 ] && shift
-targets=${*:-frame messages wyoming http multipart elevenlabs native-ws frontend mandarin lexicon ssml reference saved-voice irc chat-rules}
+targets=${*:-frame messages wyoming http multipart elevenlabs native-ws frontend mandarin gpt-sovits-zh lexicon ssml reference saved-voice irc chat-rules}
 src=$(cd "$(dirname "$0")" && pwd)
 # Symbolized stacks: the sanitizers want the symbolizer's real path, not Debian's /usr/bin link.
 if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ] && command -v llvm-symbolizer >/dev/null; then

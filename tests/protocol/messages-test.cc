@@ -222,6 +222,29 @@ TEST(Synthesize, SerializerOmitsDefaultsItMayOmit) {
                      {"sample_format", "f32le"}, {"speed", 0.5}}));
 }
 
+// "loudness": true is the default target, a number its own, false or null none; the rest is refused.
+TEST(Synthesize, LoudnessIsTrueOrATargetInRange) {
+  EXPECT_EQ(ParseSynthesize(B(R"({"text":"a"})"))->loudness_lufs, std::nullopt);
+  EXPECT_EQ(ParseSynthesize(B(R"({"text":"a","loudness":true})"))->loudness_lufs, kDefaultLoudnessLufs);
+  EXPECT_EQ(ParseSynthesize(B(R"({"text":"a","loudness":-23})"))->loudness_lufs, -23);
+  EXPECT_EQ(ParseSynthesize(B(R"({"text":"a","loudness":-5})"))->loudness_lufs, -5);
+  EXPECT_EQ(ParseSynthesize(B(R"({"text":"a","loudness":false})"))->loudness_lufs, std::nullopt);
+  EXPECT_EQ(ParseSynthesize(B(R"({"text":"a","loudness":null})"))->loudness_lufs, std::nullopt);
+  for (const char* bad : {R"({"text":"a","loudness":0})", R"({"text":"a","loudness":-70.5})",
+                          R"({"text":"a","loudness":"-16"})", R"({"text":"a","loudness":{}})"}) {
+    auto r = ParseSynthesize(B(bad));
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kBadRequest);
+    EXPECT_NE(r.error().message.find("'loudness'"), std::string::npos) << r.error().message;
+  }
+  SynthesizeRequest in;
+  in.text = "a";
+  in.loudness_lufs = -18.5;
+  EXPECT_EQ(AsJson(Serialize(in))["loudness"], -18.5);
+  EXPECT_EQ(ParseSynthesize(Serialize(in))->loudness_lufs, -18.5);
+  EXPECT_FALSE(AsJson(Serialize(SynthesizeRequest{})).contains("loudness"));
+}
+
 TEST(Synthesize, MinimalHandWrittenBodyGetsDefaults) {
   auto r = ParseSynthesize(B(R"({"text":"Hello."})"));
   ASSERT_TRUE(r) << r.error().ToString();

@@ -152,6 +152,13 @@ class HeadlessChromium {
     return true;
   }
 
+  // Lays the page out at width x height CSS pixels, as a browser dock of that size would.
+  bool SetViewport(int width, int height) {
+    return Call("Emulation.setDeviceMetricsOverride",
+                {{"width", width}, {"height", height}, {"deviceScaleFactor", 1}, {"mobile", false}}, session_)
+        .has_value();
+  }
+
   // Types text into the focused element, as a keyboard would.
   bool Type(const std::string& text) { return Call("Input.insertText", {{"text", text}}, session_).has_value(); }
 

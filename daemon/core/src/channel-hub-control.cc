@@ -216,7 +216,9 @@ size_t ChannelHub::Listeners(const std::string& channel) const {
 
 std::vector<MetricsSample::Channel> ChannelHub::Sample() const {
   std::vector<MetricsSample::Channel> out;
-  for (const auto& [name, ch] : channels_) out.push_back({name, ch->queue.size(), ch->listeners.size(), ch->underruns});
+  for (const auto& [name, ch] : channels_) {
+    out.push_back({name, ch->queue.size(), ch->listeners.size(), ch->underruns, ch->paused, ch->gain});
+  }
   return out;
 }
 

@@ -170,13 +170,19 @@ std::string Metrics::Text(const MetricsSample& sample) const {
                                    "20 ms frames a channel sent short of audio in the middle of an utterance, since "
                                    "the channel appeared.",
                                    MetricType::Counter);
+  MetricFamily paused = Sampled("ttsd_channel_paused", "1 while a channel is paused (its listeners get silence), by channel.",
+                                MetricType::Gauge);
+  MetricFamily volume = Sampled("ttsd_channel_volume", "A channel's volume (gain; 1 = as spoken), by channel.",
+                                MetricType::Gauge);
   for (const auto& ch : sample.channels) {
     const std::vector<ClientMetric::Label> label = {{"channel", ch.name}};
     queued.metric.push_back(Value(MetricType::Gauge, static_cast<double>(ch.queued), label));
     listeners.metric.push_back(Value(MetricType::Gauge, static_cast<double>(ch.listeners), label));
     underruns.metric.push_back(Value(MetricType::Counter, static_cast<double>(ch.underruns), label));
+    paused.metric.push_back(Value(MetricType::Gauge, ch.paused ? 1.0 : 0.0, label));
+    volume.metric.push_back(Value(MetricType::Gauge, ch.gain, label));
   }
-  for (auto* family : {&queued, &listeners, &underruns}) {
+  for (auto* family : {&queued, &listeners, &underruns, &paused, &volume}) {
     if (!family->metric.empty()) families.push_back(std::move(*family));
   }
   if (auto rss = ReadResidentBytes()) {

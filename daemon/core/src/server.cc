@@ -17,7 +17,7 @@ using Protocol = asio::local::stream_protocol;
 
 }  // namespace
 
-Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
+Server::Server(asio::io_context& io, const DaemonConfig& config, VoiceRegistry& voices,
                InferenceScheduler& scheduler, VoiceStore* store, Metrics* metrics)
     : io_(io),
       config_(config),
@@ -26,7 +26,8 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
       signals_(io, SIGTERM, SIGINT),
       hangup_(io, SIGHUP),
       drain_timer_(io),
-      accept_retry_(io) {
+      accept_retry_(io),
+      voices_(voices) {
   context_.config = &config_;
   context_.channels = &channels_;
   context_.voices = &voices;
@@ -35,7 +36,9 @@ Server::Server(asio::io_context& io, const DaemonConfig& config, const VoiceRegi
   context_.metrics = metrics;
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  if (rescan_thread_.joinable()) rescan_thread_.join();
+}
 
 Status Server::Listen() {
   const int passed = sd_listen_fds(1);
@@ -84,6 +87,7 @@ void Server::WaitForHangup() {
   hangup_.async_wait([this](boost::system::error_code ec, int) {
     if (ec) return;
     ReloadLexicon();
+    RescanVoices();
     WaitForHangup();
   });
 }
@@ -100,6 +104,34 @@ void Server::ReloadLexicon() {
   }
   frontend::UserLexicon::Install(*lexicon);
   spdlog::info("lexicon reloaded: {} entries", (*lexicon)->size());
+}
+
+void Server::RescanVoices() {
+  rescan_again_ = true;
+  if (rescanning_.exchange(true)) return;  // the running scan looks again when done
+  if (rescan_thread_.joinable()) rescan_thread_.join();  // it has finished: it cleared rescanning_
+  rescan_thread_ = std::thread([this] {
+    do {
+      while (rescan_again_.exchange(false)) LogRescan(voices_.Rescan());
+      rescanning_ = false;
+      // A SIGHUP between the last look and the line above found rescanning_ still set: look again,
+      // unless a newer RescanVoices has taken over.
+    } while (rescan_again_ && !rescanning_.exchange(true));
+  });
+}
+
+void Server::LogRescan(const RescanReport& r) const {
+  for (const auto& name : r.added) spdlog::info("voice '{}' added", name);
+  for (const auto& name : r.reloaded) spdlog::info("voice '{}' reloaded", name);
+  for (const auto& name : r.removed) spdlog::info("voice '{}' removed", name);
+  for (const auto& problem : r.problems) spdlog::error("voice package not loaded: {}", problem);
+  for (const auto& name : r.added) {
+    if (context_.store != nullptr && context_.store->Find(name)) {
+      spdlog::warn("voice '{}' now hides the saved voice of that name", name);
+    }
+  }
+  spdlog::info("voices rescanned: {} added, {} reloaded, {} removed, {} not loaded", r.added.size(), r.reloaded.size(),
+               r.removed.size(), r.problems.size());
 }
 
 void Server::Accept() {

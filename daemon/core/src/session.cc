@@ -194,7 +194,7 @@ void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request
   if (!request.channel.empty()) {
     return EnqueueOnChannel(id, request, std::move(*stream), std::move(accepted));
   }
-  auto job = MakeJob(id, voice.name, std::move(*stream), request.sample_format, serial);
+  auto job = MakeJob(id, voice.name, std::move(*stream), request.sample_format, serial, request.loudness_lufs);
   requests_.emplace(id, job);
   context_->open_requests.fetch_add(1);
   spdlog::debug("connection {}: request {} (#{}) voice {} speaker {} final={} {} bytes of text", id_, id, job->serial,
@@ -205,7 +205,7 @@ void Session::OpenStream(uint32_t id, const protocol::SynthesizeRequest& request
 
 std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, const std::string& voice,
                                       std::unique_ptr<engine::Stream> stream, protocol::SampleFormat format,
-                                      uint64_t given_serial) {
+                                      uint64_t given_serial, std::optional<double> loudness_lufs) {
   const uint64_t serial = given_serial ? given_serial : context_->next_request_serial.fetch_add(1);
   const uint32_t rate = static_cast<uint32_t>(stream->sample_rate());
   StreamJobSink sink;
@@ -232,7 +232,7 @@ std::shared_ptr<Job> Session::MakeJob(uint32_t request_id, const std::string& vo
     self->EndRequest(request_id, serial);
   };
   return MakeStreamJob(context_, executor(), serial, {front_end_, voice}, std::move(stream), outbound(),
-                       std::move(sink));
+                       std::move(sink), loudness_lufs);
 }
 
 void Session::EndRequest(uint32_t request_id, uint64_t serial) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "ttsd/codec/loudness-normalizer.h"
 #include "ttsd/daemon/session.h"
 
 namespace ttsd::daemon {
@@ -26,9 +27,62 @@ std::vector<uint8_t> EncodePcm(std::span<const float> samples, protocol::SampleF
   return out;
 }
 
+namespace {
+
+// A request's audio at a loudness: chunks in, the same chunks with their samples levelled out (one
+// 10 ms block later, the rest with the last chunk). Used by the job's worker, one at a time.
+class RequestLoudness {
+ public:
+  explicit RequestLoudness(codec::LoudnessNormalizer n) : n_(std::move(n)) {}
+
+  engine::Chunk Level(const engine::Chunk& chunk) {
+    engine::Chunk out = chunk;
+    out.sample_offset = handed_out_;
+    if (failed_) return Count(out);
+    auto ready = n_.Process(chunk.samples);
+    if (!ready) {  // libebur128 failed (out of memory): the rest passes as it is; one block stays behind
+      spdlog::warn("loudness: {}; the rest of the request passes unchanged", ready.error().ToString());
+      failed_ = true;
+      return Count(out);
+    }
+    samples_.assign(ready->begin(), ready->end());
+    if (chunk.is_last) {
+      if (auto rest = n_.Finish()) samples_.insert(samples_.end(), rest->begin(), rest->end());
+    }
+    out.samples = samples_;
+    return Count(out);
+  }
+
+ private:
+  engine::Chunk Count(const engine::Chunk& chunk) {
+    handed_out_ += chunk.samples.size();
+    return chunk;
+  }
+  codec::LoudnessNormalizer n_;
+  std::vector<float> samples_;  // what the last Level handed out
+  uint64_t handed_out_ = 0;
+  bool failed_ = false;
+};
+
+std::shared_ptr<RequestLoudness> MakeLoudness(std::optional<double> lufs, int rate, uint64_t serial) {
+  if (!lufs) return nullptr;
+  codec::LoudnessOptions options;
+  options.target_lufs = *lufs;
+  auto made = codec::LoudnessNormalizer::Create(static_cast<uint32_t>(rate), options);
+  if (!made) {
+    spdlog::warn("request #{}: not normalized: {}", serial, made.error().ToString());
+    return nullptr;
+  }
+  made->Start();
+  return std::make_shared<RequestLoudness>(std::move(*made));
+}
+
+}  // namespace
+
 std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_executor executor, uint64_t serial,
                                    RequestLabels labels, std::unique_ptr<engine::Stream> stream,
-                                   std::shared_ptr<std::atomic<size_t>> outbound, StreamJobSink sink) {
+                                   std::shared_ptr<std::atomic<size_t>> outbound, StreamJobSink sink,
+                                   std::optional<double> loudness_lufs) {
   auto job = std::make_shared<Job>();
   job->serial = serial;
   const int rate = stream->sample_rate();
@@ -42,8 +96,9 @@ std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_
 
   // Both callbacks run on a worker thread; the bytes are built there and handed to the I/O thread.
   // Workers call it one at a time (the scheduler hands a job to one worker per step).
+  auto loudness = MakeLoudness(loudness_lufs, rate, serial);
   job->on_chunk = [=, first_ms = -1.0](const engine::Chunk& chunk) mutable {
-    auto bytes = shared_sink->encode(chunk);
+    auto bytes = shared_sink->encode(loudness ? loudness->Level(chunk) : chunk);
     outbound->fetch_add(bytes.size());
     const auto since_start = [&] {
       return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

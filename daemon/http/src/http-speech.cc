@@ -191,7 +191,8 @@ std::expected<SpeechRequest, HttpError> Parse(std::string_view body, bool captio
   out.openai_voice = std::find(kOpenAiVoices.begin(), kOpenAiVoices.end(), voice) != kOpenAiVoices.end();
 
   for (const char* key :
-       {"speed", "emotion", "emotion_text", "emotion_alpha", "duration", "channel", "interrupt", "author", "source"}) {
+       {"speed", "emotion", "emotion_text", "emotion_alpha", "duration", "channel", "interrupt", "author", "source",
+        "loudness"}) {
     if (in.contains(key)) native[key] = in[key];
   }
   // A channel's item says where it came from: "http" unless the caller (the control page: "page") says.

@@ -4,6 +4,9 @@
 //   POST /v1/channels/NAME/skip, /clear, /pause, /resume, /volume, DELETE /v1/channels/NAME/items/ID,
 //   POST /v1/voices (a saved voice from recordings, multipart),
 //   and GET /v1/ws, ttsd's own protocol over a WebSocket, to speak in the page as the user types.
+// Preview plays a short sample (POST /v1/audio/speech, WAV) in the page, not on the channel. When ttsd
+// cannot be reached, the page says so, clears what it showed, disables what needs ttsd and polls
+// GET /health until it is back. Emotion settings are kept in localStorage.
 'use strict';
 
 const AXES = ['happy', 'angry', 'sad', 'afraid', 'disgusted', 'melancholic', 'surprised', 'calm'];
@@ -22,7 +25,10 @@ function headers(extra) {
 async function api(method, path, body) {
   const init = { method, headers: headers(body ? { 'Content-Type': 'application/json' } : {}) };
   if (body) init.body = JSON.stringify(body);
-  const res = await fetch(path, init);
+  const res = await fetch(path, init).catch(() => {
+    unreachable();
+    throw new Error('ttsd not reachable — retrying');
+  });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error((data.error && data.error.message) || res.status + ' ' + res.statusText);
   return data;
@@ -67,21 +73,48 @@ function buildSliders() {
   for (const axis of AXES) {
     const label = document.createElement('label');
     label.className = 'slider';
-    label.innerHTML = `${axis} <input type="range" min="0" max="1" step="0.05" value="0" data-axis="${axis}"><output>0.00</output>`;
+    label.innerHTML = `<span class="name">${axis}</span> <input type="range" min="0" max="1" step="0.05" value="0" data-axis="${axis}"><output>0.00</output>`;
     $('emotions').append(label);
   }
+  restoreEmotion();
   $('emotion-box').addEventListener('input', (e) => {
     const out = e.target.nextElementSibling;
     if (out && out.tagName === 'OUTPUT') out.textContent = Number(e.target.value).toFixed(2);
     summarizeEmotion();
+    saveEmotion();
   });
   $('emotion-reset').addEventListener('click', () => {
-    for (const input of $('emotions').querySelectorAll('input')) {
-      input.value = 0;
-      input.nextElementSibling.textContent = '0.00';
-    }
+    for (const input of $('emotions').querySelectorAll('input')) setSlider(input, 0);
     summarizeEmotion();
+    saveEmotion();
   });
+}
+
+function setSlider(input, value) {
+  input.value = value;
+  input.nextElementSibling.textContent = Number(input.value).toFixed(2);
+}
+
+// The emotion sliders and intensity survive a reload (an OBS dock reloads with OBS).
+function saveEmotion() {
+  const saved = { intensity: Number($('intensity').value) };
+  for (const input of $('emotions').querySelectorAll('input')) saved[input.dataset.axis] = Number(input.value);
+  localStorage.setItem('ttsd.emotion', JSON.stringify(saved));
+}
+
+function restoreEmotion() {
+  let saved = null;
+  try {
+    saved = JSON.parse(localStorage.getItem('ttsd.emotion'));
+  } catch {
+    return;  // not ours, or broken: start neutral
+  }
+  if (!saved || typeof saved !== 'object') return;
+  for (const input of $('emotions').querySelectorAll('input')) {
+    if (typeof saved[input.dataset.axis] === 'number') setSlider(input, saved[input.dataset.axis]);
+  }
+  if (typeof saved.intensity === 'number') setSlider($('intensity'), saved.intensity);
+  summarizeEmotion();
 }
 
 function emotion() {
@@ -95,6 +128,13 @@ function emotion() {
 function summarizeEmotion() {
   const e = emotion();
   $('emotion-summary').textContent = e ? Object.entries(e).map(([k, v]) => `${k} ${v}`).join(', ') : 'none';
+  if (e) $('intensity-note').hidden = true;
+}
+
+// Intensity scales the emotions: with all of them at 0 it does nothing, and the page says so.
+function intensityMoved() {
+  $('intensity-value').textContent = Number($('intensity').value).toFixed(2);
+  $('intensity-note').hidden = emotion() !== null;
 }
 
 // ---- speaking ----
@@ -131,9 +171,80 @@ async function speak() {
   } catch (err) {
     say(err.message, 'error');
   } finally {
-    $('speak').disabled = false;
+    $('speak').disabled = !reachable;
     $('text').focus();
   }
+}
+
+// ---- preview: a short sample of the chosen voice and speaker, played here ----
+
+const preview = (window.ttsdPreview = { requests: 0, bytes: 0, played: 0, last: null, error: null });
+let previewAudio = null;
+
+async function playPreview() {
+  const s = style();
+  const who = s.speaker || s.voice || 'the default voice';
+  const body = Object.assign({ input: `Hello, this is ${who}. This is how I sound on stream.`, response_format: 'wav' }, s);
+  $('preview').disabled = true;
+  preview.requests++;
+  preview.last = body;
+  try {
+    const res = await fetch('/v1/audio/speech', { method: 'POST', headers: headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(body) })
+      .catch(() => {
+        unreachable();
+        throw new Error('ttsd not reachable — retrying');
+      });
+    if (!res.ok) throw new Error(((await res.json().catch(() => ({}))).error || {}).message || res.status + ' ' + res.statusText);
+    const blob = await res.blob();
+    preview.bytes = blob.size;
+    if (previewAudio) previewAudio.pause();
+    previewAudio = new Audio(URL.createObjectURL(blob));
+    previewAudio.onended = () => URL.revokeObjectURL(previewAudio.src);
+    await previewAudio.play().then(() => preview.played++, () => {});  // no audio device: nothing to hear
+    say(`Preview: ${who}.`, 'ok');
+  } catch (err) {
+    preview.error = err.message;
+    say('Preview: ' + err.message, 'error');
+  } finally {
+    $('preview').disabled = !reachable;
+  }
+}
+
+// ---- ttsd unreachable: say so, clear what is stale, disable what needs it, retry ----
+
+const NEEDS_TTSD = ['speak', 'preview', 'pause', 'skip', 'clear', 'volume', 'live', 'nv-save'];
+let reachable = true;
+let probing = null;  // the retry timer while unreachable
+
+function unreachable() {
+  if (!reachable) return;
+  reachable = false;
+  document.body.dataset.reachable = 'false';
+  for (const id of NEEDS_TTSD) $(id).disabled = true;
+  if (socket) leaveLive();
+  const state = $('channel-state');
+  state.textContent = 'ttsd not reachable — retrying…';
+  state.className = 'down';
+  $('queue').replaceChildren();
+  say('');
+  probing = setTimeout(probe, 1000);
+}
+
+async function probe() {
+  probing = null;
+  const ok = await fetch('/health', { headers: headers(), cache: 'no-store' }).then((r) => r.ok, () => false);
+  if (!ok) {
+    probing = setTimeout(probe, 2000);
+    return;
+  }
+  reachable = true;
+  document.body.dataset.reachable = 'true';
+  for (const id of NEEDS_TTSD) $(id).disabled = false;
+  $('channel-state').className = '';
+  $('channel-state').textContent = 'connecting…';
+  say('ttsd is back.', 'ok');
+  if (!voices.length) loadVoices().then(ready, (err) => say('Voices: ' + err.message, 'error'));
+  follow();
 }
 
 async function control(action, body) {
@@ -451,6 +562,7 @@ function entryItem(entry, current) {
 }
 
 function render(status) {
+  if (!reachable) return;
   const parts = [status.paused ? 'paused' : status.playing ? 'playing' : 'idle', `${status.listeners} listening`];
   if (status.underruns) parts.push(`${status.underruns} underruns`);
   const state = $('channel-state');
@@ -497,8 +609,18 @@ async function follow() {
         if (data) render(JSON.parse(data));
       }
     }
+    // The stream ended (ttsd stopping): what it showed is stale now.
+    if (!mine.signal.aborted && reachable) {
+      $('channel-state').textContent = `${name}: reconnecting…`;
+      $('queue').replaceChildren();
+    }
   } catch (err) {
     if (mine.signal.aborted) return;
+    if (err instanceof TypeError) {  // the network: ttsd is down; probe() follows again once it is back
+      if (events === mine) events = null;
+      unreachable();
+      return;
+    }
     $('channel-state').textContent = `${name}: ${err.message}`;
   }
   if (!mine.signal.aborted) setTimeout(() => events === mine && follow(), 2000);  // reconnect
@@ -514,7 +636,8 @@ function start() {
     fillSpeakers();
   });
   $('speaker').addEventListener('change', () => localStorage.setItem('ttsd.speaker', $('speaker').value));
-  $('intensity').addEventListener('input', () => ($('intensity-value').textContent = Number($('intensity').value).toFixed(2)));
+  $('intensity').addEventListener('input', intensityMoved);
+  $('preview').addEventListener('click', playPreview);
   $('channel').addEventListener('change', follow);  // remembered once it has listeners: render
   $('speak').addEventListener('click', speak);
   $('text').addEventListener('keydown', (e) => {
@@ -535,8 +658,12 @@ function start() {
   $('volume').addEventListener('input', () => ($('volume-value').textContent = Number($('volume').value).toFixed(2)));
   $('volume').addEventListener('change', () => control('volume', { gain: Number($('volume').value) }));
   $('nv-save').addEventListener('click', saveVoice);
-  loadVoices().then(() => (document.body.dataset.ready = 'true'), (err) => say('Voices: ' + err.message, 'error'));
+  loadVoices().then(ready, (err) => say('Voices: ' + err.message, 'error'));
   follow();
+}
+
+function ready() {
+  document.body.dataset.ready = 'true';
 }
 
 start();

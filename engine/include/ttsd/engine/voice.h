@@ -72,6 +72,9 @@ struct GptSovitsManifest {
   // Optional: the words upstream's frontend spells (CMUdict and its additions), in the user lexicon's
   // format; read after the user's lexicon and before flite's.
   std::string lexicon_file;
+  // Optional: upstream's Chinese BERT (export_torch_script.py's bert_model.pt) and its tokenizer's
+  // vocab.txt. Without them the voice speaks English only and refuses Chinese text.
+  std::string bert_file, bert_vocab_file;
 };
 
 struct VoiceManifest {

@@ -26,6 +26,12 @@ inline constexpr double kMaxEmotionWeight = 1.0;  // each axis weighs 0..this
 inline constexpr double kMaxEmotionAlpha = 1.0;   // "emotion_alpha", how strongly emotion applies: 0..this
 inline constexpr size_t kMaxEmotionTextBytes = 1000;  // an emotion description ("emotion_text")
 
+// "loudness" of a request: each utterance brought to this integrated loudness (LUFS, EBU R128);
+// true asks for kDefaultLoudnessLufs.
+inline constexpr double kMinLoudnessLufs = -70;
+inline constexpr double kMaxLoudnessLufs = -5;
+inline constexpr double kDefaultLoudnessLufs = -16;
+
 inline constexpr double kMaxDurationS = 600;  // a target utterance length ("duration"), seconds
 inline constexpr uint32_t kMaxReferences = 8;  // speaker reference files per request or saved voice
 inline constexpr size_t kMaxReferenceTextBytes = 1000;  // a reference's transcript ("reference_text")

@@ -80,6 +80,10 @@ struct SynthesizeRequest {
   // ("phones"). Token voices give sentences only.
   MarkLevel marks = MarkLevel::kNone;
   bool ssml = false;  // the text is SSML (also when it starts with "<speak")
+  // Any version (added later, no bump): each utterance brought to this loudness (LUFS, kMinLoudnessLufs..kMaxLoudnessLufs;
+  // wire "loudness": a number, or true for kDefaultLoudnessLufs). Absent: the voice's own level. A
+  // channel request plays at the channel's loudness instead.
+  std::optional<double> loudness_lufs = {};
 
   // True when kReference frames must follow before the request can start.
   bool wants_references() const { return references > 0 || emotion_reference; }

@@ -44,6 +44,8 @@ struct MetricsSample {
     size_t queued = 0;  // utterances waiting behind the one playing
     size_t listeners = 0;
     uint64_t underruns = 0;  // frames short of audio in the middle of an utterance, since the channel appeared
+    bool paused = false;     // paused by channel_control (its listeners get silence)
+    double gain = 1;         // its volume (channel_control volume), 1 = as spoken
   };
   std::vector<Channel> channels;
 };

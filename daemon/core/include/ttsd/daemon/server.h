@@ -5,12 +5,16 @@
 //   Server server(io, config, voices, scheduler);
 //   WyomingServer wyoming(io, server.context()); server.AddFrontEnd(&wyoming);  // Listen()s first
 //   if (auto s = server.Listen(); !s) fail(s.error());
-//   server.Start(); io.run();   // returns after SIGTERM / SIGINT once drained; SIGHUP re-reads the lexicon
+//   server.Start(); io.run();   // returns after SIGTERM / SIGINT once drained; SIGHUP re-reads the
+//                               // lexicon and the voice directories
 //   std::string text = server.MetricsText();   // GET /metrics (HttpServer asks through a function)
-// Thread-safety: constructed, started and run on the I/O thread; not thread-safe.
+// Thread-safety: constructed, started and run on the I/O thread; not thread-safe. RescanVoices' own
+// thread touches only the registry (thread-safe) and the log.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include <utility>  // before Asio: Boost 1.74 needs it under C++23
@@ -42,7 +46,7 @@ class Server {
 
   // store (not owned) holds the saved voices; null turns voice_add and saved voices off. metrics (not
   // owned) counts requests; null counts nothing.
-  Server(boost::asio::io_context& io, const DaemonConfig& config, const VoiceRegistry& voices,
+  Server(boost::asio::io_context& io, const DaemonConfig& config, VoiceRegistry& voices,
          InferenceScheduler& scheduler, VoiceStore* store = nullptr, Metrics* metrics = nullptr);
   ~Server();  // removes the socket file it created
 
@@ -51,10 +55,13 @@ class Server {
   // Errors: kIo with the reason.
   Status Listen();
   // Accepts connections and handles signals: SIGTERM/SIGINT start Shutdown() (a second one ends the
-  // drain at once), SIGHUP ReloadLexicon().
+  // drain at once), SIGHUP ReloadLexicon() and RescanVoices().
   void Start();
   // Re-reads config.lexicon_path and installs it; on an error logs it and keeps the old lexicon.
   void ReloadLexicon();
+  // Re-scans the voice directories (VoiceRegistry::Rescan) on a thread of its own, logging what
+  // changed; a call while one runs makes it scan once more when done.
+  void RescanVoices();
   // Stops accepting, refuses new requests, waits up to drain_timeout_s for open ones, then stops io.
   void Shutdown();
   bool socket_activated() const { return socket_activated_; }
@@ -74,6 +81,7 @@ class Server {
   void Accept();
   void WaitForStopSignal();
   void WaitForHangup();
+  void LogRescan(const RescanReport& report) const;  // on the rescan thread
   void DrainTick();
   size_t OpenRequests();
 
@@ -92,6 +100,10 @@ class Server {
   std::vector<FrontEnd*> front_ends_;  // not owned
   bool socket_activated_ = false;
   bool flushing_ = false;  // drained; waiting for sessions to write their last frames
+  VoiceRegistry& voices_;
+  std::thread rescan_thread_;  // RescanVoices' worker; joined by the next one or ~Server
+  std::atomic<bool> rescanning_{false};
+  std::atomic<bool> rescan_again_{false};
 };
 
 }  // namespace ttsd::daemon

@@ -149,9 +149,10 @@ class Session : public Connection {
   void ExpirePending(int timeout_s);                 // idle: uploads that stalled end with kTimeout
 
   // serial 0: a new daemon-wide number (a request that waited for its references keeps its own).
-  // voice: its name, for the metrics.
+  // voice: its name, for the metrics. loudness_lufs: the request's "loudness", if any.
   std::shared_ptr<Job> MakeJob(uint32_t request_id, const std::string& voice, std::unique_ptr<engine::Stream> stream,
-                               protocol::SampleFormat format, uint64_t serial = 0);
+                               protocol::SampleFormat format, uint64_t serial = 0,
+                               std::optional<double> loudness_lufs = std::nullopt);
   // Runs on the I/O thread after a job's terminal frame was queued.
   void EndRequest(uint32_t request_id, uint64_t serial);
   void CancelJobs();  // asks the scheduler to end every job; they leave requests_ as they end

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -49,9 +50,13 @@ struct RequestLabels {
 // one (the caller counted it up) before deliver(last) or fail runs. It pauses while *outbound is at
 // or above config.max_outbound_bytes; the front end Wake()s it once its writes catch up. With
 // context->metrics it counts, under labels, its first audio, its audio, its end and its real-time factor.
+// loudness_lufs: encode sees the audio brought to that loudness (codec::LoudnessNormalizer, on the worker:
+// 10 ms held back until the last chunk, chunks' sample_offset counting what was handed out; should the
+// normalizer fail, the rest passes as it is).
 std::shared_ptr<Job> MakeStreamJob(SessionContext* context, boost::asio::any_io_executor executor, uint64_t serial,
                                    RequestLabels labels, std::unique_ptr<engine::Stream> stream,
-                                   std::shared_ptr<std::atomic<size_t>> outbound, StreamJobSink sink);
+                                   std::shared_ptr<std::atomic<size_t>> outbound, StreamJobSink sink,
+                                   std::optional<double> loudness_lufs = std::nullopt);
 
 // Samples (-1..1) as little-endian PCM in format; s16 is clipped and rounded.
 std::vector<uint8_t> EncodePcm(std::span<const float> samples, protocol::SampleFormat format);
