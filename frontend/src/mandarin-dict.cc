@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mandarin-readings.h"
+#include "markup.h"
 #include "text-fold.h"
 
 // The generated dictionary text, embedded whole (4-5 MB of "word\tfreq\ttag\treading\n" lines,
@@ -124,6 +125,18 @@ int32_t Simplified(int32_t cp) {
   const auto it = std::ranges::lower_bound(kT2s, static_cast<uint32_t>(cp), {},
                                            &std::pair<uint32_t, uint32_t>::first);
   return it != kT2s.end() && it->first == static_cast<uint32_t>(cp) ? static_cast<int32_t>(it->second) : cp;
+}
+
+std::string ChineseWordKey(std::string_view word, size_t* chars) {
+  std::string key;
+  *chars = 0;
+  for (size_t i = 0; i < word.size();) {
+    const int32_t cp = DecodeUtf8(word, &i);
+    if (cp < 0x2E80 || !IsHan(cp)) return "";
+    AppendUtf8(key, ReadingForm(cp));
+    ++*chars;
+  }
+  return key;
 }
 
 int32_t ReadingForm(int32_t cp) {

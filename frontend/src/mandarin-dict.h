@@ -39,6 +39,10 @@ int32_t Simplified(int32_t cp);
 // that has no reading of its own (a few simplified forms are newer characters), then cp.
 int32_t ReadingForm(int32_t cp);
 
+// A word of Chinese characters in its reading forms, as the user lexicon keys it and the reader looks
+// it up; *chars its characters. Empty if the word holds anything but Chinese characters.
+std::string ChineseWordKey(std::string_view word, size_t* chars);
+
 // Appends cp in UTF-8 (nothing for a negative cp or a surrogate).
 void AppendUtf8(std::string& out, int32_t cp);
 

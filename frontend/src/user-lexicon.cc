@@ -4,7 +4,6 @@
 #include <mutex>
 
 #include "mandarin-dict.h"
-#include "markup.h"
 #include "phone-notation.h"
 #include "pinyin.h"
 #include "text-fold.h"
@@ -42,19 +41,6 @@ std::string Key(std::string_view word) {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-// A word of Chinese characters, simplified; empty if it holds anything else.
-std::string ChineseKey(std::string_view word, size_t* chars) {
-  std::string key;
-  *chars = 0;
-  for (size_t i = 0; i < word.size();) {
-    const int32_t cp = DecodeUtf8(word, &i);
-    if (cp < 0x2E80 || !IsHan(cp)) return "";
-    AppendUtf8(key, ReadingForm(cp));
-    ++*chars;
-  }
-  return key;
-}
-
 }  // namespace
 
 Result<std::shared_ptr<const UserLexicon>> UserLexicon::Parse(std::string_view text, std::string_view origin) {
@@ -84,7 +70,7 @@ Result<std::shared_ptr<const UserLexicon>> UserLexicon::Parse(std::string_view t
       phones = phones.substr(2, phones.size() - 4);
     }
     size_t chars = 0;
-    if (std::string chinese = ChineseKey(word, &chars); !chinese.empty()) {
+    if (std::string chinese = ChineseWordKey(word, &chars); !chinese.empty()) {
       // A Chinese word: pinyin syllables, one per character (tone marks or digits).
       std::vector<std::string> syllables;
       for (size_t start = 0; start < phones.size();) {

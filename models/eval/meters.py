@@ -86,18 +86,9 @@ def normalise(s):
     return [w.strip("'") for w in re.findall(r"[a-z']+", s) if w.strip("'")]
 
 
-def edits(ref, hyp):
-    d = list(range(len(hyp) + 1))
-    for i in range(1, len(ref) + 1):
-        prev, d[0] = d[0], i
-        for j in range(1, len(hyp) + 1):
-            cur = min(d[j] + 1, d[j - 1] + 1, prev + (ref[i - 1] != hyp[j - 1]))
-            prev, d[j] = d[j], cur
-    return d[len(hyp)]
-
-
 def wer(pairs):
     """[(reference text, hypothesis text)] -> WER in % over all words."""
+    from evaluate import edits  # the word edit distance evaluate.py's pocketsphinx WER uses
     e = sum(edits(normalise(r), normalise(h)) for r, h in pairs)
     return 100.0 * e / max(sum(len(normalise(r)) for r, _ in pairs), 1)
 

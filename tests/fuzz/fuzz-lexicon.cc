@@ -12,9 +12,7 @@
 #include <string_view>
 
 #include "../../frontend/src/mandarin-dict.h"
-#include "../../frontend/src/markup.h"
 #include "../../frontend/src/pinyin.h"
-#include "../../frontend/src/text-fold.h"
 #include "fuzz-check.h"
 #include "ttsd/frontend/mandarin.h"
 #include "ttsd/frontend/text-frontend.h"
@@ -26,19 +24,6 @@ namespace {
 using namespace ttsd::frontend;
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-// The simplified form of a word of Chinese characters; empty for any other word.
-std::string Simplify(std::string_view word, size_t* chars) {
-  std::string key;
-  *chars = 0;
-  for (size_t i = 0; i < word.size();) {
-    const int32_t cp = DecodeUtf8(word, &i);
-    if (cp < 0x2E80 || !IsHan(cp)) return "";
-    AppendUtf8(key, ReadingForm(cp));
-    ++*chars;
-  }
-  return key;
-}
 
 const std::set<std::string>& Inventory() {
   static const std::set<std::string> inventory(CmuPhoneInventory().begin(), CmuPhoneInventory().end());
@@ -70,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view word = line.substr(0, gap);
     if (word.empty()) continue;
     size_t chars = 0;
-    if (const std::string chinese = Simplify(word, &chars); !chinese.empty()) {
+    if (const std::string chinese = ChineseWordKey(word, &chars); !chinese.empty()) {
       const auto* syllables = (*lexicon)->FindPinyin(chinese);
       FUZZ_CHECK(syllables && syllables->size() == chars, "an accepted Chinese word is not found whole");
       for (const std::string& s : *syllables) FUZZ_CHECK(!PinyinPhones(s).empty(), "a syllable no voice can say");
